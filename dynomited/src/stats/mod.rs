@@ -1,0 +1,4 @@
+//! Stats: the pure model (metric table, histograms, /info JSON, Prometheus, admin HTTP).
+pub mod histogram;
+pub mod http;
+pub mod model;
