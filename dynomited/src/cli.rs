@@ -1,0 +1,199 @@
+//! The `dynomited` command line: Dynomite's flags with Dynomite's meanings and exit codes.
+//!
+//! Parsed with clap (the single source of truth for the man page and completions), with
+//! clap's own help/version flags replaced by Dynomite's `-h` and `-V` behaviour. Numeric
+//! arguments are taken as text and checked here so the messages are Dynomite's.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Default config file path when `-c` is not given.
+pub const DEFAULT_CONF: &str = "/etc/dynomite/dynomite.yml";
+
+pub const MBUF_MIN: usize = 512;
+pub const MBUF_MAX: usize = 512_000;
+pub const MBUF_DEFAULT: usize = 16384;
+pub const MSGS_MIN: usize = 100_000;
+pub const MSGS_MAX: usize = 1_000_000;
+pub const MSGS_DEFAULT: usize = 200_000;
+
+#[derive(Parser, Debug, Default)]
+#[command(
+    name = "dynomited",
+    version = crate::VERSION,
+    about = "A peer-to-peer, multi-rack, multi-datacenter proxy that shards and replicates Redis or Memcached (Dynomite rebuilt in Rust)",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+pub struct Args {
+    /// This help
+    #[arg(short = 'h', long = "help")]
+    pub help: bool,
+    /// Show the version and exit
+    #[arg(short = 'V', long = "version")]
+    pub version: bool,
+    /// Test the configuration for syntax errors and exit (0 valid, 1 invalid)
+    #[arg(short = 't', long = "test-conf")]
+    pub test_conf: bool,
+    /// Run as a daemon
+    #[arg(short = 'd', long = "daemonize")]
+    pub daemonize: bool,
+    /// Print the stats description and exit
+    #[arg(short = 'D', long = "describe-stats")]
+    pub describe_stats: bool,
+    /// Logging level, 0..11 (default: 5)
+    #[arg(short = 'v', long = "verbosity", value_name = "N")]
+    pub verbosity: Option<String>,
+    /// Log file (default: stderr); SIGHUP reopens it
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file
+    #[arg(short = 'c', long = "conf-file", value_name = "FILE", default_value = DEFAULT_CONF)]
+    pub conf_file: PathBuf,
+    /// Pid file, written at start and removed at clean exit (default: off)
+    #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Size of mbuf chunks in bytes, 512..512000, a multiple of 16 (deprecated: use mbuf_size)
+    #[arg(short = 'm', long = "mbuf-size", value_name = "N")]
+    pub mbuf_size: Option<String>,
+    /// Max message objects, 100000..1000000 (deprecated: use max_msgs)
+    #[arg(short = 'M', long = "max-msgs", value_name = "N")]
+    pub max_msgs: Option<String>,
+    /// Admin mode N > 0: no peer connections; with 1, DEL only for keys this node owns
+    #[arg(short = 'x', long = "admin-operation", value_name = "N")]
+    pub admin_op: Option<String>,
+}
+
+/// Arguments checked and defaulted.
+#[derive(Debug)]
+pub struct Checked {
+    pub verbosity: i32,
+    pub mbuf_size: usize,
+    pub max_msgs: usize,
+    pub admin_op: u32,
+}
+
+/// Dynomite's usage text, with our additions, for `-h` and after a usage error.
+pub fn usage() -> String {
+    format!(
+        "Usage: dynomited [-?hVdDt] [-v verbosity level] [-o output file]\n\
+         \x20                 [-c conf file] [-p pid file] [-m mbuf size (deprecated)]\n\
+         \x20                 [-M max alloc messages (deprecated)] [-x admin operation]\n\
+         \n\
+         Options:\n\
+         \x20 -h, --help                 : this help\n\
+         \x20 -V, --version              : show version and exit\n\
+         \x20 -t, --test-conf            : test configuration for syntax errors and exit\n\
+         \x20 -d, --daemonize            : run as a daemon\n\
+         \x20 -D, --describe-stats       : print stats description and exit\n\
+         \x20 -v, --verbosity=N          : set logging level (default: 5, min: 0, max: 11)\n\
+         \x20 -o, --output=S             : set logging file (default: stderr)\n\
+         \x20 -c, --conf-file=S          : set configuration file (default: {DEFAULT_CONF})\n\
+         \x20 -p, --pid-file=S           : set pid file (default: off)\n\
+         \x20 -m, --mbuf-size=N          : set size of mbuf chunk in bytes (default: {MBUF_DEFAULT} bytes)\n\
+         \x20 -M, --max-msgs=N           : set max number of messages to allocate (default: {MSGS_DEFAULT})\n\
+         \x20 -x, --admin-operation=N    : set admin operation (default: 0)\n"
+    )
+}
+
+fn number(flag: char, v: &Option<String>) -> Result<Option<i64>, String> {
+    match v {
+        None => Ok(None),
+        Some(s) => s
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("dynomited: option -{flag} requires a number")),
+    }
+}
+
+impl Args {
+    /// Validate the numeric flags with Dynomite's messages.
+    pub fn check(&self) -> Result<Checked, String> {
+        let verbosity = number('v', &self.verbosity)?.unwrap_or(5).clamp(0, 11) as i32;
+        let mbuf_size = match number('m', &self.mbuf_size)? {
+            None => MBUF_DEFAULT,
+            Some(0) => return Err("dynomited: option -m requires a non-zero number".into()),
+            Some(n) if n < MBUF_MIN as i64 || n > MBUF_MAX as i64 => {
+                return Err(format!(
+                    "dynomited: mbuf chunk size must be between {MBUF_MIN} and {MBUF_MAX} bytes"
+                ))
+            }
+            Some(n) if n % 16 != 0 => {
+                return Err("dynomited: mbuf chunk size must be a multiple of 16".into())
+            }
+            Some(n) => n as usize,
+        };
+        let max_msgs = match number('M', &self.max_msgs)? {
+            None => MSGS_DEFAULT,
+            Some(n) if n < MSGS_MIN as i64 || n > MSGS_MAX as i64 => {
+                return Err(format!(
+                    "dynomited: max allocated messages buffer must be between {MSGS_MIN} and {MSGS_MAX} messages"
+                ))
+            }
+            Some(n) => n as usize,
+        };
+        let admin_op = match number('x', &self.admin_op)? {
+            None => 0,
+            Some(n) if n <= 0 => {
+                return Err("dynomited: option -x requires a non-zero positive number".into())
+            }
+            Some(n) => n as u32,
+        };
+        Ok(Checked {
+            verbosity,
+            mbuf_size,
+            max_msgs,
+            admin_op,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("dynomited").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn dynomite_flags_parse() {
+        let a = parse(&[
+            "-t", "-c", "x.yml", "-v", "7", "-m", "512", "-M", "100000", "-x", "1",
+        ]);
+        assert!(a.test_conf);
+        assert_eq!(a.conf_file, PathBuf::from("x.yml"));
+        let c = a.check().unwrap();
+        assert_eq!(
+            (c.verbosity, c.mbuf_size, c.max_msgs, c.admin_op),
+            (7, 512, 100000, 1)
+        );
+        let a = parse(&["--verbosity=11", "--conf-file=y.yml", "-d", "-p", "/tmp/p"]);
+        assert!(a.daemonize);
+        assert_eq!(a.check().unwrap().verbosity, 11);
+        assert_eq!(parse(&["-v", "99"]).check().unwrap().verbosity, 11);
+    }
+
+    #[test]
+    fn dynomite_messages() {
+        assert_eq!(
+            parse(&["-m", "100"]).check().unwrap_err(),
+            "dynomited: mbuf chunk size must be between 512 and 512000 bytes"
+        );
+        assert_eq!(
+            parse(&["-m", "520"]).check().unwrap_err(),
+            "dynomited: mbuf chunk size must be a multiple of 16"
+        );
+        assert_eq!(
+            parse(&["-v", "x"]).check().unwrap_err(),
+            "dynomited: option -v requires a number"
+        );
+        assert_eq!(
+            parse(&["-x", "0"]).check().unwrap_err(),
+            "dynomited: option -x requires a non-zero positive number"
+        );
+        assert!(parse(&["-M", "5"]).check().is_err());
+    }
+}

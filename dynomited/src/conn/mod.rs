@@ -1,0 +1,249 @@
+//! Connections and their roles: listeners, clients, datastore servers, stats/admin HTTP.
+//!
+//! ```text
+//!                 client                                   datastore server
+//!            ┌──────────────┐                        ┌──────────────────────────┐
+//!  requests  │ parser ──► Msg ──── forward ─────────►│ in_q ──writev──► socket  │
+//!  ─────────►│   queue: [m1 m2 m3 m4]   (request     │                   │      │
+//!            │           ▲  order)                   │ out_q ◄── FIFO match ◄┘  │
+//!  replies   │           │ done?                     │   │                      │
+//!  ◄─────────│ writev ◄──┴── replies in order ◄──────┼───┘  reply parser       │
+//!            └──────────────┘                        └──────────────────────────┘
+//! ```
+//!
+//! A client may pipeline any number of requests. Each is forwarded as soon as it is parsed
+//! (all requests of one read reach the datastore in one `writev`), and its reply is written
+//! back strictly in request order: the client's `queue` holds every outstanding message, the
+//! front is written once it is `Done`, and all consecutive done replies go out in one
+//! `writev`. A datastore connection keeps `in_q` (waiting to be written) and `out_q`
+//! (written, awaiting a reply, matched first-in first-out).
+//!
+//! Back-pressure: a client with too many outstanding requests or too many unwritten reply
+//! bytes is not read until it drains (`Client::paused`). The limits are in `core`.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::mbuf::{MbufId, Seg};
+use crate::msg::MsgRef;
+use crate::proto::{self, Discard, Parse, ReqInfo, RspInfo};
+
+/// The request parser of a client connection.
+pub enum ReqParser {
+    Redis(proto::redis::ReqParser),
+    Memcache(proto::memcache::ReqParser),
+}
+
+impl ReqParser {
+    pub fn new(p: proto::Protocol) -> ReqParser {
+        match p {
+            proto::Protocol::Redis => ReqParser::Redis(proto::redis::ReqParser::new()),
+            proto::Protocol::Memcache => ReqParser::Memcache(proto::memcache::ReqParser::new()),
+        }
+    }
+    pub fn feed(&mut self, chunk: &[u8], info: &mut ReqInfo) -> Parse {
+        match self {
+            ReqParser::Redis(p) => p.feed(chunk, info),
+            ReqParser::Memcache(p) => p.feed(chunk, info),
+        }
+    }
+    pub fn discard(&self) -> Discard {
+        match self {
+            ReqParser::Redis(p) => p.discard(),
+            ReqParser::Memcache(p) => p.discard(),
+        }
+    }
+}
+
+/// The reply parser of a datastore connection.
+pub enum RspParser {
+    Redis(proto::redis::RspParser),
+    Memcache(proto::memcache::RspParser),
+}
+
+impl RspParser {
+    pub fn new(p: proto::Protocol) -> RspParser {
+        match p {
+            proto::Protocol::Redis => RspParser::Redis(proto::redis::RspParser::new()),
+            proto::Protocol::Memcache => RspParser::Memcache(proto::memcache::RspParser::new()),
+        }
+    }
+    pub fn feed(&mut self, chunk: &[u8], info: &mut RspInfo) -> Parse {
+        match self {
+            RspParser::Redis(p) => p.feed(chunk, info),
+            RspParser::Memcache(p) => p.feed(chunk, info),
+        }
+    }
+    pub fn reset(&mut self) {
+        match self {
+            RspParser::Redis(p) => p.reset(),
+            RspParser::Memcache(p) => p.reset(),
+        }
+    }
+}
+
+pub struct Client {
+    pub parser: ReqParser,
+    /// The message being parsed, if its first bytes have arrived.
+    pub cur: Option<MsgRef>,
+    /// Every outstanding request, in request order; the front's reply is written first.
+    pub queue: VecDeque<MsgRef>,
+    /// Bytes of the front reply already written.
+    pub wpos: u32,
+    /// Bytes of done replies not yet written (back-pressure).
+    pub pending_bytes: usize,
+    /// Not read until the queue drains (back-pressure) or a message object frees up.
+    pub paused: bool,
+    /// Close once every queued reply is written (QUIT, or EOF from the client).
+    pub closing: bool,
+    /// Negotiated with HELLO 3: served by RESP3 datastore connections.
+    pub resp3: bool,
+    pub authed: bool,
+    pub id: u64,
+    pub name: Option<Box<str>>,
+    /// Set by `dyno_config:conn_consistency`; `None` = the node's current default.
+    pub consistency: Option<crate::types::Consistency>,
+}
+
+impl Client {
+    pub fn new(p: proto::Protocol, id: u64, authed: bool) -> Client {
+        Client {
+            parser: ReqParser::new(p),
+            cur: None,
+            queue: VecDeque::new(),
+            wpos: 0,
+            pending_bytes: 0,
+            paused: false,
+            closing: false,
+            resp3: false,
+            authed,
+            id,
+            name: None,
+            consistency: None,
+        }
+    }
+}
+
+/// Which set of datastore connections a server connection belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// RESP2 (and every Memcached connection).
+    Main,
+    /// Switched to RESP3 with HELLO 3 on connect, for RESP3 clients.
+    Resp3,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerState {
+    /// Non-blocking connect in progress; requests queue in `in_q` meanwhile.
+    Connecting,
+    Connected,
+    /// No socket; reconnect at `retry_at` (exponential back-off).
+    Down {
+        retry_at: Instant,
+    },
+}
+
+pub struct Server {
+    pub pool: PoolKind,
+    pub slot: usize,
+    pub state: ServerState,
+    pub parser: RspParser,
+    pub in_q: VecDeque<MsgRef>,
+    pub out_q: VecDeque<MsgRef>,
+    /// Bytes of the front of `in_q` already written.
+    pub wpos: u32,
+    /// The reply being parsed.
+    pub rsp_segs: Vec<Seg>,
+    pub rsp_info: RspInfo,
+    pub rsp_len: u32,
+    /// Current reconnect back-off (1 s doubling to the cap).
+    pub backoff: Duration,
+}
+
+/// A stats/admin HTTP connection: one request, one reply, close.
+pub struct StatsConn {
+    pub buf: Vec<u8>,
+    pub out: Vec<u8>,
+    pub written: usize,
+}
+
+pub enum Role {
+    ClientListener,
+    StatsListener,
+    Signals,
+    Client(Box<Client>),
+    Server(Box<Server>),
+    Stats(StatsConn),
+}
+
+impl Role {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::ClientListener => "client-listener",
+            Role::StatsListener => "stats-listener",
+            Role::Signals => "signals",
+            Role::Client(_) => "client",
+            Role::Server(_) => "server",
+            Role::Stats(_) => "stats",
+        }
+    }
+}
+
+pub struct Conn {
+    pub gen: u32,
+    pub fd: Option<OwnedFd>,
+    pub addr: Option<SocketAddr>,
+    /// Current epoll interest bits.
+    pub interest: u32,
+    /// The mbuf being read into, and how far it has been parsed.
+    pub rbuf: Option<MbufId>,
+    pub rpos: u32,
+    pub role: Role,
+}
+
+impl Conn {
+    pub fn raw_fd(&self) -> RawFd {
+        self.fd.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
+    }
+
+    pub fn client(&self) -> Option<&Client> {
+        match &self.role {
+            Role::Client(c) => Some(c),
+            _ => None,
+        }
+    }
+    pub fn client_mut(&mut self) -> Option<&mut Client> {
+        match &mut self.role {
+            Role::Client(c) => Some(c),
+            _ => None,
+        }
+    }
+    pub fn server(&self) -> Option<&Server> {
+        match &self.role {
+            Role::Server(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn server_mut(&mut self) -> Option<&mut Server> {
+        match &mut self.role {
+            Role::Server(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// Log-line prefix naming a connection: role, fd and peer address (STYLE habit 10).
+pub struct Who<'a>(pub &'a Conn);
+
+impl std::fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} fd {}", self.0.role.name(), self.0.raw_fd())?;
+        if let Some(a) = self.0.addr {
+            write!(f, " {a}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,530 @@
+//! The client role: accept, read and parse requests, dispatch them, write replies in order.
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use super::{Core, CLIENT_MAX_OUTSTANDING, CLIENT_MAX_PENDING_BYTES};
+use crate::conn::{Client, Conn, PoolKind, Role, Who};
+use crate::event::{self, Event};
+use crate::msg::{MsgRef, MsgState};
+use crate::proto::{self, Discard, Parse, Protocol};
+use crate::{log_debug, log_info, log_warn};
+
+/// What the proxy does with a parsed request.
+pub(super) enum Dispatch {
+    /// Send to the datastore (through the RESP2 or RESP3 pool).
+    Forward,
+    /// Already answered (error or local reply).
+    Answered,
+}
+
+impl Core {
+    pub(super) fn accept_clients(&mut self, lidx: u32) {
+        let lfd = match self.conn(lidx) {
+            Some(c) => c.raw_fd(),
+            None => return,
+        };
+        for _ in 0..128 {
+            let fd = match event::accept(lfd) {
+                Ok(Some(fd)) => fd,
+                Ok(None) => return,
+                Err(e) => {
+                    // EMFILE and friends: log and try again on the next event.
+                    log_warn!("accept on client listener: {e}");
+                    return;
+                }
+            };
+            event::set_nodelay(fd.as_raw_fd());
+            let id = self.next_client_id;
+            self.next_client_id += 1;
+            let authed = self.cfg.requirepass.is_none();
+            let proto = self.proto;
+            let addr = event::peer_addr(fd.as_raw_fd());
+            let idx = self.insert(|_| Conn {
+                gen: 0,
+                fd: None,
+                addr,
+                interest: event::READ,
+                rbuf: None,
+                rpos: 0,
+                role: Role::Client(Box::new(Client::new(proto, id, authed))),
+            });
+            if let Err(e) = self.register(idx, &fd, event::READ) {
+                log_warn!("registering client: {e}");
+                self.remove(idx);
+                continue;
+            }
+            if let Some(c) = self.conn_mut(idx) {
+                c.fd = Some(fd);
+            }
+            self.pool_stats.client_connections += 1;
+            if let Some(c) = self.conn(idx) {
+                log_debug!("{} accepted", Who(c));
+            }
+        }
+    }
+
+    pub(super) fn client_event(&mut self, idx: u32, ev: Event) {
+        if ev.writable {
+            self.client_flush(idx);
+        }
+        if ev.readable || ev.error {
+            self.client_read(idx);
+        }
+    }
+
+    /// Read once (again while reads fill whole buffers), parsing as we go.
+    fn client_read(&mut self, idx: u32) {
+        loop {
+            match self.conn(idx).map(|c| &c.role) {
+                Some(Role::Client(c)) if !(c.paused || c.closing) => {}
+                _ => return,
+            }
+            let Some((fd, buf)) = self.ensure_rbuf(idx) else {
+                return;
+            };
+            let res = event::read(fd, self.mbufs.spare(buf));
+            match res {
+                Ok(0) => {
+                    self.client_eof(idx);
+                    return;
+                }
+                Ok(n) => {
+                    self.mbufs.advance(buf, n);
+                    self.client_parse(idx);
+                    if !self.mbufs.is_full(buf) {
+                        self.release_rbuf_if_parsed(idx);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.client_error(idx, &e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Parse every complete request in the read buffer and dispatch it.
+    pub(super) fn client_parse(&mut self, idx: u32) {
+        let cref = self.conn_ref(idx);
+        loop {
+            let now = self.now;
+            let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+                return;
+            };
+            let Some(buf) = conn.rbuf else { return };
+            let rpos = conn.rpos as usize;
+            let filled = self.mbufs.len(buf);
+            if rpos >= filled {
+                return;
+            }
+            let Role::Client(client) = &mut conn.role else {
+                return;
+            };
+            if client.paused || client.closing {
+                return;
+            }
+            if client.queue.len() >= CLIENT_MAX_OUTSTANDING
+                || client.pending_bytes >= CLIENT_MAX_PENDING_BYTES
+            {
+                client.paused = true;
+                return;
+            }
+            let mref = match client.cur {
+                Some(m) => m,
+                None => match self.msgs.alloc(now, Some(cref)) {
+                    Some(m) => {
+                        client.cur = Some(m);
+                        m
+                    }
+                    None => {
+                        client.paused = true;
+                        self.msg_waiters.push(idx);
+                        log_warn!("max_msgs ({}) message objects in use", self.msgs.max());
+                        return;
+                    }
+                },
+            };
+            let msg = self.msgs.get_mut(mref).expect("current message is live");
+            let chunk = &self.mbufs.filled(buf)[rpos..];
+            let res = client.parser.feed(chunk, &mut msg.req);
+            let keep = client.parser.discard() == Discard::Keep && msg.req.error.is_none();
+            let used = match res {
+                Parse::Done { consumed } => consumed,
+                Parse::Incomplete => chunk.len(),
+            };
+            if keep || matches!(res, Parse::Done { .. }) {
+                // Keep the bytes (even of a message found malformed at its very end, they are
+                // released right after: simpler than tracking where the error started).
+                msg.req_segs.push(crate::mbuf::Seg {
+                    buf,
+                    start: rpos as u32,
+                    end: (rpos + used) as u32,
+                });
+                msg.req_len += used as u32;
+                self.mbufs.incref(buf);
+            }
+            conn.rpos = (rpos + used) as u32;
+            if let Parse::Done { .. } = res {
+                client.cur = None;
+                self.dispatch(idx, mref);
+            }
+        }
+    }
+
+    /// Route one complete request.
+    fn dispatch(&mut self, idx: u32, mref: MsgRef) {
+        let msg = self.msgs.get_mut(mref).expect("live");
+        if msg.req.nargs == 0 && msg.req.error.is_none() {
+            // An empty inline line: Redis ignores it, so do we.
+            self.mbufs.release(&mut msg.req_segs);
+            self.msgs.free(mref);
+            return;
+        }
+        let Some(client) = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.client_mut())
+        else {
+            return;
+        };
+        client.queue.push_back(mref);
+        let resp3 = client.resp3;
+        self.last_request = self.now;
+        self.histos
+            .client_out_queue
+            .record(client.queue.len() as u64);
+
+        let (decision, is_write) = match self.proto {
+            Protocol::Redis => self.route_redis(idx, mref),
+            Protocol::Memcache => self.route_memcache(idx, mref),
+        };
+        if let Some(m) = self.msgs.get_mut(mref) {
+            m.is_write = is_write;
+        }
+        match decision {
+            Dispatch::Answered => {}
+            Dispatch::Forward => {
+                let pool = if resp3 {
+                    PoolKind::Resp3
+                } else {
+                    PoolKind::Main
+                };
+                self.forward_local(idx, mref, pool);
+            }
+        }
+    }
+
+    /// Attach a reply the proxy built itself and mark the message done.
+    pub(super) fn answer(&mut self, mref: MsgRef, reply: &[u8]) {
+        let Some(msg) = self.msgs.get_mut(mref) else {
+            return;
+        };
+        self.mbufs.release(&mut msg.req_segs);
+        self.mbufs.release(&mut msg.rsp_segs);
+        self.mbufs.append_bytes(&mut msg.rsp_segs, reply);
+        msg.rsp_len = reply.len() as u32;
+        self.complete(mref);
+    }
+
+    /// A request's reply is ready: wake its client, or drop it if the client is gone.
+    pub(super) fn complete(&mut self, mref: MsgRef) {
+        let Some(msg) = self.msgs.get_mut(mref) else {
+            return;
+        };
+        msg.state = MsgState::Done;
+        let owner = msg.owner;
+        let swallow = msg.swallow;
+        let len = msg.rsp_len as usize;
+        if swallow || owner.is_none() {
+            self.free_msg(mref);
+            return;
+        }
+        let owner = owner.expect("checked");
+        if !self.live(owner) {
+            self.free_msg(mref);
+            return;
+        }
+        if let Some(c) = self.slots[owner.idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.client_mut())
+        {
+            c.pending_bytes += len;
+            // Only the front can be written; a done reply behind a pending one waits.
+            if c.queue.front() == Some(&mref) {
+                self.dirty_clients.push(owner.idx);
+            }
+        }
+    }
+
+    pub(super) fn free_msg(&mut self, mref: MsgRef) {
+        if let Some(msg) = self.msgs.get_mut(mref) {
+            self.mbufs.release(&mut msg.req_segs);
+            self.mbufs.release(&mut msg.rsp_segs);
+            self.msgs.free(mref);
+        }
+    }
+
+    /// Write every done reply at the front of the queue, in one writev where possible.
+    pub(super) fn client_flush(&mut self, idx: u32) {
+        loop {
+            let Some(conn) = self.slots[idx as usize].conn.as_ref() else {
+                return;
+            };
+            let fd = conn.raw_fd();
+            let Role::Client(client) = &conn.role else {
+                return;
+            };
+            self.iov.clear();
+            let mut skip = client.wpos as usize;
+            let mut complete_msgs = 0usize;
+            'outer: for &mref in client.queue.iter() {
+                let Some(msg) = self.msgs.get(mref) else {
+                    break;
+                };
+                if msg.state != MsgState::Done {
+                    break;
+                }
+                for seg in &msg.rsp_segs {
+                    let s = self.mbufs.slice(*seg);
+                    if skip >= s.len() {
+                        skip -= s.len();
+                        continue;
+                    }
+                    if !self.iov.push(&s[skip..]) {
+                        break 'outer;
+                    }
+                    skip = 0;
+                }
+                complete_msgs += 1;
+            }
+            if self.iov.is_empty() {
+                // Nothing writable (or only empty replies, e.g. memcache noreply).
+                self.client_pop_written(idx, 0, complete_msgs);
+                self.client_after_flush(idx, false);
+                return;
+            }
+            let want = self.iov.bytes();
+            let res = self.iov.writev(fd);
+            match res {
+                Ok(n) => {
+                    self.client_pop_written(idx, n, usize::MAX);
+                    if n < want {
+                        self.client_after_flush(idx, true);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.client_after_flush(idx, true);
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.client_error(idx, &e);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Account `n` written bytes: pop and free every reply fully written (and empty done
+    /// replies in front, up to `max_empty` messages when nothing was written).
+    fn client_pop_written(&mut self, idx: u32, n: usize, max_empty: usize) {
+        let now = self.now;
+        let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+            return;
+        };
+        let Role::Client(client) = &mut conn.role else {
+            return;
+        };
+        let mut left = n + client.wpos as usize;
+        let mut popped = 0usize;
+        while let Some(&mref) = client.queue.front() {
+            let Some(msg) = self.msgs.get_mut(mref) else {
+                client.queue.pop_front();
+                continue;
+            };
+            if msg.state != MsgState::Done {
+                break;
+            }
+            let len = msg.rsp_len as usize;
+            if left < len || (len == 0 && popped >= max_empty) {
+                break;
+            }
+            left -= len;
+            popped += 1;
+            client.queue.pop_front();
+            client.pending_bytes = client.pending_bytes.saturating_sub(len);
+            let us = now.duration_since(msg.t_recv).as_micros() as u64;
+            self.histos.latency.record(us);
+            self.mbufs.release(&mut msg.req_segs);
+            self.mbufs.release(&mut msg.rsp_segs);
+            self.msgs.free(mref);
+        }
+        client.wpos = left as u32;
+    }
+
+    /// After writing: keep write interest only while output is pending; resume reading a
+    /// paused client once it drained; close a closing client once everything is written.
+    fn client_after_flush(&mut self, idx: u32, blocked: bool) {
+        let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+            return;
+        };
+        let Role::Client(client) = &mut conn.role else {
+            return;
+        };
+        let empty = client.queue.is_empty();
+        let resume = client.paused
+            && !self.msg_waiters.contains(&idx)
+            && client.queue.len() < CLIENT_MAX_OUTSTANDING / 2
+            && client.pending_bytes < CLIENT_MAX_PENDING_BYTES / 2;
+        let closing = client.closing;
+        let interest = if blocked {
+            event::READ | event::WRITE
+        } else {
+            event::READ
+        };
+        self.set_interest(idx, interest);
+        if closing && empty {
+            self.client_close(idx, "closed after its last reply");
+            return;
+        }
+        if resume {
+            self.client_resume(idx);
+        }
+    }
+
+    /// Unpause a client and parse what it already sent.
+    pub(super) fn client_resume(&mut self, idx: u32) {
+        let Some(c) = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.client_mut())
+        else {
+            return;
+        };
+        if !c.paused {
+            return;
+        }
+        c.paused = false;
+        self.client_parse(idx);
+        // Level-triggered epoll reports pending socket data again by itself.
+    }
+
+    fn client_eof(&mut self, idx: u32) {
+        self.pool_stats.client_eof += 1;
+        let Some(c) = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.client_mut())
+        else {
+            return;
+        };
+        if c.queue.is_empty() {
+            self.client_close(idx, "closed by the client");
+        } else {
+            // Half-closed: answer what was asked, then close (as Redis does).
+            c.closing = true;
+            self.dirty_clients.push(idx);
+        }
+    }
+
+    fn client_error(&mut self, idx: u32, e: &io::Error) {
+        self.pool_stats.client_err += 1;
+        let reason = format!("error: {e}");
+        self.client_close(idx, &reason);
+    }
+
+    pub(super) fn client_close(&mut self, idx: u32, why: &str) {
+        if let Some(c) = self.conn(idx) {
+            log_info!("{} {why}", Who(c));
+        }
+        let Some(mut conn) = self.remove(idx) else {
+            return;
+        };
+        self.pool_stats.client_connections = self.pool_stats.client_connections.saturating_sub(1);
+        let Role::Client(client) = &mut conn.role else {
+            return;
+        };
+        if let Some(m) = client.cur.take() {
+            self.free_msg(m);
+        }
+        for mref in client.queue.drain(..) {
+            match self.msgs.get_mut(mref) {
+                Some(msg) if msg.state == MsgState::Done => {
+                    self.mbufs.release(&mut msg.req_segs);
+                    self.mbufs.release(&mut msg.rsp_segs);
+                    self.msgs.free(mref);
+                }
+                Some(msg) => {
+                    // Still with a datastore: its reply is dropped when it comes.
+                    msg.swallow = true;
+                    self.pool_stats.client_dropped_requests += 1;
+                }
+                None => {}
+            }
+        }
+        self.msg_waiters.retain(|&w| w != idx);
+    }
+
+    /// The one place a request error becomes the client's reply bytes.
+    pub(super) fn answer_req_error(&mut self, mref: MsgRef) {
+        let Some(msg) = self.msgs.get(mref) else {
+            return;
+        };
+        let Some(err) = msg.req.error.as_ref() else {
+            return;
+        };
+        self.scratch.clear();
+        match self.proto {
+            Protocol::Redis => proto::redis::req_error_reply(err, &mut self.scratch),
+            // memcached sends nothing at all, not even an error, to a `noreply` request.
+            Protocol::Memcache if msg.req.noreply => {}
+            Protocol::Memcache => proto::memcache::req_error_reply(err, &mut self.scratch),
+        }
+        let reply = std::mem::take(&mut self.scratch);
+        self.answer(mref, &reply);
+        self.scratch = reply;
+        self.pool_stats.forward_error += 1;
+    }
+
+    /// Answer with one of Dynomite's own errors (`-ERR Storage: ...` / `SERVER_ERROR ...`).
+    pub(super) fn answer_dyn_error(&mut self, mref: MsgRef, err: proto::error::DynError) {
+        self.scratch.clear();
+        proto::error::dyn_error_reply(self.proto, err, &mut self.scratch);
+        let reply = std::mem::take(&mut self.scratch);
+        self.answer(mref, &reply);
+        self.scratch = reply;
+        self.pool_stats.forward_error += 1;
+    }
+
+    /// Copy argument `i` of a request into `out` (small arguments of locally answered
+    /// commands only). Returns false if the argument was not recorded.
+    pub(super) fn req_arg(&self, mref: MsgRef, i: usize, out: &mut Vec<u8>) -> bool {
+        let Some(msg) = self.msgs.get(mref) else {
+            return false;
+        };
+        let Some(span) = msg.req.arg(i) else {
+            return false;
+        };
+        crate::mbuf::gather(
+            &self.mbufs,
+            &msg.req_segs,
+            span.start as usize,
+            span.len as usize,
+            out,
+        );
+        true
+    }
+
+    pub(super) fn client_of(&mut self, idx: u32) -> Option<&mut Client> {
+        self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.client_mut())
+    }
+}

@@ -1,0 +1,429 @@
+//! Routing decisions for the local node, node-state rules (SPEC §10.1), and the commands the
+//! proxy answers itself (PING, ECHO, QUIT, SELECT 0, AUTH, HELLO, CLIENT ...).
+
+use std::collections::VecDeque;
+
+use super::client::Dispatch;
+use super::Core;
+use crate::conn::PoolKind;
+use crate::msg::MsgRef;
+use crate::proto::error::DynError;
+use crate::proto::memcache::Cmd as McCmd;
+use crate::proto::redis::{self, Route};
+use crate::types::{Consistency, NodeState};
+
+/// Writes held in WRITES_ONLY are bounded; past this they get the invalid-state error.
+pub const MAX_HELD_WRITES: usize = 100_000;
+
+/// A write held while the node is WRITES_ONLY, with what forwarding it needs later.
+pub(super) struct Held {
+    pub client: u32,
+    pub msg: MsgRef,
+    pub pool: PoolKind,
+}
+
+pub(super) type HeldQueue = VecDeque<Held>;
+
+impl Core {
+    pub(super) fn route_redis(&mut self, idx: u32, mref: MsgRef) -> (Dispatch, bool) {
+        let Some(msg) = self.msgs.get(mref) else {
+            return (Dispatch::Answered, false);
+        };
+        if msg.req.error.is_some() {
+            self.answer_req_error(mref);
+            return (Dispatch::Answered, false);
+        }
+        let spec = redis::spec(msg.req.cmd);
+        let authed = self.client_of(idx).map(|c| c.authed).unwrap_or(false);
+        if !authed && !matches!(spec.name, "auth" | "hello" | "quit") {
+            self.answer_dyn_error(mref, DynError::NoAuth);
+            return (Dispatch::Answered, spec.write);
+        }
+        if spec.name != "ping" {
+            if spec.write {
+                self.pool_stats.client_write_requests += 1;
+            } else {
+                self.pool_stats.client_read_requests += 1;
+            }
+        }
+        match spec.route {
+            Route::Proxy => {
+                let d = self.redis_local(idx, mref, spec.name);
+                (d, spec.write)
+            }
+            Route::Unsupported => {
+                self.scratch.clear();
+                self.scratch
+                    .extend_from_slice(b"-ERR unsupported command '");
+                self.scratch.extend_from_slice(spec.name.as_bytes());
+                self.scratch
+                    .extend_from_slice(b"' (cannot run through a sharding proxy)\r\n");
+                let reply = std::mem::take(&mut self.scratch);
+                self.answer(mref, &reply);
+                self.scratch = reply;
+                (Dispatch::Answered, spec.write)
+            }
+            _ => {
+                self.count_redis_command(spec.name);
+                self.state_gate(idx, mref, spec.write)
+            }
+        }
+    }
+
+    pub(super) fn route_memcache(&mut self, idx: u32, mref: MsgRef) -> (Dispatch, bool) {
+        let Some(msg) = self.msgs.get(mref) else {
+            return (Dispatch::Answered, false);
+        };
+        if msg.req.error.is_some() {
+            self.answer_req_error(mref);
+            return (Dispatch::Answered, false);
+        }
+        let cmd = McCmd::from_u16(msg.req.cmd);
+        if cmd == Some(McCmd::Quit) {
+            // memcached closes without a reply (Dynomite answers "+OK", a quirk we fix).
+            if let Some(c) = self.client_of(idx) {
+                c.closing = true;
+            }
+            self.answer(mref, b"");
+            return (Dispatch::Answered, false);
+        }
+        let write = cmd.map(|c| !c.is_read()).unwrap_or(true);
+        if write {
+            self.pool_stats.client_write_requests += 1;
+        } else {
+            self.pool_stats.client_read_requests += 1;
+        }
+        self.state_gate(idx, mref, write)
+    }
+
+    /// Apply the node state to a request for the local datastore (SPEC §10.1).
+    fn state_gate(&mut self, idx: u32, mref: MsgRef, write: bool) -> (Dispatch, bool) {
+        match self.state {
+            NodeState::Normal | NodeState::Joining | NodeState::Init => (Dispatch::Forward, write),
+            NodeState::Resuming if write => (Dispatch::Forward, write),
+            NodeState::WritesOnly if write => {
+                if self.held.len() >= MAX_HELD_WRITES {
+                    self.answer_dyn_error(mref, DynError::InvalidState);
+                    return (Dispatch::Answered, write);
+                }
+                let pool = match self.client_of(idx) {
+                    Some(c) if c.resp3 => PoolKind::Resp3,
+                    _ => PoolKind::Main,
+                };
+                if let Some(m) = self.msgs.get_mut(mref) {
+                    m.is_write = true;
+                    m.t_queued = self.now;
+                }
+                self.held.push_back(Held {
+                    client: idx,
+                    msg: mref,
+                    pool,
+                });
+                (Dispatch::Answered, write)
+            }
+            _ => {
+                self.answer_dyn_error(mref, DynError::InvalidState);
+                (Dispatch::Answered, write)
+            }
+        }
+    }
+
+    /// Change the node state; leaving WRITES_ONLY sends the held writes in arrival order
+    /// (Dynomite leaves them stuck when going straight to NORMAL; we do not).
+    pub fn set_state(&mut self, state: NodeState) {
+        let old = self.state;
+        self.state = state;
+        crate::log_notice!("node state {old} -> {state}");
+        if state == NodeState::Normal || state == NodeState::Resuming {
+            while let Some(h) = self.held.pop_front() {
+                if self.msgs.get(h.msg).is_some() {
+                    self.forward_local(h.client, h.msg, h.pool);
+                }
+            }
+        }
+    }
+
+    /// Fail held writes older than the request timeout (the client must not wait forever).
+    pub(super) fn expire_held(&mut self) {
+        let timeout = self.server_timeout();
+        while let Some(h) = self.held.front() {
+            match self.msgs.get(h.msg) {
+                Some(m) if m.t_queued + timeout > self.now => break,
+                Some(_) => {
+                    let h = self.held.pop_front().expect("front");
+                    self.answer_dyn_error(h.msg, DynError::InvalidState);
+                }
+                None => {
+                    self.held.pop_front();
+                }
+            }
+        }
+    }
+
+    fn count_redis_command(&mut self, name: &str) {
+        let s = &mut self.server_stats;
+        match name {
+            "get" => s.redis_req_get += 1,
+            "set" | "setbit" | "setex" | "setrange" | "sadd" | "sdiff" | "sdiffstore"
+            | "sinter" | "sinterstore" | "srem" | "sunion" | "sunionstore" | "sscan" => {
+                s.redis_req_set += 1;
+                if name == "sunion" {
+                    s.redis_req_sunion += 1;
+                }
+            }
+            "del" => s.redis_req_del += 1,
+            "incr" | "decr" => s.redis_req_incr_decr += 1,
+            "keys" => s.redis_req_keys += 1,
+            "mget" => s.redis_req_mget += 1,
+            "scan" => s.redis_req_scan += 1,
+            "sort" => s.redis_req_sort += 1,
+            "lrem" | "lrange" | "lset" | "ltrim" | "lindex" | "lpushx" => {
+                s.redis_req_lists += 1;
+                if name == "lrem" {
+                    s.redis_req_lreqm += 1;
+                }
+            }
+            "hincrby" | "hincrbyfloat" | "hset" | "hsetnx" => s.redis_req_hashes += 1,
+            "zadd" | "zinterstore" | "zrange" | "zrangebyscore" | "zrem" | "zrevrange"
+            | "zrevrangebyscore" | "zunionstore" | "zscan" | "zcount" | "zincrby" | "zlexcount"
+            | "zrangebylex" | "zremrangebylex" | "zremrangebyrank" | "zremrangebyscore"
+            | "zrevrangebylex" => s.redis_req_sortedsets += 1,
+            _ => s.redis_req_other += 1,
+        }
+    }
+
+    /// Commands answered by the proxy. Returns `Forward` for the few "proxy" commands that
+    /// describe the datastore itself (COMMAND and its subcommands).
+    fn redis_local(&mut self, idx: u32, mref: MsgRef, name: &str) -> Dispatch {
+        let nargs = self.msgs.get(mref).map(|m| m.req.nargs).unwrap_or(0) as usize;
+        let resp3 = self.client_of(idx).map(|c| c.resp3).unwrap_or(false);
+        let mut a1 = Vec::new();
+        let mut out = Vec::new();
+        match name {
+            "ping" => {
+                if nargs >= 2 && self.req_arg(mref, 1, &mut a1) {
+                    bulk(&mut out, &a1);
+                } else {
+                    out.extend_from_slice(b"+PONG\r\n");
+                }
+                self.server_stats.redis_req_ping += 1;
+            }
+            "echo" => {
+                self.req_arg(mref, 1, &mut a1);
+                bulk(&mut out, &a1);
+            }
+            "quit" => {
+                out.extend_from_slice(b"+OK\r\n");
+                if let Some(c) = self.client_of(idx) {
+                    c.closing = true;
+                }
+            }
+            "select" => {
+                self.req_arg(mref, 1, &mut a1);
+                if a1 == b"0" {
+                    out.extend_from_slice(b"+OK\r\n");
+                } else {
+                    out.extend_from_slice(
+                        b"-ERR DB index is out of range (only database 0 is served through dynomite)\r\n",
+                    );
+                }
+            }
+            "auth" => {
+                let mut pass = Vec::new();
+                let mut user = Vec::new();
+                if nargs == 2 {
+                    self.req_arg(mref, 1, &mut pass);
+                } else {
+                    self.req_arg(mref, 1, &mut user);
+                    self.req_arg(mref, 2, &mut pass);
+                }
+                self.auth(idx, &user, &pass, &mut out);
+            }
+            "hello" => self.hello(idx, mref, nargs, &mut out),
+            "client|setinfo" | "client|no-evict" | "client|no-touch" => {
+                out.extend_from_slice(b"+OK\r\n")
+            }
+            "client|setname" => {
+                self.req_arg(mref, 2, &mut a1);
+                if a1.iter().any(|&b| b <= b' ' || b > b'~') {
+                    out.extend_from_slice(
+                        b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
+                    );
+                } else {
+                    let name = String::from_utf8_lossy(&a1).into_owned();
+                    if let Some(c) = self.client_of(idx) {
+                        c.name = (!name.is_empty()).then(|| name.into_boxed_str());
+                    }
+                    out.extend_from_slice(b"+OK\r\n");
+                }
+            }
+            "client|getname" => match self.client_of(idx).and_then(|c| c.name.clone()) {
+                Some(n) => bulk(&mut out, n.as_bytes()),
+                None => null(&mut out, resp3),
+            },
+            "client|id" => {
+                let id = self.client_of(idx).map(|c| c.id).unwrap_or(0);
+                out.extend_from_slice(format!(":{id}\r\n").as_bytes());
+            }
+            "client|info" => {
+                let line = self.client_info_line(idx);
+                bulk(&mut out, line.as_bytes());
+            }
+            n if n == "command" || n.starts_with("command|") => return Dispatch::Forward,
+            "dyno_config:conn_consistency" => {
+                self.req_arg(mref, 1, &mut a1);
+                match Consistency::parse_dynomite(&String::from_utf8_lossy(&a1)) {
+                    Some(c) => {
+                        if let Some(cl) = self.client_of(idx) {
+                            cl.consistency = Some(c);
+                        }
+                        out.extend_from_slice(b"+OK\r\n");
+                    }
+                    None => out.extend_from_slice(
+                        b"-ERR invalid consistency level: expected DC_ONE, DC_QUORUM, DC_SAFE_QUORUM or DC_EACH_SAFE_QUORUM\r\n",
+                    ),
+                }
+            }
+            other => {
+                out.extend_from_slice(b"-ERR unsupported command '");
+                out.extend_from_slice(other.as_bytes());
+                out.extend_from_slice(b"' (cannot run through a sharding proxy)\r\n");
+            }
+        }
+        self.answer(mref, &out);
+        Dispatch::Answered
+    }
+
+    fn auth(&mut self, idx: u32, user: &[u8], pass: &[u8], out: &mut Vec<u8>) -> bool {
+        let Some(want) = self.cfg.requirepass.as_deref() else {
+            out.extend_from_slice(b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
+            return false;
+        };
+        let user_ok = user.is_empty() || user == b"default";
+        if user_ok && pass == want.as_bytes() {
+            if let Some(c) = self.client_of(idx) {
+                c.authed = true;
+            }
+            out.extend_from_slice(b"+OK\r\n");
+            true
+        } else {
+            out.extend_from_slice(
+                b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+            );
+            false
+        }
+    }
+
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, answered as Redis 7 answers it.
+    fn hello(&mut self, idx: u32, mref: MsgRef, nargs: usize, out: &mut Vec<u8>) {
+        let mut arg = Vec::new();
+        let mut proto3 = self.client_of(idx).map(|c| c.resp3).unwrap_or(false);
+        if nargs >= 2 {
+            self.req_arg(mref, 1, &mut arg);
+            match std::str::from_utf8(&arg)
+                .ok()
+                .and_then(|s| s.parse::<i64>().ok())
+            {
+                Some(2) => proto3 = false,
+                Some(3) => proto3 = true,
+                Some(_) => {
+                    out.extend_from_slice(b"-NOPROTO unsupported protocol version\r\n");
+                    return;
+                }
+                None => {
+                    out.extend_from_slice(
+                        b"-ERR Protocol version is not an integer or out of range\r\n",
+                    );
+                    return;
+                }
+            }
+        }
+        let mut i = 2;
+        let mut setname: Option<Vec<u8>> = None;
+        while i < nargs {
+            self.req_arg(mref, i, &mut arg);
+            if arg.eq_ignore_ascii_case(b"auth") && i + 2 < nargs {
+                let (mut user, mut pass) = (Vec::new(), Vec::new());
+                self.req_arg(mref, i + 1, &mut user);
+                self.req_arg(mref, i + 2, &mut pass);
+                let mut res = Vec::new();
+                if !self.auth(idx, &user, &pass, &mut res) {
+                    out.extend_from_slice(&res);
+                    return;
+                }
+                i += 3;
+            } else if arg.eq_ignore_ascii_case(b"setname") && i + 1 < nargs {
+                let mut n = Vec::new();
+                self.req_arg(mref, i + 1, &mut n);
+                setname = Some(n);
+                i += 2;
+            } else {
+                out.extend_from_slice(b"-ERR Syntax error in HELLO option '");
+                out.extend_from_slice(&arg);
+                out.extend_from_slice(b"'\r\n");
+                return;
+            }
+        }
+        let authed = self.client_of(idx).map(|c| c.authed).unwrap_or(false);
+        if !authed {
+            out.extend_from_slice(b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n");
+            return;
+        }
+        let Some(c) = self.client_of(idx) else { return };
+        c.resp3 = proto3;
+        if let Some(n) = setname {
+            c.name = (!n.is_empty()).then(|| String::from_utf8_lossy(&n).into());
+        }
+        let id = c.id;
+        if proto3 {
+            out.extend_from_slice(b"%7\r\n");
+        } else {
+            out.extend_from_slice(b"*14\r\n");
+        }
+        bulk(out, b"server");
+        bulk(out, b"redis");
+        bulk(out, b"version");
+        bulk(out, HELLO_VERSION.as_bytes());
+        bulk(out, b"proto");
+        out.extend_from_slice(if proto3 { b":3\r\n" } else { b":2\r\n" });
+        bulk(out, b"id");
+        out.extend_from_slice(format!(":{id}\r\n").as_bytes());
+        bulk(out, b"mode");
+        bulk(out, b"standalone");
+        bulk(out, b"role");
+        bulk(out, b"master");
+        bulk(out, b"modules");
+        out.extend_from_slice(b"*0\r\n");
+    }
+
+    fn client_info_line(&self, idx: u32) -> String {
+        let Some(conn) = self.conn(idx) else {
+            return String::new();
+        };
+        let Some(c) = conn.client() else {
+            return String::new();
+        };
+        format!(
+            "id={} addr={} fd={} name={} db=0 resp={}\n",
+            c.id,
+            conn.addr.map(|a| a.to_string()).unwrap_or_default(),
+            conn.raw_fd(),
+            c.name.as_deref().unwrap_or(""),
+            if c.resp3 { 3 } else { 2 }
+        )
+    }
+}
+
+/// The Redis version HELLO reports: the feature level of the commands we route, not the
+/// version of the datastore behind us (which can differ per node).
+pub const HELLO_VERSION: &str = "7.0.0";
+
+fn bulk(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+    out.extend_from_slice(b);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn null(out: &mut Vec<u8>, resp3: bool) {
+    out.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" });
+}

@@ -1,0 +1,602 @@
+//! The loop that ties the data path together: one thread, one epoll, every socket.
+//!
+//! Each iteration waits for readiness, handles every event (reads parse and dispatch
+//! requests, backend reads match replies), then flushes: every datastore connection that got
+//! requests is written with one `writev`, then every client that got replies. Batching is the
+//! point: the requests of all clients read in one iteration share one `writev` per backend
+//! connection, and the replies ready for a client leave in one `writev`.
+//!
+//! ```text
+//!   ┌─► epoll_wait ─► events: accept │ client read+parse │ server read+match │ stats │ signal
+//!   │                 └──────────────────────┬───────────────────────────────────────┘
+//!   │                    flush dirty servers (writev) ─► flush dirty clients (writev)
+//!   └─── timers: request deadlines (front of each backend queue), reconnects, shutdown ◄─┘
+//! ```
+//!
+//! The role handlers live in `client.rs`, `server.rs` and `stats.rs`; local replies (PING,
+//! HELLO, AUTH, ...) in `local.rs`.
+
+mod client;
+mod local;
+mod server;
+mod stats;
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use crate::conf::Config;
+use crate::conn::{Conn, PoolKind, Role};
+use crate::event::{self, Epoll, IoVecs};
+use crate::mbuf::MbufPool;
+use crate::msg::{ConnRef, MsgPool};
+use crate::proto::Protocol;
+use crate::stats::model::{Histograms, PoolStats, ServerStats};
+use crate::types::{DataStore, NodeState};
+use crate::{log_notice, log_warn};
+
+/// Settings from the command line that the config file may override.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub mbuf_size: usize,
+    pub max_msgs: usize,
+    pub admin_op: u32,
+}
+
+/// Back-pressure: a client is not read while it has this many requests outstanding...
+pub const CLIENT_MAX_OUTSTANDING: usize = 4096;
+/// ...or this many reply bytes waiting to be written to it.
+pub const CLIENT_MAX_PENDING_BYTES: usize = 32 << 20;
+/// How long SIGTERM waits for in-flight requests before exiting anyway.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// After SIGTERM, exit once no request has arrived for this long and nothing is in flight.
+pub const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
+
+struct Slot {
+    gen: u32,
+    conn: Option<Conn>,
+}
+
+pub struct Core {
+    pub cfg: Config,
+    pub opts: Options,
+    proto: Protocol,
+    epoll: Epoll,
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    mbufs: MbufPool,
+    msgs: MsgPool,
+    /// Datastore connection slots, by pool.
+    servers: Vec<u32>,
+    servers3: Vec<u32>,
+    dirty_servers: Vec<u32>,
+    dirty_clients: Vec<u32>,
+    /// Clients paused because `max_msgs` message objects were in use.
+    msg_waiters: Vec<u32>,
+    iov: IoVecs,
+    /// Messages completed while a queue was borrowed (reused, so no allocation per request).
+    done_scratch: Vec<crate::msg::MsgRef>,
+    scratch: Vec<u8>,
+    now: Instant,
+    started: Instant,
+    pub state: NodeState,
+    pub pool_stats: PoolStats,
+    pub server_stats: ServerStats,
+    pub histos: Histograms,
+    held: local::HeldQueue,
+    histo_reset_at: Instant,
+    timeout_factor: u64,
+    pub read_consistency: crate::types::Consistency,
+    pub write_consistency: crate::types::Consistency,
+    read_repairs: bool,
+    next_client_id: u64,
+    shutdown_at: Option<Instant>,
+    /// When the last request was dispatched (shutdown waits for a quiet moment).
+    last_request: Instant,
+    signals: Option<nix::sys::signalfd::SignalFd>,
+    listeners: Vec<u32>,
+}
+
+const TOKEN_GEN_SHIFT: u64 = 32;
+
+fn token(idx: u32, gen: u32) -> u64 {
+    (gen as u64) << TOKEN_GEN_SHIFT | idx as u64
+}
+
+impl Core {
+    pub fn new(cfg: Config, opts: Options) -> io::Result<Core> {
+        let proto = match cfg.data_store {
+            DataStore::Redis => Protocol::Redis,
+            DataStore::Memcache => Protocol::Memcache,
+        };
+        let mbuf_size = cfg.mbuf_size.unwrap_or(opts.mbuf_size);
+        let max_msgs = cfg.max_msgs.unwrap_or(opts.max_msgs);
+        let now = Instant::now();
+        Ok(Core {
+            proto,
+            epoll: Epoll::new(1024)?,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            mbufs: MbufPool::new(mbuf_size),
+            msgs: MsgPool::new(max_msgs),
+            servers: Vec::new(),
+            servers3: Vec::new(),
+            dirty_servers: Vec::new(),
+            dirty_clients: Vec::new(),
+            msg_waiters: Vec::new(),
+            iov: IoVecs::new(),
+            done_scratch: Vec::new(),
+            scratch: Vec::with_capacity(512),
+            now,
+            started: now,
+            state: NodeState::Joining,
+            pool_stats: PoolStats::default(),
+            server_stats: ServerStats::default(),
+            histos: Histograms::default(),
+            held: Default::default(),
+            histo_reset_at: now + Duration::from_secs(300),
+            timeout_factor: 1,
+            read_consistency: cfg.read_consistency,
+            write_consistency: cfg.write_consistency,
+            read_repairs: cfg.read_repairs_enabled,
+            next_client_id: 1,
+            shutdown_at: None,
+            last_request: now,
+            signals: None,
+            listeners: Vec::new(),
+            cfg,
+            opts,
+        })
+    }
+
+    // ---- the connection slab -------------------------------------------------------------
+
+    fn insert(&mut self, conn_fn: impl FnOnce(u32) -> Conn) -> u32 {
+        let idx = match self.free_slots.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(Slot { gen: 0, conn: None });
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let gen = self.slots[idx as usize].gen;
+        let mut c = conn_fn(gen);
+        c.gen = gen;
+        self.slots[idx as usize].conn = Some(c);
+        idx
+    }
+
+    fn conn(&self, idx: u32) -> Option<&Conn> {
+        self.slots.get(idx as usize).and_then(|s| s.conn.as_ref())
+    }
+
+    fn conn_mut(&mut self, idx: u32) -> Option<&mut Conn> {
+        self.slots
+            .get_mut(idx as usize)
+            .and_then(|s| s.conn.as_mut())
+    }
+
+    fn conn_ref(&self, idx: u32) -> ConnRef {
+        ConnRef {
+            idx,
+            gen: self.slots[idx as usize].gen,
+        }
+    }
+
+    /// Resolve a connection reference; `None` if that connection was closed since.
+    fn live(&self, r: ConnRef) -> bool {
+        self.slots
+            .get(r.idx as usize)
+            .is_some_and(|s| s.gen == r.gen && s.conn.is_some())
+    }
+
+    /// Remove a connection from the slab: deregister, close the socket, bump the generation.
+    fn remove(&mut self, idx: u32) -> Option<Conn> {
+        let slot = self.slots.get_mut(idx as usize)?;
+        let mut conn = slot.conn.take()?;
+        slot.gen = slot.gen.wrapping_add(1);
+        self.free_slots.push(idx);
+        if let Some(fd) = conn.fd.take() {
+            let _ = self.epoll.delete(fd.as_raw_fd());
+        }
+        if let Some(b) = conn.rbuf.take() {
+            self.mbufs.decref(b);
+        }
+        Some(conn)
+    }
+
+    /// The connection's read mbuf with spare room (a fresh one when full or absent), and its fd.
+    fn ensure_rbuf(&mut self, idx: u32) -> Option<(std::os::fd::RawFd, crate::mbuf::MbufId)> {
+        let conn = self.slots.get_mut(idx as usize)?.conn.as_mut()?;
+        let fd = conn.raw_fd();
+        if fd < 0 {
+            return None;
+        }
+        match conn.rbuf {
+            Some(b) if !self.mbufs.is_full(b) => Some((fd, b)),
+            other => {
+                if let Some(b) = other {
+                    self.mbufs.decref(b);
+                }
+                let b = self.mbufs.get();
+                conn.rbuf = Some(b);
+                conn.rpos = 0;
+                Some((fd, b))
+            }
+        }
+    }
+
+    /// Drop a connection's hold on its read mbuf once everything in it is parsed (an idle
+    /// connection keeps no buffer; messages keep their own references).
+    fn release_rbuf_if_parsed(&mut self, idx: u32) {
+        let Some(conn) = self
+            .slots
+            .get_mut(idx as usize)
+            .and_then(|s| s.conn.as_mut())
+        else {
+            return;
+        };
+        if let Some(b) = conn.rbuf {
+            if conn.rpos as usize >= self.mbufs.len(b) {
+                conn.rbuf = None;
+                conn.rpos = 0;
+                self.mbufs.decref(b);
+            }
+        }
+    }
+
+    /// Register a socket with the loop for `interest`.
+    fn register(&mut self, idx: u32, fd: &OwnedFd, interest: u32) -> io::Result<()> {
+        let gen = self.slots[idx as usize].gen;
+        self.epoll.add(fd.as_raw_fd(), interest, token(idx, gen))
+    }
+
+    /// Change a connection's interest bits if they differ.
+    fn set_interest(&mut self, idx: u32, interest: u32) {
+        let gen = self.slots[idx as usize].gen;
+        let Some(c) = self.conn_mut(idx) else { return };
+        if c.interest == interest {
+            return;
+        }
+        c.interest = interest;
+        let fd = c.raw_fd();
+        if fd >= 0 {
+            let _ = self.epoll.modify(fd, interest, token(idx, gen));
+        }
+    }
+
+    // ---- start-up ------------------------------------------------------------------------
+
+    /// Bind the listeners and connect to the datastore. Errors name the address.
+    pub fn start(&mut self) -> io::Result<()> {
+        let sig = event::signal_fd()?;
+        let sfd = sig.as_raw_fd();
+        let idx = self.insert(|_| Conn {
+            gen: 0,
+            fd: None,
+            addr: None,
+            interest: event::READ,
+            rbuf: None,
+            rpos: 0,
+            role: Role::Signals,
+        });
+        self.epoll.add(sfd, event::READ, token(idx, 0))?;
+        self.signals = Some(sig);
+
+        let listen = self.cfg.listen.clone();
+        let backlog = self.cfg.backlog;
+        let fd = bind(&listen, backlog)
+            .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", show(&listen))))?;
+        self.add_listener(fd, Role::ClientListener)?;
+        log_notice!(
+            "{} listening for {} clients on {}",
+            self.cfg.pool_name,
+            match self.proto {
+                Protocol::Redis => "redis",
+                Protocol::Memcache => "memcache",
+            },
+            show(&listen)
+        );
+        let stats = self.cfg.stats_listen.clone();
+        let fd = bind(&stats, 128).map_err(|e| {
+            io::Error::new(e.kind(), format!("stats_listen on {}: {e}", show(&stats)))
+        })?;
+        self.add_listener(fd, Role::StatsListener)?;
+        log_notice!("stats and admin HTTP on {}", show(&stats));
+
+        let n = self.cfg.datastore_connections.max(1) as usize;
+        for slot in 0..n {
+            let idx = self.new_server(PoolKind::Main, slot);
+            self.servers.push(idx);
+            // Dynomite never connects at all with `preconnect: false` (a quirk we fix): the
+            // datastore is always connected at start.
+            self.server_connect(idx);
+        }
+        self.state = NodeState::Normal;
+        Ok(())
+    }
+
+    fn add_listener(&mut self, fd: OwnedFd, role: Role) -> io::Result<()> {
+        let idx = self.insert(|_| Conn {
+            gen: 0,
+            fd: None,
+            addr: None,
+            interest: event::READ,
+            rbuf: None,
+            rpos: 0,
+            role,
+        });
+        self.register(idx, &fd, event::READ)?;
+        if let Some(c) = self.conn_mut(idx) {
+            c.fd = Some(fd);
+        }
+        self.listeners.push(idx);
+        Ok(())
+    }
+
+    // ---- the loop ------------------------------------------------------------------------
+
+    /// Run until a shutdown signal has been handled and in-flight work is done.
+    pub fn run(&mut self) -> io::Result<()> {
+        loop {
+            let timeout = self.next_timeout_ms();
+            let n = self.epoll.wait(timeout)?;
+            self.now = Instant::now();
+            for i in 0..n {
+                let ev = self.epoll.event(i);
+                self.handle(ev);
+            }
+            self.flush();
+            self.timers();
+            self.flush();
+            if self.shutdown_done() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: event::Event) {
+        let idx = (ev.token & 0xffff_ffff) as u32;
+        let gen = (ev.token >> TOKEN_GEN_SHIFT) as u32;
+        let Some(slot) = self.slots.get(idx as usize) else {
+            return;
+        };
+        if slot.gen != gen {
+            return; // an event for a connection closed earlier in this batch
+        }
+        let Some(conn) = slot.conn.as_ref() else {
+            return;
+        };
+        match conn.role {
+            Role::ClientListener => self.accept_clients(idx),
+            Role::StatsListener => self.accept_stats(idx),
+            Role::Signals => self.handle_signals(),
+            Role::Client(_) => self.client_event(idx, ev),
+            Role::Server(_) => self.server_event(idx, ev),
+            Role::Stats(_) => self.stats_event(idx, ev),
+        }
+    }
+
+    /// Write everything that became ready: requests to datastores first, then replies.
+    fn flush(&mut self) {
+        while !self.dirty_servers.is_empty() || !self.dirty_clients.is_empty() {
+            while let Some(idx) = self.dirty_servers.pop() {
+                self.server_flush(idx);
+            }
+            while let Some(idx) = self.dirty_clients.pop() {
+                self.client_flush(idx);
+            }
+        }
+    }
+
+    fn next_timeout_ms(&self) -> i32 {
+        let mut next: Option<Instant> = self.shutdown_at;
+        if let Some(deadline) = self.shutdown_at {
+            let quiet = self.last_request + SHUTDOWN_QUIET;
+            if quiet > self.now {
+                next = Some(quiet.min(deadline));
+            }
+        }
+        let mut consider = |t: Instant| {
+            next = Some(match next {
+                Some(n) if n <= t => n,
+                _ => t,
+            })
+        };
+        consider(self.histo_reset_at);
+        for &idx in self.servers.iter().chain(self.servers3.iter()) {
+            if let Some(t) = self.server_next_deadline(idx) {
+                consider(t);
+            }
+        }
+        match next {
+            None => -1,
+            Some(t) => {
+                let now = Instant::now();
+                if t <= now {
+                    0
+                } else {
+                    // Round up so we do not spin just before a deadline.
+                    ((t - now).as_micros().div_ceil(1000)).min(60_000) as i32
+                }
+            }
+        }
+    }
+
+    fn timers(&mut self) {
+        let now = self.now;
+        if now >= self.histo_reset_at {
+            self.reset_histograms();
+        }
+        let all: Vec<u32> = self
+            .servers
+            .iter()
+            .chain(self.servers3.iter())
+            .copied()
+            .collect();
+        for idx in all {
+            self.server_timers(idx);
+        }
+        if !self.held.is_empty() {
+            self.expire_held();
+        }
+        if !self.msg_waiters.is_empty() && self.msgs.live() < self.msgs.max() {
+            let waiters = std::mem::take(&mut self.msg_waiters);
+            for idx in waiters {
+                self.client_resume(idx);
+            }
+        }
+    }
+
+    pub fn reset_histograms(&mut self) {
+        self.histos.reset_all();
+        self.histo_reset_at = self.now + Duration::from_secs(300);
+    }
+
+    /// The request timeout for the datastore, times the admin timeout factor.
+    fn server_timeout(&self) -> Duration {
+        Duration::from_millis(self.cfg.timeout_ms.saturating_mul(self.timeout_factor))
+    }
+
+    // ---- signals and shutdown ------------------------------------------------------------
+
+    fn handle_signals(&mut self) {
+        loop {
+            let info = match self.signals.as_mut().map(|s| s.read_signal()) {
+                Some(Ok(Some(info))) => info,
+                _ => return,
+            };
+            let signo = info.ssi_signo as i32;
+            match signo {
+                libc::SIGHUP => {
+                    log_notice!("signal SIGHUP: reopening the log file");
+                    crate::log::reopen();
+                }
+                libc::SIGTTIN => {
+                    crate::log::level_up();
+                    log_notice!("signal SIGTTIN: log level up to {}", crate::log::level());
+                }
+                libc::SIGTTOU => {
+                    crate::log::level_down();
+                    log_notice!("signal SIGTTOU: log level down to {}", crate::log::level());
+                }
+                libc::SIGTERM | libc::SIGINT => {
+                    let name = if signo == libc::SIGTERM {
+                        "SIGTERM"
+                    } else {
+                        "SIGINT"
+                    };
+                    log_notice!("signal {name}: shutting down; answering requests in flight");
+                    self.begin_shutdown();
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Stop accepting; keep serving the connections we have until they are quiet (requests
+    /// already sent, even if not yet read, are answered), within a bound.
+    fn begin_shutdown(&mut self) {
+        if self.shutdown_at.is_some() {
+            return;
+        }
+        self.shutdown_at = Some(self.now + SHUTDOWN_GRACE);
+        for idx in std::mem::take(&mut self.listeners) {
+            self.remove(idx);
+        }
+    }
+
+    fn shutdown_done(&mut self) -> bool {
+        let Some(deadline) = self.shutdown_at else {
+            return false;
+        };
+        let busy = self
+            .slots
+            .iter()
+            .any(|s| match s.conn.as_ref().map(|c| &c.role) {
+                Some(Role::Client(c)) => !c.queue.is_empty(),
+                _ => false,
+            })
+            || !self.held.is_empty();
+        if !busy && self.now.duration_since(self.last_request) >= SHUTDOWN_QUIET {
+            log_notice!("all replies written; exiting");
+            return true;
+        }
+        if self.now >= deadline {
+            log_warn!("shutdown grace period over; exiting with requests still in flight");
+            return true;
+        }
+        false
+    }
+
+    fn uptime(&self) -> u64 {
+        self.now.duration_since(self.started).as_secs()
+    }
+
+    /// Debug-build check of the pools' bookkeeping.
+    pub fn check_invariants(&self) {
+        self.mbufs.check_invariants();
+    }
+}
+
+fn bind(l: &crate::conf::Listen, backlog: u32) -> io::Result<OwnedFd> {
+    match l {
+        crate::conf::Listen::Tcp { addr, .. } => event::tcp_listen(addr, backlog),
+        crate::conf::Listen::Unix(p) => event::unix_listen(p, backlog),
+    }
+}
+
+pub(crate) fn show(l: &crate::conf::Listen) -> String {
+    match l {
+        crate::conf::Listen::Tcp { addr, .. } => addr.to_string(),
+        crate::conf::Listen::Unix(p) => p.display().to_string(),
+    }
+}
+
+/// Refuse configurations this build cannot honour, rather than run them half-way.
+pub fn check_supported(cfg: &Config) -> Result<(), String> {
+    if cfg.secure_server_option != crate::conf::SecureOption::None {
+        return Err(format!(
+            "{}: secure_server_option is {:?}, but peer encryption is not available in this build; \
+             refusing to start rather than send peer traffic in the clear (set secure_server_option: none)",
+            cfg.file.display(),
+            cfg.secure_server_option
+        ));
+    }
+    if !cfg.dyn_seeds.is_empty() {
+        return Err(format!(
+            "{}: dyn_seeds lists {} peers, but this build serves single nodes only (peers come \
+             with the cluster layer); refusing to start rather than skip replication",
+            cfg.file.display(),
+            cfg.dyn_seeds.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Detach from the terminal the way Dynomite does: fork, setsid, fork, umask 0, standard
+/// streams to /dev/null; no chdir.
+pub fn daemonize() -> io::Result<()> {
+    use nix::unistd::{fork, setsid, ForkResult};
+    // SAFETY: called from main before any thread is started, so the child is a faithful copy
+    // of a single-threaded process.
+    match unsafe { fork() }.map_err(io::Error::from)? {
+        ForkResult::Parent { .. } => std::process::exit(0),
+        ForkResult::Child => {}
+    }
+    setsid().map_err(io::Error::from)?;
+    // SAFETY: still single-threaded (the first child has no threads either).
+    match unsafe { fork() }.map_err(io::Error::from)? {
+        ForkResult::Parent { .. } => std::process::exit(0),
+        ForkResult::Child => {}
+    }
+    nix::sys::stat::umask(nix::sys::stat::Mode::empty());
+    let null = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
+    for fd in 0..=2 {
+        nix::unistd::dup2(null.as_raw_fd(), fd).map_err(io::Error::from)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,628 @@
+//! The datastore role: connect (with back-off), write queued requests in one writev, match
+//! replies first-in first-out, fail requests on close and on their own timeout.
+//!
+//! ```text
+//!   Down{retry_at} ──timer──► Connecting ──writable, no SO_ERROR──► Connected
+//!        ▲                        │ error                               │ EOF / error / broken reply
+//!        └────────────────────────┴─────────────────────────────────────┘  (queued requests get
+//!                                    back-off 1 s doubling to the cap        the storage error)
+//! ```
+//!
+//! A request that times out gets its error reply at once; its place in `out_q` stays so the
+//! late reply, when it comes, is matched to it and dropped (its generation is stale by then).
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use super::Core;
+use crate::conn::{Conn, PoolKind, Role, RspParser, Server, ServerState, Who};
+use crate::event::{self, Event};
+use crate::mbuf::Seg;
+use crate::msg::{MsgRef, MsgState};
+use crate::proto::error::DynError;
+use crate::proto::{Parse, Protocol, RspInfo};
+use crate::{log_info, log_notice, log_warn};
+
+const BACKOFF_START: Duration = Duration::from_secs(1);
+
+impl Core {
+    pub(super) fn new_server(&mut self, pool: PoolKind, slot: usize) -> u32 {
+        let proto = self.proto;
+        let now = self.now;
+        self.insert(|_| Conn {
+            gen: 0,
+            fd: None,
+            addr: None,
+            interest: 0,
+            rbuf: None,
+            rpos: 0,
+            role: Role::Server(Box::new(Server {
+                pool,
+                slot,
+                state: ServerState::Down { retry_at: now },
+                parser: RspParser::new(proto),
+                in_q: Default::default(),
+                out_q: Default::default(),
+                wpos: 0,
+                rsp_segs: Vec::new(),
+                rsp_info: RspInfo::default(),
+                rsp_len: 0,
+                backoff: BACKOFF_START,
+            })),
+        })
+    }
+
+    fn backoff_cap(&self) -> Duration {
+        Duration::from_millis(self.cfg.server_retry_timeout_ms.max(1000))
+    }
+
+    /// Start a non-blocking connect; the proxy's own setup requests (AUTH, HELLO 3) are queued
+    /// first so they precede every client request on the connection.
+    pub(super) fn server_connect(&mut self, idx: u32) {
+        let server = &self.cfg.server;
+        let res = match (&server.unix, &server.addr) {
+            (Some(p), _) => event::unix_connect(p),
+            (None, Some(a)) => event::tcp_connect(a),
+            (None, None) => Err(io::Error::new(io::ErrorKind::InvalidInput, "no address")),
+        };
+        let addr = server.addr;
+        let fd = match res {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.server_failed(idx, &format!("connect: {e}"));
+                return;
+            }
+        };
+        // A new socket in this slot: a new generation so stale events are ignored.
+        let slot = &mut self.slots[idx as usize];
+        slot.gen = slot.gen.wrapping_add(1);
+        let interest = event::READ | event::WRITE;
+        if let Err(e) = self.register(idx, &fd, interest) {
+            self.server_failed(idx, &format!("register: {e}"));
+            return;
+        }
+        let gen = self.slots[idx as usize].gen;
+        let pool = {
+            let c = self.conn_mut(idx).expect("server slot");
+            c.gen = gen;
+            c.fd = Some(fd);
+            c.addr = addr;
+            c.interest = interest;
+            let s = c.server_mut().expect("server role");
+            s.state = ServerState::Connecting;
+            s.pool
+        };
+        self.server_setup_requests(idx, pool);
+    }
+
+    fn server_setup_requests(&mut self, idx: u32, pool: PoolKind) {
+        if self.proto != Protocol::Redis {
+            return;
+        }
+        let mut setup: Vec<Vec<u8>> = Vec::new();
+        if let Some(pass) = self.cfg.datastore_password.clone() {
+            setup.push(resp_command(&[b"AUTH", pass.as_bytes()]));
+        }
+        if pool == PoolKind::Resp3 {
+            setup.push(resp_command(&[b"HELLO", b"3"]));
+        }
+        // Pushed to the front in reverse so they go out in order.
+        for cmd in setup.into_iter().rev() {
+            let Some(mref) = self.msgs.alloc(self.now, None) else {
+                log_warn!("max_msgs reached; datastore setup request not sent");
+                continue;
+            };
+            let msg = self.msgs.get_mut(mref).expect("fresh");
+            self.mbufs.append_bytes(&mut msg.req_segs, &cmd);
+            msg.req_len = cmd.len() as u32;
+            if let Some(s) = self.conn_mut(idx).and_then(|c| c.server_mut()) {
+                s.in_q.push_front(mref);
+            }
+        }
+    }
+
+    /// Connecting failed or a live connection died: fail its requests, schedule a retry.
+    fn server_failed(&mut self, idx: u32, why: &str) {
+        let now = self.now;
+        let cap = self.backoff_cap();
+        let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+            return;
+        };
+        let was_connected = matches!(conn.server().map(|s| s.state), Some(ServerState::Connected));
+        if let Some(fd) = conn.fd.take() {
+            let _ = self.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&fd));
+        }
+        conn.interest = 0;
+        if let Some(b) = conn.rbuf.take() {
+            self.mbufs.decref(b);
+        }
+        conn.rpos = 0;
+        let slot_gen = &mut self.slots[idx as usize].gen;
+        *slot_gen = slot_gen.wrapping_add(1);
+        let conn = self.slots[idx as usize].conn.as_mut().expect("live");
+        let s = conn.server_mut().expect("server role");
+        let retry_in = s.backoff;
+        s.backoff = (s.backoff * 2).min(cap);
+        s.state = ServerState::Down {
+            retry_at: now + retry_in,
+        };
+        s.parser.reset();
+        s.wpos = 0;
+        s.rsp_len = 0;
+        self.mbufs.release(&mut s.rsp_segs);
+        let failed: Vec<MsgRef> = s.out_q.drain(..).chain(s.in_q.drain(..)).collect();
+        if was_connected {
+            log_warn!(
+                "datastore {} connection lost ({why}); {} requests failed; retry in {:?}",
+                self.cfg.server.name,
+                failed.len(),
+                retry_in
+            );
+            self.pool_stats.server_ejects += 1;
+            self.server_stats.server_ejected_at = unix_ms();
+        } else {
+            log_info!(
+                "datastore {} unreachable ({why}); retry in {:?}",
+                self.cfg.server.name,
+                retry_in
+            );
+        }
+        for mref in failed {
+            self.fail_request(mref, DynError::StorageConnectionRefused);
+        }
+        self.server_stats.out_queue = 0;
+        self.server_stats.in_queue = 0;
+    }
+
+    /// Give a queued request the error, unless it was already answered (timed out) or freed.
+    fn fail_request(&mut self, mref: MsgRef, err: DynError) {
+        let Some(msg) = self.msgs.get(mref) else {
+            return;
+        };
+        if msg.state == MsgState::Done {
+            return;
+        }
+        if msg.owner.is_none() {
+            self.free_msg(mref);
+            return;
+        }
+        self.server_stats.server_dropped_requests += 1;
+        self.answer_dyn_error(mref, err);
+    }
+
+    /// Queue a request for the local datastore.
+    pub(super) fn forward_local(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind) {
+        if pool == PoolKind::Resp3 && self.servers3.is_empty() {
+            let n = self.cfg.datastore_connections.max(1) as usize;
+            for slot in 0..n {
+                let idx = self.new_server(PoolKind::Resp3, slot);
+                self.servers3.push(idx);
+                self.server_connect(idx);
+            }
+        }
+        let fd = self.conn(cidx).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize;
+        let list = match pool {
+            PoolKind::Main => &self.servers,
+            PoolKind::Resp3 => &self.servers3,
+        };
+        let sidx = list[fd % list.len()];
+        let now = self.now;
+        let Some(s) = self.slots[sidx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.server_mut())
+        else {
+            return;
+        };
+        match s.state {
+            ServerState::Down { .. } => {
+                self.answer_dyn_error(mref, DynError::StorageConnectionRefused);
+                return;
+            }
+            ServerState::Connecting => s.in_q.push_back(mref),
+            ServerState::Connected => {
+                if s.in_q.is_empty() {
+                    self.dirty_servers.push(sidx);
+                }
+                s.in_q.push_back(mref);
+            }
+        }
+        let qlen = s.in_q.len() as u64;
+        self.histos.server_in_queue.record(qlen);
+        self.server_stats.in_queue += 1;
+        let msg = self.msgs.get_mut(mref).expect("live");
+        msg.t_queued = now;
+        let bytes = msg.req_len as u64;
+        if msg.is_write {
+            self.server_stats.write_requests += 1;
+            self.server_stats.write_request_bytes += bytes;
+            self.histos.payload_size.record(bytes);
+        } else {
+            self.server_stats.read_requests += 1;
+            self.server_stats.read_request_bytes += bytes;
+        }
+        self.server_stats.in_queue_bytes += bytes;
+    }
+
+    pub(super) fn server_event(&mut self, idx: u32, ev: Event) {
+        let state = match self.conn(idx).and_then(|c| c.server()) {
+            Some(s) => s.state,
+            None => return,
+        };
+        if state == ServerState::Connecting {
+            if !(ev.writable || ev.error) {
+                return;
+            }
+            let fd = self.conn(idx).map(|c| c.raw_fd()).unwrap_or(-1);
+            match event::take_error(fd) {
+                Ok(None) if !ev.error || ev.writable => self.server_connected(idx),
+                Ok(Some(e)) | Err(e) => {
+                    self.server_failed(idx, &e.to_string());
+                    return;
+                }
+                Ok(None) => {
+                    self.server_failed(idx, "connection error");
+                    return;
+                }
+            }
+        }
+        if ev.readable || ev.error {
+            self.server_read(idx);
+        }
+        if ev.writable {
+            self.server_flush(idx);
+        }
+    }
+
+    fn server_connected(&mut self, idx: u32) {
+        let Some(c) = self.conn_mut(idx) else { return };
+        let who = Who(c).to_string();
+        let s = c.server_mut().expect("server role");
+        s.state = ServerState::Connected;
+        s.backoff = BACKOFF_START;
+        let pool = s.pool;
+        log_notice!(
+            "{who}: connected to datastore {} ({:?} pool)",
+            self.cfg.server.name,
+            pool
+        );
+        self.set_interest(idx, event::READ);
+        self.dirty_servers.push(idx);
+    }
+
+    fn server_read(&mut self, idx: u32) {
+        loop {
+            let Some((fd, buf)) = self.ensure_rbuf(idx) else {
+                return;
+            };
+            match event::read(fd, self.mbufs.spare(buf)) {
+                Ok(0) => {
+                    self.server_stats.server_eof += 1;
+                    self.server_failed(idx, "closed by the datastore");
+                    return;
+                }
+                Ok(n) => {
+                    self.mbufs.advance(buf, n);
+                    if !self.server_parse(idx) {
+                        return;
+                    }
+                    if !self.mbufs.is_full(buf) {
+                        self.release_rbuf_if_parsed(idx);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.server_stats.server_err += 1;
+                    self.server_failed(idx, &e.to_string());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Parse replies and hand each to the request at the front of `out_q`. Returns false if
+    /// the connection was closed (a broken reply stream).
+    fn server_parse(&mut self, idx: u32) -> bool {
+        loop {
+            let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+                return false;
+            };
+            let Some(buf) = conn.rbuf else { return true };
+            let rpos = conn.rpos as usize;
+            let filled = self.mbufs.len(buf);
+            if rpos >= filled {
+                return true;
+            }
+            let Role::Server(s) = &mut conn.role else {
+                return false;
+            };
+            let chunk = &self.mbufs.filled(buf)[rpos..];
+            let res = s.parser.feed(chunk, &mut s.rsp_info);
+            let used = match res {
+                Parse::Done { consumed } => consumed,
+                Parse::Incomplete => chunk.len(),
+            };
+            s.rsp_segs.push(Seg {
+                buf,
+                start: rpos as u32,
+                end: (rpos + used) as u32,
+            });
+            s.rsp_len += used as u32;
+            self.mbufs.incref(buf);
+            conn.rpos = (rpos + used) as u32;
+            if let Parse::Done { .. } = res {
+                let info = std::mem::take(&mut s.rsp_info);
+                if info.broken {
+                    self.server_stats.server_err += 1;
+                    self.server_failed(idx, "unparseable reply");
+                    return false;
+                }
+                if info.is_push {
+                    self.mbufs.release(&mut s.rsp_segs);
+                    s.rsp_len = 0;
+                    continue;
+                }
+                let front = s.out_q.pop_front();
+                let len = s.rsp_len;
+                s.rsp_len = 0;
+                let Some(mref) = front else {
+                    self.mbufs.release(&mut s.rsp_segs);
+                    log_warn!("datastore sent a reply nobody asked for; closing");
+                    self.server_failed(idx, "unexpected reply");
+                    return false;
+                };
+                self.server_stats.out_queue = self.server_stats.out_queue.saturating_sub(1);
+                let now = self.now;
+                match self.msgs.get_mut(mref) {
+                    Some(msg) if msg.state == MsgState::Pending => {
+                        std::mem::swap(&mut msg.rsp_segs, &mut s.rsp_segs);
+                        msg.rsp_len = len;
+                        msg.rsp = info;
+                        let us = now.duration_since(msg.t_sent).as_micros() as u64;
+                        self.histos.server_latency.record(us);
+                        if msg.is_write {
+                            self.server_stats.write_responses += 1;
+                            self.server_stats.write_response_bytes += len as u64;
+                        } else {
+                            self.server_stats.read_responses += 1;
+                            self.server_stats.read_response_bytes += len as u64;
+                        }
+                        if info.is_error && msg.owner.is_none() {
+                            log_warn!(
+                                "datastore {} refused the proxy's setup request: {}",
+                                self.cfg.server.name,
+                                String::from_utf8_lossy(&first_line(&self.mbufs, &msg.rsp_segs))
+                            );
+                        }
+                        if info.is_error {
+                            self.pool_stats.forward_error += 1;
+                        }
+                        self.complete(mref);
+                    }
+                    _ => {
+                        // Timed out and answered already, or freed: the late reply is dropped.
+                        self.mbufs.release(&mut s.rsp_segs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Write queued requests: everything in `in_q` that fits one writev, repeated until the
+    /// socket is full or the queue is empty.
+    pub(super) fn server_flush(&mut self, idx: u32) {
+        loop {
+            let Some(conn) = self.slots[idx as usize].conn.as_ref() else {
+                return;
+            };
+            let fd = conn.raw_fd();
+            let Role::Server(s) = &conn.role else { return };
+            if s.state != ServerState::Connected || s.in_q.is_empty() {
+                if s.state == ServerState::Connected {
+                    self.set_interest(idx, event::READ);
+                }
+                return;
+            }
+            self.iov.clear();
+            let mut skip = s.wpos as usize;
+            'outer: for &mref in s.in_q.iter() {
+                let Some(msg) = self.msgs.get(mref) else {
+                    continue;
+                };
+                for seg in &msg.req_segs {
+                    let b = self.mbufs.slice(*seg);
+                    if skip >= b.len() {
+                        skip -= b.len();
+                        continue;
+                    }
+                    if !self.iov.push(&b[skip..]) {
+                        break 'outer;
+                    }
+                    skip = 0;
+                }
+            }
+            let want = self.iov.bytes();
+            if want == 0 {
+                self.server_pop_written(idx, 0);
+                continue;
+            }
+            match self.iov.writev(fd) {
+                Ok(n) => {
+                    self.server_pop_written(idx, n);
+                    if n < want {
+                        self.set_interest(idx, event::READ | event::WRITE);
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.set_interest(idx, event::READ | event::WRITE);
+                    return;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.server_stats.server_err += 1;
+                    self.server_failed(idx, &e.to_string());
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Move fully written requests from `in_q` to `out_q`, releasing their request bytes.
+    fn server_pop_written(&mut self, idx: u32, n: usize) {
+        let now = self.now;
+        let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+            return;
+        };
+        let Role::Server(s) = &mut conn.role else {
+            return;
+        };
+        let mut left = n + s.wpos as usize;
+        while let Some(&mref) = s.in_q.front() {
+            let Some(msg) = self.msgs.get_mut(mref) else {
+                s.in_q.pop_front();
+                continue;
+            };
+            let len = msg.req_len as usize;
+            if left < len {
+                break;
+            }
+            left -= len;
+            s.in_q.pop_front();
+            self.mbufs.release(&mut msg.req_segs);
+            msg.t_sent = now;
+            let wait = now.duration_since(msg.t_queued).as_micros() as u64;
+            self.histos.server_queue_wait.record(wait);
+            self.server_stats.in_queue = self.server_stats.in_queue.saturating_sub(1);
+            self.server_stats.in_queue_bytes =
+                self.server_stats.in_queue_bytes.saturating_sub(len as u64);
+            if msg.req.noreply {
+                // Memcached noreply: nothing will come back; the client gets nothing.
+                self.done_scratch.push(mref);
+                continue;
+            }
+            s.out_q.push_back(mref);
+            self.server_stats.out_queue += 1;
+        }
+        s.wpos = left as u32;
+        let ol = s.out_q.len() as u64;
+        self.histos.server_out_queue.record(ol);
+        if !self.done_scratch.is_empty() {
+            let mut done = std::mem::take(&mut self.done_scratch);
+            for mref in done.drain(..) {
+                self.complete(mref);
+            }
+            self.done_scratch = done;
+        }
+    }
+
+    /// The earliest moment something about this connection needs the loop's attention.
+    pub(super) fn server_next_deadline(&self, idx: u32) -> Option<Instant> {
+        let s = self.conn(idx)?.server()?;
+        match s.state {
+            ServerState::Down { retry_at } => Some(retry_at),
+            _ => {
+                let t = self.server_timeout();
+                let head = s
+                    .out_q
+                    .iter()
+                    .chain(s.in_q.iter())
+                    .find_map(|m| self.msgs.get(*m).filter(|m| m.state == MsgState::Pending))?;
+                Some(head.t_queued + t)
+            }
+        }
+    }
+
+    /// Reconnect when the back-off is over; time out requests past their deadline.
+    pub(super) fn server_timers(&mut self, idx: u32) {
+        let now = self.now;
+        let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
+            return;
+        };
+        if let ServerState::Down { retry_at } = s.state {
+            if now >= retry_at && self.shutdown_at.is_none() {
+                self.server_connect(idx);
+            }
+            return;
+        }
+        let timeout = self.server_timeout();
+        // Written requests: answer with the error, keep the placeholder for the late reply.
+        let mut expired: Vec<MsgRef> = Vec::new();
+        for &mref in s.out_q.iter() {
+            match self.msgs.get(mref) {
+                Some(m) if m.state == MsgState::Pending => {
+                    if m.t_queued + timeout <= now {
+                        expired.push(mref);
+                    } else {
+                        break;
+                    }
+                }
+                _ => continue,
+            }
+        }
+        // Queued but unwritten requests (not a partly written front) can simply be dropped.
+        let mut dropped: Vec<MsgRef> = Vec::new();
+        let s = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.server_mut())
+            .expect("server");
+        while let Some(&mref) = s.in_q.get(usize::from(s.wpos > 0)) {
+            match self.msgs.get(mref) {
+                Some(m) if m.t_queued + timeout <= now && m.owner.is_some() => {
+                    let pos = usize::from(s.wpos > 0);
+                    s.in_q.remove(pos);
+                    dropped.push(mref);
+                }
+                Some(_) => break,
+                None => {
+                    let pos = usize::from(s.wpos > 0);
+                    s.in_q.remove(pos);
+                }
+            }
+        }
+        if expired.is_empty() && dropped.is_empty() {
+            return;
+        }
+        self.server_stats.server_timedout += 1;
+        log_warn!(
+            "datastore {}: {} requests timed out after {:?}",
+            self.cfg.server.name,
+            expired.len() + dropped.len(),
+            timeout
+        );
+        for mref in expired.into_iter().chain(dropped) {
+            self.server_stats.server_timedout_requests += 1;
+            self.fail_request(mref, DynError::StorageTimeout);
+        }
+    }
+}
+
+/// Encode a command as a RESP multi-bulk (the proxy's own requests only; not the hot path).
+pub(super) fn resp_command(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+fn first_line(pool: &crate::mbuf::MbufPool, segs: &[Seg]) -> Vec<u8> {
+    let mut out = Vec::new();
+    crate::mbuf::gather(pool, segs, 0, 200, &mut out);
+    if let Some(p) = out.iter().position(|&b| b == b'\r' || b == b'\n') {
+        out.truncate(p);
+    }
+    out
+}
+
+pub(super) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

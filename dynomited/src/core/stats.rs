@@ -1,0 +1,282 @@
+//! The stats and admin HTTP role: one request per connection, answered from the loop's own
+//! counters (no locks, no copies of the stats), then closed.
+
+use std::io;
+use std::os::fd::AsRawFd;
+
+use super::Core;
+use crate::conn::{Conn, Role, StatsConn};
+use crate::event::{self, Event};
+use crate::stats::http::{self, Admin, HttpParse};
+use crate::stats::model::{self, ExtraValue, Info};
+use crate::types::NodeState;
+use crate::{log_notice, log_warn};
+
+/// Largest HTTP request we read.
+const MAX_REQUEST: usize = 8192;
+
+impl Core {
+    pub(super) fn accept_stats(&mut self, lidx: u32) {
+        let lfd = match self.conn(lidx) {
+            Some(c) => c.raw_fd(),
+            None => return,
+        };
+        for _ in 0..16 {
+            let fd = match event::accept(lfd) {
+                Ok(Some(fd)) => fd,
+                Ok(None) => return,
+                Err(e) => {
+                    log_warn!("accept on stats listener: {e}");
+                    return;
+                }
+            };
+            let addr = event::peer_addr(fd.as_raw_fd());
+            let idx = self.insert(|_| Conn {
+                gen: 0,
+                fd: None,
+                addr,
+                interest: event::READ,
+                rbuf: None,
+                rpos: 0,
+                role: Role::Stats(StatsConn {
+                    buf: Vec::new(),
+                    out: Vec::new(),
+                    written: 0,
+                }),
+            });
+            if self.register(idx, &fd, event::READ).is_err() {
+                self.remove(idx);
+                continue;
+            }
+            if let Some(c) = self.conn_mut(idx) {
+                c.fd = Some(fd);
+            }
+        }
+    }
+
+    pub(super) fn stats_event(&mut self, idx: u32, ev: Event) {
+        if (ev.readable || ev.error) && !self.stats_read(idx) {
+            return;
+        }
+        if ev.writable {
+            self.stats_write(idx);
+        }
+    }
+
+    /// Read until the request is complete; then answer. Returns false if the conn is gone.
+    fn stats_read(&mut self, idx: u32) -> bool {
+        let Some(conn) = self.conn_mut(idx) else {
+            return false;
+        };
+        let fd = conn.raw_fd();
+        let Role::Stats(sc) = &mut conn.role else {
+            return false;
+        };
+        if !sc.out.is_empty() {
+            return true;
+        }
+        let mut tmp = [0u8; 2048];
+        match event::read(fd, &mut tmp) {
+            Ok(0) => {
+                self.remove(idx);
+                return false;
+            }
+            Ok(n) => sc.buf.extend_from_slice(&tmp[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(_) => {
+                self.remove(idx);
+                return false;
+            }
+        }
+        let parsed = match http::parse_request(&sc.buf) {
+            HttpParse::Incomplete if sc.buf.len() < MAX_REQUEST => return true,
+            HttpParse::Request { path, .. } => Some(path.to_string()),
+            _ => None,
+        };
+        let mut out = Vec::new();
+        match parsed {
+            Some(path) => {
+                let (body, ctype) = self.admin(&path);
+                http::write_response(&mut out, body.as_bytes(), ctype);
+            }
+            None => http::write_bad_request(&mut out),
+        }
+        if let Some(Role::Stats(sc)) = self.conn_mut(idx).map(|c| &mut c.role) {
+            sc.out = out;
+        }
+        self.stats_write(idx);
+        true
+    }
+
+    fn stats_write(&mut self, idx: u32) {
+        let Some(conn) = self.conn_mut(idx) else {
+            return;
+        };
+        let fd = conn.raw_fd();
+        let Role::Stats(sc) = &mut conn.role else {
+            return;
+        };
+        while sc.written < sc.out.len() {
+            match event::write(fd, &sc.out[sc.written..]) {
+                Ok(n) => sc.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.set_interest(idx, event::READ | event::WRITE);
+                    return;
+                }
+                Err(_) => break,
+            }
+        }
+        self.remove(idx);
+    }
+
+    /// Run one admin call; returns the body and its content type.
+    fn admin(&mut self, path: &str) -> (String, &'static str) {
+        const JSON: &str = "application/json; charset=utf-8";
+        const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+        let ok = || ("OK\r\n".to_string(), JSON);
+        match http::route(path) {
+            Admin::Info => (self.render_info(), JSON),
+            Admin::Metrics => (self.render_metrics(), TEXT),
+            Admin::Ping | Admin::Unknown => ok(),
+            Admin::Help => (http::help_text().to_string(), JSON),
+            Admin::ClusterDescribe => (self.render_cluster_describe(), JSON),
+            Admin::SetLogLevel(n) => {
+                crate::log::set_level(n);
+                log_notice!("log level set to {}", crate::log::level());
+                ok()
+            }
+            Admin::LogLevelUp => {
+                crate::log::level_up();
+                ok()
+            }
+            Admin::LogLevelDown => {
+                crate::log::level_down();
+                ok()
+            }
+            Admin::HistoReset => {
+                self.reset_histograms();
+                ok()
+            }
+            Admin::GetConsistency => (
+                format!(
+                    "Read Consistency: {}\r\nWrite Consistency: {}\r\n",
+                    self.read_consistency, self.write_consistency
+                ),
+                JSON,
+            ),
+            Admin::SetConsistency { write, level } => {
+                if let Some(l) = level {
+                    if write {
+                        self.write_consistency = l;
+                    } else {
+                        self.read_consistency = l;
+                    }
+                    log_notice!(
+                        "{} consistency set to {l}",
+                        if write { "write" } else { "read" }
+                    );
+                }
+                ok()
+            }
+            Admin::GetTimeoutFactor => (format!("Timeout factor: {}\n", self.timeout_factor), JSON),
+            Admin::SetTimeoutFactor(n) => {
+                self.timeout_factor = n.clamp(1, 10) as u64;
+                ok()
+            }
+            Admin::Peer { .. } => ok(),
+            Admin::ReadRepairs(Some(on)) => {
+                self.read_repairs = on;
+                let s = if on { "ENABLED" } else { "DISABLED" };
+                (format!("Read Repairs: {s}\r\n"), JSON)
+            }
+            Admin::ReadRepairs(None) => ok(),
+            Admin::SetState(s) => {
+                self.set_state(s);
+                ok()
+            }
+            Admin::GetState => (format!("State: {}\n", self.state), JSON),
+        }
+    }
+
+    fn info<'a>(&'a self, source: &'a str) -> Info<'a> {
+        Info {
+            source,
+            version: crate::VERSION,
+            uptime: self.uptime(),
+            timestamp: super::server::unix_ms() / 1000,
+            rack: &self.cfg.rack,
+            dc: &self.cfg.datacenter,
+            histograms: &self.histos,
+            alloc_msgs: self.msgs.allocated() as u64,
+            free_msgs: self.msgs.free_count() as u64,
+            alloc_mbufs: self.mbufs.allocated() as u64,
+            free_mbufs: self.mbufs.free_count() as u64,
+            dyn_memory: event::max_rss_kib(),
+            pool_name: &self.cfg.pool_name,
+            pool: &self.pool_stats,
+            server_name: &self.cfg.server.name,
+            server: &self.server_stats,
+        }
+    }
+
+    fn render_info(&self) -> String {
+        let host = hostname();
+        let info = self.info(&host);
+        let mut out = String::with_capacity(4096);
+        let extra = [
+            ("state", ExtraValue::Str(self.state.name())),
+            (
+                "read_consistency",
+                ExtraValue::Str(self.read_consistency.name()),
+            ),
+            (
+                "write_consistency",
+                ExtraValue::Str(self.write_consistency.name()),
+            ),
+        ];
+        model::render_info(&info, &extra, &mut out);
+        out
+    }
+
+    fn render_metrics(&self) -> String {
+        let host = hostname();
+        let info = self.info(&host);
+        let mut out = String::with_capacity(16384);
+        model::render_prometheus(&info, &mut out);
+        out
+    }
+
+    fn render_cluster_describe(&self) -> String {
+        let (host, port) = match &self.cfg.dyn_listen {
+            Some(crate::conf::Listen::Tcp { host, addr }) => (host.clone(), addr.port()),
+            _ => (String::from("127.0.0.1"), 0),
+        };
+        let token = self.cfg.tokens.first().copied().unwrap_or(0);
+        let dcs = vec![model::DescribeDc {
+            name: self.cfg.datacenter.clone(),
+            racks: vec![model::DescribeRack {
+                name: self.cfg.rack.clone(),
+                servers: vec![model::DescribeServer {
+                    name: host.clone(),
+                    host,
+                    port,
+                    token,
+                }],
+            }],
+        }];
+        let mut out = String::new();
+        model::render_cluster_describe(&dcs, &mut out);
+        out
+    }
+
+    pub fn node_state(&self) -> NodeState {
+        self.state
+    }
+}
+
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".into())
+}

@@ -1,0 +1,149 @@
+//! `dynomited`: the daemon. Parses Dynomite's flags, loads the config, starts the loop.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use dynomite::cli::{usage, Args};
+use dynomite::core::{Core, Options};
+use dynomite::{conf, log_error, log_notice, VERSION};
+
+fn version_line() -> String {
+    format!("This is dynomited-{VERSION}\r\n")
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let msg = e.to_string();
+            let first = msg.lines().next().unwrap_or("invalid arguments");
+            eprintln!("dynomited: {}", first.trim_start_matches("error: "));
+            eprint!("{}", usage());
+            return ExitCode::from(1);
+        }
+    };
+    if args.help {
+        eprint!("{}\n{}", version_line(), usage());
+        return ExitCode::SUCCESS;
+    }
+    if args.version {
+        eprintln!("{}", version_line());
+        return ExitCode::SUCCESS;
+    }
+    if args.describe_stats {
+        let mut s = String::new();
+        dynomite::stats::model::describe(&mut s);
+        print!("{}\n{s}", version_line());
+        return ExitCode::SUCCESS;
+    }
+    let checked = match args.check() {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{msg}");
+            eprint!("{}", usage());
+            return ExitCode::from(1);
+        }
+    };
+    let path = args.conf_file.clone();
+    if args.test_conf {
+        return match conf::load(&path) {
+            Ok(_) => {
+                eprintln!(
+                    "dynomited: configuration file '{}' syntax is valid",
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(errs) => {
+                eprintln!("{errs}");
+                eprintln!(
+                    "dynomited: configuration file '{}' syntax is invalid",
+                    path.display()
+                );
+                ExitCode::from(1)
+            }
+        };
+    }
+    let cfg = match conf::load(&path) {
+        Ok(c) => c,
+        Err(errs) => {
+            eprintln!("{errs}");
+            eprintln!(
+                "dynomited: configuration file '{}' syntax is invalid",
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(msg) = dynomite::core::check_supported(&cfg) {
+        eprintln!("dynomited: {msg}");
+        return ExitCode::from(1);
+    }
+    if args.daemonize {
+        if let Err(e) = dynomite::core::daemonize() {
+            eprintln!("dynomited: cannot daemonize: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    if let Err(e) = dynomite::log::init(checked.verbosity, args.output.clone()) {
+        eprintln!(
+            "dynomited: cannot open log file '{}': {e}",
+            args.output
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+        return ExitCode::from(1);
+    }
+    for w in &cfg.warnings {
+        dynomite::log_warn!("{w}");
+    }
+    if let Some(p) = &args.pid_file {
+        let res = std::fs::File::create(p)
+            .and_then(|mut f| f.write_all(std::process::id().to_string().as_bytes()));
+        if let Err(e) = res {
+            log_error!("cannot write pid file '{}': {e}", p.display());
+            return ExitCode::from(1);
+        }
+    }
+    let code = run(cfg, checked);
+    if let Some(p) = &args.pid_file {
+        let _ = std::fs::remove_file(p);
+    }
+    code
+}
+
+fn run(cfg: conf::Config, checked: dynomite::cli::Checked) -> ExitCode {
+    let opts = Options {
+        mbuf_size: checked.mbuf_size,
+        max_msgs: checked.max_msgs,
+        admin_op: checked.admin_op,
+    };
+    let file = cfg.file.display().to_string();
+    let mut core = match Core::new(cfg, opts) {
+        Ok(c) => c,
+        Err(e) => {
+            log_error!("cannot create the event loop: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = core.start() {
+        log_error!("cannot start: {e}");
+        return ExitCode::from(1);
+    }
+    log_notice!(
+        "dynomited-{VERSION} started on pid {} with {file}",
+        std::process::id()
+    );
+    match core.run() {
+        Ok(()) => {
+            log_notice!("dynomited exiting");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            log_error!("event loop failed: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Fixed-size buffer chunks ("mbufs") in a pool that is reused, never freed per request.
+//!
+//! A connection reads into the spare tail of one mbuf. Parsed messages do not copy their bytes
+//! out: they hold [`Seg`]s (mbuf id + byte range) and a reference on each mbuf they touch. An
+//! mbuf returns to the free list when its last reference goes, so a read buffer shared by many
+//! pipelined requests (or a backend buffer holding replies for many clients) lives exactly as
+//! long as the last message that needs it.
+//!
+//! ```text
+//!   read ─► [ req1 | req2 | req3 | par- ]   mbuf A (refs: conn + 3 msgs + partial msg)
+//!           [ -tial req4 |  spare ...   ]   mbuf B (refs: conn + req4)
+//! ```
+//!
+//! Pool exhaustion cannot happen: the pool grows on demand and never shrinks (Dynomite's
+//! behaviour). What bounds memory is back-pressure upstream (see `core`), and the pool reports
+//! `allocated`/`free` counts for `/info` (`alloc_mbufs`, `free_mbufs`).
+
+/// Index of an mbuf in the pool.
+pub type MbufId = u32;
+
+/// A byte range inside one mbuf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seg {
+    pub buf: MbufId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Seg {
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+struct Mbuf {
+    data: Box<[u8]>,
+    /// Bytes written so far (the read position lives with the connection).
+    len: usize,
+    refs: u32,
+}
+
+pub struct MbufPool {
+    bufs: Vec<Mbuf>,
+    free: Vec<MbufId>,
+    chunk: usize,
+}
+
+impl MbufPool {
+    pub fn new(chunk: usize) -> MbufPool {
+        MbufPool {
+            bufs: Vec::new(),
+            free: Vec::new(),
+            chunk,
+        }
+    }
+
+    pub fn chunk_size(&self) -> usize {
+        self.chunk
+    }
+
+    /// Take an empty mbuf with one reference (the caller's).
+    pub fn get(&mut self) -> MbufId {
+        if let Some(id) = self.free.pop() {
+            let m = &mut self.bufs[id as usize];
+            debug_assert_eq!(m.refs, 0);
+            m.refs = 1;
+            m.len = 0;
+            return id;
+        }
+        let id = self.bufs.len() as MbufId;
+        self.bufs.push(Mbuf {
+            data: vec![0u8; self.chunk].into_boxed_slice(),
+            len: 0,
+            refs: 1,
+        });
+        id
+    }
+
+    pub fn incref(&mut self, id: MbufId) {
+        self.bufs[id as usize].refs += 1;
+    }
+
+    /// Drop one reference; the mbuf goes back to the free list when none is left.
+    pub fn decref(&mut self, id: MbufId) {
+        let m = &mut self.bufs[id as usize];
+        debug_assert!(m.refs > 0, "mbuf {id} over-released");
+        m.refs -= 1;
+        if m.refs == 0 {
+            self.free.push(id);
+        }
+    }
+
+    /// Release every segment's reference and clear the list (capacity is kept).
+    pub fn release(&mut self, segs: &mut Vec<Seg>) {
+        for s in segs.iter() {
+            self.decref(s.buf);
+        }
+        segs.clear();
+        if segs.capacity() > 1024 {
+            segs.shrink_to(16);
+        }
+    }
+
+    /// The filled part of an mbuf.
+    pub fn filled(&self, id: MbufId) -> &[u8] {
+        let m = &self.bufs[id as usize];
+        &m.data[..m.len]
+    }
+
+    pub fn len(&self, id: MbufId) -> usize {
+        self.bufs[id as usize].len
+    }
+
+    pub fn is_full(&self, id: MbufId) -> bool {
+        self.bufs[id as usize].len == self.chunk
+    }
+
+    /// The writable tail of an mbuf.
+    pub fn spare(&mut self, id: MbufId) -> &mut [u8] {
+        let m = &mut self.bufs[id as usize];
+        &mut m.data[m.len..]
+    }
+
+    /// Mark `n` more bytes of the spare tail as filled.
+    pub fn advance(&mut self, id: MbufId, n: usize) {
+        let m = &mut self.bufs[id as usize];
+        m.len = (m.len + n).min(self.chunk);
+    }
+
+    pub fn slice(&self, s: Seg) -> &[u8] {
+        &self.bufs[s.buf as usize].data[s.start as usize..s.end as usize]
+    }
+
+    /// Copy bytes into the pool as segments (used for replies the proxy builds itself, and for
+    /// requests it composes). Each new mbuf is referenced once by the returned segments.
+    pub fn append_bytes(&mut self, segs: &mut Vec<Seg>, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            // Continue in the last mbuf if this list owns its tail exclusively.
+            let id = match segs.last() {
+                Some(s)
+                    if self.bufs[s.buf as usize].refs == 1
+                        && s.end as usize == self.bufs[s.buf as usize].len
+                        && (s.end as usize) < self.chunk =>
+                {
+                    s.buf
+                }
+                _ => {
+                    let id = self.get();
+                    let len = self.len(id) as u32;
+                    segs.push(Seg {
+                        buf: id,
+                        start: len,
+                        end: len,
+                    });
+                    id
+                }
+            };
+            let spare = self.spare(id);
+            let n = spare.len().min(bytes.len());
+            spare[..n].copy_from_slice(&bytes[..n]);
+            self.advance(id, n);
+            if let Some(last) = segs.last_mut() {
+                last.end += n as u32;
+            }
+            bytes = &bytes[n..];
+        }
+    }
+
+    /// Total mbufs ever allocated (the pool never shrinks).
+    pub fn allocated(&self) -> usize {
+        self.bufs.len()
+    }
+
+    pub fn free_count(&self) -> usize {
+        self.free.len()
+    }
+
+    /// Debug check: every mbuf is either free with no reference, or referenced and not free.
+    pub fn check_invariants(&self) {
+        if cfg!(debug_assertions) {
+            let mut is_free = vec![false; self.bufs.len()];
+            for &f in &self.free {
+                assert!(!is_free[f as usize], "mbuf {f} twice in the free list");
+                is_free[f as usize] = true;
+            }
+            for (i, m) in self.bufs.iter().enumerate() {
+                assert_eq!(m.refs == 0, is_free[i], "mbuf {i} refs {}", m.refs);
+            }
+        }
+    }
+}
+
+/// Copy the bytes of `segs` from `start` (an offset into their concatenation) into `out`,
+/// at most `max` bytes. Used for the few small things the proxy must see contiguously
+/// (a key to hash, an argument of a command it answers itself).
+pub fn gather(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut Vec<u8>) {
+    out.clear();
+    let mut off = 0usize;
+    let end = start + len;
+    for s in segs {
+        let b = pool.slice(*s);
+        let (lo, hi) = (off, off + b.len());
+        if hi > start && lo < end {
+            let a = start.max(lo) - lo;
+            let z = end.min(hi) - lo;
+            out.extend_from_slice(&b[a..z]);
+        }
+        off = hi;
+        if off >= end {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refcounts_return_buffers() {
+        let mut p = MbufPool::new(512);
+        let a = p.get();
+        p.spare(a)[..3].copy_from_slice(b"abc");
+        p.advance(a, 3);
+        p.incref(a);
+        p.decref(a);
+        assert_eq!(p.free_count(), 0);
+        p.decref(a);
+        assert_eq!(p.free_count(), 1);
+        let b = p.get();
+        assert_eq!(a, b);
+        assert_eq!(p.len(b), 0);
+        p.decref(b);
+        p.check_invariants();
+    }
+
+    #[test]
+    fn append_and_gather_across_buffers() {
+        let mut p = MbufPool::new(512);
+        let mut segs = Vec::new();
+        let data: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+        p.append_bytes(&mut segs, &data[..700]);
+        p.append_bytes(&mut segs, &data[700..]);
+        assert_eq!(segs.iter().map(|s| s.len()).sum::<usize>(), 2000);
+        assert_eq!(segs.len(), 4);
+        let mut out = Vec::new();
+        gather(&p, &segs, 500, 600, &mut out);
+        assert_eq!(out, &data[500..1100]);
+        p.release(&mut segs);
+        p.check_invariants();
+        assert_eq!(p.free_count(), p.allocated());
+    }
+}

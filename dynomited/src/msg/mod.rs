@@ -1,0 +1,193 @@
+//! Message objects (one per request, carrying its reply) in a pooled slab capped by `max_msgs`.
+//!
+//! A message is referred to by [`MsgRef`] = slot + generation. Freeing a message bumps its
+//! slot's generation, so every queue that still names it (a backend's out-queue after the
+//! request timed out, say) sees a stale reference and skips it: a late reply is matched to
+//! its slot, found stale, and discarded. That is how a timeout fails one request without
+//! failing the rest of the connection.
+//!
+//! ```text
+//!            parse           forward            write              reply            written
+//!  client ──────────► Msg ───────────► in_q ───────────► out_q ─────────────► done ─────────► free
+//!                      │                (backend)         (backend)            (client queue)
+//!                      └─ answered by the proxy itself (PING, errors, ...) ──► done
+//! ```
+//!
+//! Messages keep their vectors' capacity across reuse, so steady state does not allocate.
+
+use std::time::Instant;
+
+use crate::mbuf::Seg;
+use crate::proto::{ReqInfo, RspInfo};
+
+/// A connection slot + generation (connections live in a slab in `core`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnRef {
+    pub idx: u32,
+    pub gen: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MsgRef {
+    pub idx: u32,
+    pub gen: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgState {
+    /// Parsed, waiting for its reply.
+    Pending,
+    /// The reply is ready to be written to the client.
+    Done,
+}
+
+pub struct Msg {
+    pub gen: u32,
+    pub state: MsgState,
+    /// The client connection the reply goes to; `None` for the proxy's own requests (the AUTH
+    /// and HELLO it sends to a datastore on connect).
+    pub owner: Option<ConnRef>,
+    /// The client went away: drop the reply when it comes.
+    pub swallow: bool,
+    pub req: ReqInfo,
+    pub req_segs: Vec<Seg>,
+    pub req_len: u32,
+    pub is_write: bool,
+    pub rsp: RspInfo,
+    /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
+    pub rsp_segs: Vec<Seg>,
+    pub rsp_len: u32,
+    /// When the request was fully received (client latency starts here).
+    pub t_recv: Instant,
+    /// When it was queued to a backend (timeout and queue-wait start here).
+    pub t_queued: Instant,
+    /// When it was written to a backend (server latency starts here).
+    pub t_sent: Instant,
+}
+
+impl Msg {
+    fn new(now: Instant) -> Msg {
+        Msg {
+            gen: 0,
+            state: MsgState::Pending,
+            owner: None,
+            swallow: false,
+            req: ReqInfo::default(),
+            req_segs: Vec::new(),
+            req_len: 0,
+            is_write: false,
+            rsp: RspInfo::default(),
+            rsp_segs: Vec::new(),
+            rsp_len: 0,
+            t_recv: now,
+            t_queued: now,
+            t_sent: now,
+        }
+    }
+}
+
+pub struct MsgPool {
+    msgs: Vec<Msg>,
+    free: Vec<u32>,
+    live: usize,
+    max: usize,
+}
+
+impl MsgPool {
+    pub fn new(max: usize) -> MsgPool {
+        MsgPool {
+            msgs: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            max,
+        }
+    }
+
+    /// A fresh message, or `None` when `max_msgs` are in use (the caller applies back-pressure).
+    pub fn alloc(&mut self, now: Instant, owner: Option<ConnRef>) -> Option<MsgRef> {
+        let idx = if let Some(i) = self.free.pop() {
+            i
+        } else if self.msgs.len() < self.max {
+            self.msgs.push(Msg::new(now));
+            (self.msgs.len() - 1) as u32
+        } else {
+            return None;
+        };
+        self.live += 1;
+        let m = &mut self.msgs[idx as usize];
+        debug_assert!(m.req_segs.is_empty() && m.rsp_segs.is_empty());
+        m.state = MsgState::Pending;
+        m.owner = owner;
+        m.swallow = false;
+        m.req.clear();
+        m.req_len = 0;
+        m.is_write = false;
+        m.rsp = RspInfo::default();
+        m.rsp_len = 0;
+        m.t_recv = now;
+        m.t_queued = now;
+        m.t_sent = now;
+        Some(MsgRef { idx, gen: m.gen })
+    }
+
+    /// Resolve a reference; `None` when the message was freed since.
+    pub fn get(&self, r: MsgRef) -> Option<&Msg> {
+        self.msgs.get(r.idx as usize).filter(|m| m.gen == r.gen)
+    }
+
+    pub fn get_mut(&mut self, r: MsgRef) -> Option<&mut Msg> {
+        self.msgs.get_mut(r.idx as usize).filter(|m| m.gen == r.gen)
+    }
+
+    /// Free a message. The caller must already have released its segments to the mbuf pool.
+    pub fn free(&mut self, r: MsgRef) {
+        if let Some(m) = self.msgs.get_mut(r.idx as usize) {
+            if m.gen == r.gen {
+                debug_assert!(m.req_segs.is_empty() && m.rsp_segs.is_empty());
+                m.gen = m.gen.wrapping_add(1);
+                self.free.push(r.idx);
+                self.live -= 1;
+            }
+        }
+    }
+
+    /// Message objects ever allocated (`alloc_msgs`).
+    pub fn allocated(&self) -> usize {
+        self.msgs.len()
+    }
+
+    /// Message objects in the free list (`free_msgs`).
+    pub fn free_count(&self) -> usize {
+        self.free.len()
+    }
+
+    pub fn live(&self) -> usize {
+        self.live
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_references_after_free() {
+        let now = Instant::now();
+        let mut p = MsgPool::new(2);
+        let a = p.alloc(now, None).unwrap();
+        let b = p.alloc(now, None).unwrap();
+        assert!(p.alloc(now, None).is_none(), "max_msgs is a hard cap");
+        p.free(a);
+        assert!(p.get(a).is_none());
+        let c = p.alloc(now, None).unwrap();
+        assert_eq!(c.idx, a.idx);
+        assert!(p.get(a).is_none(), "old generation stays stale");
+        assert!(p.get(c).is_some() && p.get(b).is_some());
+        p.free(a); // double free of a stale ref is a no-op
+        assert_eq!(p.live(), 2);
+    }
+}
