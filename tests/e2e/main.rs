@@ -1,0 +1,12 @@
+//! End-to-end tests: real redis-server / memcached / dynomited processes on loopback.
+//!
+//! Every test starts its own datastore and node on free ports and kills them (by PID) when it
+//! ends; waits use deadlines, never fixed sleeps; every load loop is bounded.
+
+mod util;
+
+mod cli;
+mod dynoctl;
+mod memcache;
+mod redis;
+mod stats;

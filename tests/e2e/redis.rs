@@ -1,0 +1,439 @@
+//! Redis through dynomited: raw-wire tables, pipelining, split reads, large values, a killed
+//! and a frozen datastore, AUTH, RESP3, and a differential test against plain redis-server.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+fn node() -> (Redis, Node) {
+    let r = Redis::start();
+    let n = Node::start(&r.addr(), 0, "");
+    n.wait_backend();
+    (r, n)
+}
+
+#[test]
+fn raw_wire_table() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let table: &[(&[u8], &[u8])] = &[
+        (b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"),
+        (b"PING\r\n", b"+PONG\r\n"),
+        (b"*2\r\n$4\r\nping\r\n$5\r\nhello\r\n", b"$5\r\nhello\r\n"),
+        (b"*2\r\n$4\r\nECHO\r\n$3\r\nabc\r\n", b"$3\r\nabc\r\n"),
+        (b"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n", b"+OK\r\n"),
+        (b"*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n", b"$3\r\nbar\r\n"),
+        (b"*2\r\n$3\r\nGET\r\n$4\r\nnone\r\n", b"$-1\r\n"),
+        (b"GET foo\r\n", b"$3\r\nbar\r\n"),
+        (b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n", b"+OK\r\n"),
+        (b"*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n", b":1\r\n"),
+        (
+            b"*2\r\n$4\r\nINCR\r\n$3\r\nfoo\r\n",
+            b"-ERR value is not an integer or out of range\r\n",
+        ),
+        (b"*3\r\n$5\r\nLPUSH\r\n$1\r\nl\r\n$1\r\na\r\n", b":1\r\n"),
+        (
+            b"*2\r\n$3\r\nGET\r\n$1\r\nl\r\n",
+            b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+        ),
+        (
+            b"*1\r\n$3\r\nGET\r\n",
+            b"-ERR wrong number of arguments for 'get' command\r\n",
+        ),
+        (
+            b"*1\r\n$5\r\nMULTI\r\n",
+            b"-ERR unsupported command 'MULTI' (cannot run through a sharding proxy)\r\n",
+        ),
+        (b"*2\r\n$4\r\nPING\r\n$2\r\nok\r\n", b"$2\r\nok\r\n"),
+    ];
+    for (req, want) in table {
+        c.send(req);
+        let got = c.read_reply();
+        assert_eq!(s(&got), s(want), "request {:?}", s(req));
+    }
+    // Unknown command: Redis's own text, and the connection stays usable.
+    let got = c.cmd(&["NOSUCHCMD", "x"]);
+    assert!(
+        s(&got).starts_with("-ERR unknown command 'NOSUCHCMD'"),
+        "{}",
+        s(&got)
+    );
+    // Malformed framing: an error, then the connection still works.
+    c.send(b"*x\r\n");
+    let got = c.read_reply();
+    assert!(s(&got).starts_with("-ERR Protocol error"), "{}", s(&got));
+    assert_eq!(c.cmd(&["GET", "foo"]), b"$3\r\nbar\r\n");
+    // SELECT of another database is refused with an error.
+    assert!(c.cmd(&["SELECT", "1"]).starts_with(b"-ERR"));
+    // QUIT answers +OK and closes.
+    assert_eq!(c.cmd(&["QUIT"]), b"+OK\r\n");
+    assert!(c.is_closed());
+}
+
+#[test]
+fn ten_thousand_pipelined_in_one_write() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let mut batch = Vec::new();
+    for i in 0..10_000 {
+        if i % 2 == 0 {
+            batch.extend_from_slice(&encode_str(&["SET", &format!("k{i}"), &format!("v{i}")]));
+        } else {
+            batch.extend_from_slice(&encode_str(&["GET", &format!("k{}", i - 1)]));
+        }
+    }
+    // One write from a writer thread (the proxy answers while we are still sending).
+    let mut w = c.stream.try_clone().unwrap();
+    let t = std::thread::spawn(move || w.write_all(&batch).unwrap());
+    for i in 0..10_000 {
+        let got = c.read_reply();
+        if i % 2 == 0 {
+            assert_eq!(got, b"+OK\r\n", "reply {i}");
+        } else {
+            let v = format!("v{}", i - 1);
+            assert_eq!(s(&got), format!("${}\r\n{v}\r\n", v.len()), "reply {i}");
+        }
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn requests_one_byte_at_a_time() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let mut stream = Vec::new();
+    stream.extend_from_slice(&encode_str(&["SET", "slow", "value with spaces"]));
+    stream.extend_from_slice(b"PING\r\n");
+    stream.extend_from_slice(&encode_str(&["GET", "slow"]));
+    stream.extend_from_slice(&encode_str(&["ECHO", "e"]));
+    for b in &stream {
+        c.send(std::slice::from_ref(b));
+        c.stream.flush().unwrap();
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    assert_eq!(c.read_reply(), b"+PONG\r\n");
+    assert_eq!(s(&c.read_reply()), "$17\r\nvalue with spaces\r\n");
+    assert_eq!(c.read_reply(), b"$1\r\ne\r\n");
+}
+
+#[test]
+fn large_values_and_large_arrays() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let big: Vec<u8> = (0..5 * 1024 * 1024)
+        .map(|i| b'a' + (i % 26) as u8)
+        .collect();
+    assert_eq!(c.cmd_bytes(&[b"SET", b"big", &big]), b"+OK\r\n");
+    let got = c.cmd(&["GET", "big"]);
+    let head = format!("${}\r\n", big.len());
+    assert!(got.starts_with(head.as_bytes()));
+    assert_eq!(&got[head.len()..got.len() - 2], &big[..]);
+    // 100,000 elements: one RPUSH with 100,000 arguments, then LRANGE them all back.
+    let vals: Vec<String> = (0..100_000).map(|i| format!("e{i}")).collect();
+    let mut args: Vec<&[u8]> = vec![b"RPUSH", b"list"];
+    args.extend(vals.iter().map(|v| v.as_bytes()));
+    assert_eq!(c.cmd_bytes(&args), b":100000\r\n");
+    let got = c.cmd(&["LRANGE", "list", "0", "-1"]);
+    assert!(got.starts_with(b"*100000\r\n"));
+    assert!(got.ends_with(b"$6\r\ne99999\r\n"));
+}
+
+#[test]
+fn killed_datastore_errors_fast_and_recovers() {
+    let (mut r, n) = node();
+    let mut c = n.client();
+    assert_eq!(c.cmd(&["SET", "a", "1"]), b"+OK\r\n");
+    r.proc.kill();
+    let t0 = Instant::now();
+    let got = c.cmd(&["GET", "a"]);
+    assert_eq!(s(&got), "-ERR Storage: Datastore refused connection\r\n");
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "error took {:?}",
+        t0.elapsed()
+    );
+    // Still an error, still fast, while the datastore is down.
+    let t0 = Instant::now();
+    assert!(c.cmd(&["GET", "a"]).starts_with(b"-ERR Storage"));
+    assert!(t0.elapsed() < Duration::from_secs(1));
+    r.restart();
+    wait_for(
+        "recovery after the datastore restart",
+        Duration::from_secs(20),
+        || (c.cmd(&["SET", "b", "2"]) == b"+OK\r\n").then_some(()),
+    );
+    assert_eq!(c.cmd(&["GET", "b"]), b"$1\r\n2\r\n");
+    let (_, body) = http_get(n.stats_port, "/info");
+    assert!(body.contains("\"server_ejects\":1"), "{body}");
+    assert!(n.log_text().contains("connection lost"), "{}", n.log_text());
+}
+
+#[test]
+fn frozen_datastore_times_out_and_connection_survives() {
+    let r = Redis::start();
+    let n = Node::start(&r.addr(), 0, "  timeout: 500\n");
+    n.wait_backend();
+    let mut c = n.client();
+    assert_eq!(c.cmd(&["SET", "f", "1"]), b"+OK\r\n");
+    r.proc.signal(libc::SIGSTOP);
+    let t0 = Instant::now();
+    let got = c.cmd(&["GET", "f"]);
+    let took = t0.elapsed();
+    r.proc.signal(libc::SIGCONT);
+    assert!(s(&got).starts_with("-ERR Storage"), "{}", s(&got));
+    assert!(
+        took >= Duration::from_millis(400) && took < Duration::from_millis(2000),
+        "{took:?}"
+    );
+    // The late reply is discarded; the next request gets its own answer.
+    assert_eq!(c.cmd(&["SET", "f", "2"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "f"]), b"$1\r\n2\r\n");
+}
+
+#[test]
+fn requirepass_and_datastore_password() {
+    let r = Redis::start_with(&["--requirepass", "backendpw"]);
+    let n = Node::start(
+        &r.addr(),
+        0,
+        "  requirepass: clientpw\n  datastore_password: backendpw\n",
+    );
+    let mut c = n.client();
+    assert_eq!(
+        s(&c.cmd(&["GET", "x"])),
+        "-NOAUTH Authentication required.\r\n"
+    );
+    assert_eq!(
+        s(&c.cmd(&["AUTH", "wrong"])),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+    assert_eq!(c.cmd(&["AUTH", "clientpw"]), b"+OK\r\n");
+    wait_for("backend auth", Duration::from_secs(10), || {
+        (c.cmd(&["SET", "x", "1"]) == b"+OK\r\n").then_some(())
+    });
+    assert_eq!(c.cmd(&["GET", "x"]), b"$1\r\n1\r\n");
+    // HELLO with AUTH in one go, RESP3.
+    let mut c3 = n.client();
+    let got = c3.cmd(&["HELLO", "3", "AUTH", "default", "clientpw"]);
+    assert!(got.starts_with(b"%7\r\n"), "{}", s(&got));
+    assert_eq!(c3.cmd(&["GET", "x"]), b"$1\r\n1\r\n");
+}
+
+#[test]
+fn resp3_hello_and_typed_replies() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let hello = c.cmd(&["HELLO", "3"]);
+    assert!(
+        hello.starts_with(b"%7\r\n$6\r\nserver\r\n"),
+        "{}",
+        s(&hello)
+    );
+    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "LIB-NAME", "x"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["HSET", "h", "a", "1", "b", "2"]), b":2\r\n");
+    // A RESP3 backend connection answers HGETALL with a map.
+    let got = c.cmd(&["HGETALL", "h"]);
+    assert!(got.starts_with(b"%2\r\n"), "{}", s(&got));
+    assert_eq!(c.cmd(&["GET", "nokey"]), b"_\r\n");
+    // A RESP2 client on the same node still gets RESP2.
+    let mut c2 = n.client();
+    assert_eq!(c2.cmd(&["GET", "nokey"]), b"$-1\r\n");
+    assert!(c2.cmd(&["HGETALL", "h"]).starts_with(b"*4\r\n"));
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "me"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), b"$2\r\nme\r\n");
+}
+
+/// A tiny deterministic generator (xorshift64*), so a failing seed can be replayed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545F4914F6CDD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One random command over a small key space, mixing types so errors happen too.
+fn random_command(rng: &mut Rng) -> Vec<String> {
+    let key = |rng: &mut Rng| format!("key:{}", rng.below(12));
+    let val = |rng: &mut Rng| {
+        if rng.below(4) == 0 {
+            rng.below(100).to_string()
+        } else {
+            format!("v{}", rng.below(1000))
+        }
+    };
+    let k = key(rng);
+    let v = val(rng);
+    let c: Vec<String> = match rng.below(40) {
+        0 => vec!["SET".into(), k, v],
+        1 => vec!["GET".into(), k],
+        2 => vec!["DEL".into(), k, key(rng)],
+        3 => vec!["INCR".into(), k],
+        4 => vec!["INCRBY".into(), k, (rng.below(10)).to_string()],
+        5 => vec!["APPEND".into(), k, v],
+        6 => vec!["STRLEN".into(), k],
+        7 => vec!["EXISTS".into(), k, key(rng)],
+        8 => vec!["MGET".into(), k, key(rng), key(rng)],
+        9 => vec!["MSET".into(), k, v, key(rng), val(rng)],
+        10 => vec!["HSET".into(), k, format!("f{}", rng.below(4)), v],
+        11 => vec!["HGET".into(), k, format!("f{}", rng.below(4))],
+        12 => vec!["HDEL".into(), k, format!("f{}", rng.below(4))],
+        13 => vec!["HGETALL".into(), k],
+        14 => vec!["HINCRBY".into(), k, "n".into(), rng.below(5).to_string()],
+        15 => vec!["LPUSH".into(), k, v],
+        16 => vec!["RPUSH".into(), k, v, val(rng)],
+        17 => vec!["LPOP".into(), k],
+        18 => vec!["LRANGE".into(), k, "0".into(), "-1".into()],
+        19 => vec!["LLEN".into(), k],
+        20 => vec!["SADD".into(), k, v],
+        21 => vec!["SREM".into(), k, v],
+        22 => vec!["SCARD".into(), k],
+        23 => vec!["SISMEMBER".into(), k, v],
+        24 => vec!["ZADD".into(), k, rng.below(50).to_string(), v],
+        25 => vec![
+            "ZRANGE".into(),
+            k,
+            "0".into(),
+            "-1".into(),
+            "WITHSCORES".into(),
+        ],
+        26 => vec!["ZSCORE".into(), k, v],
+        27 => vec!["ZINCRBY".into(), k, "1.5".into(), v],
+        28 => vec!["EXPIRE".into(), k, "1000".into()],
+        29 => vec!["TTL".into(), k],
+        30 => vec!["TYPE".into(), k],
+        31 => vec!["GETSET".into(), k, v],
+        32 => vec!["SETNX".into(), k, v],
+        33 => vec!["INCRBYFLOAT".into(), k, "0.5".into()],
+        34 => vec!["GETRANGE".into(), k, "0".into(), "2".into()],
+        35 => vec!["SET".into(), k, v, "NX".into()],
+        36 => vec!["PERSIST".into(), k],
+        37 => vec!["ZCARD".into(), k],
+        38 => vec!["HLEN".into(), k],
+        _ => vec!["SMEMBERS".into(), k],
+    };
+    c
+}
+
+fn differential(resp3: bool, seed: u64) {
+    let plain = Redis::start();
+    let (_r, n) = node();
+    let mut a = Resp::connect(plain.port);
+    let mut b = n.client();
+    if resp3 {
+        a.cmd(&["HELLO", "3"]);
+        b.cmd(&["HELLO", "3"]);
+    }
+    let mut rng = Rng(seed);
+    for i in 0..3000 {
+        let cmd = random_command(&mut rng);
+        let args: Vec<&str> = cmd.iter().map(|s| s.as_str()).collect();
+        let want = a.cmd(&args);
+        let got = b.cmd(&args);
+        assert_eq!(
+            s(&got),
+            s(&want),
+            "command #{i} {args:?} (seed {seed}, resp3 {resp3})"
+        );
+    }
+}
+
+#[test]
+fn differential_resp2() {
+    differential(false, 0x5eed_0001);
+}
+
+#[test]
+fn differential_resp3() {
+    differential(true, 0x5eed_0003);
+}
+
+#[test]
+fn redis_py_default_client() {
+    // redis-py 8 sends HELLO 3 and CLIENT SETINFO on connect and gives up on an error.
+    let ok = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import redis, sys; sys.exit(0 if int(redis.__version__.split('.')[0]) >= 5 else 1)",
+        ])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "python3 with redis-py >= 5 is required: pip install 'redis>=8'"
+    );
+    let (_r, n) = node();
+    let script = r#"
+import sys, redis
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+assert r.ping()
+assert r.set("py", "1")
+assert r.get("py") == b"1"
+r.hset("pyh", mapping={"a": "1", "b": "2"})
+assert r.hgetall("pyh") == {b"a": b"1", b"b": b"2"}, r.hgetall("pyh")
+p = r.pipeline(transaction=False)
+for i in range(100):
+    p.set(f"pk{i}", i)
+    p.get(f"pk{i}")
+res = p.execute()
+assert res[1] == b"0" and res[-1] == b"99", res[-2:]
+r3 = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]), protocol=3)
+assert r3.get("py") == b"1"
+assert r3.hgetall("pyh") == {b"a": b"1", b"b": b"2"}
+print("ok")
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &n.port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "redis-py failed:\n{}\n{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+}
+
+#[test]
+fn client_that_never_reads_is_bounded() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let val = vec![b'x'; 100_000];
+    assert_eq!(c.cmd_bytes(&[b"SET", b"fat", &val]), b"+OK\r\n");
+    // Ask for ~2 GB of replies without reading any of them; the writer stops when the proxy
+    // stops reading us (back-pressure), bounded by a deadline.
+    c.stream
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let req = encode_str(&["GET", "fat"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut sent = 0usize;
+    while sent < 20_000 && Instant::now() < deadline {
+        if c.stream.write_all(&req).is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    let (_, body) = http_get(n.stats_port, "/info");
+    let mem: u64 = body
+        .split("\"dyn_memory\":")
+        .nth(1)
+        .and_then(|r| r.split(|ch: char| !ch.is_ascii_digit()).next())
+        .and_then(|d| d.parse().ok())
+        .expect("dyn_memory in /info");
+    // 32 MiB of pending replies per client plus buffers: far below the 2 GB asked for.
+    assert!(
+        mem < 400 * 1024,
+        "dyn_memory {mem} KiB after {sent} unread GETs"
+    );
+    // Another client is still served.
+    let mut d = n.client();
+    assert_eq!(d.cmd(&["PING"]), b"+PONG\r\n");
+}
