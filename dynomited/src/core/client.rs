@@ -1,10 +1,9 @@
 //! The client role: accept, read and parse requests, dispatch them, write replies in order.
 
 use std::io;
-use std::os::fd::AsRawFd;
 
-use super::{Core, CLIENT_MAX_OUTSTANDING, CLIENT_MAX_PENDING_BYTES};
-use crate::conn::{Client, Conn, PoolKind, Role, Who};
+use super::{push_segs, Core, ReadOutcome, CLIENT_MAX_OUTSTANDING, CLIENT_MAX_PENDING_BYTES};
+use crate::conn::{Client, PoolKind, Role, Who};
 use crate::event::{self, Event};
 use crate::msg::{MsgRef, MsgState};
 use crate::proto::{self, Discard, Parse, Protocol};
@@ -20,43 +19,16 @@ pub(super) enum Dispatch {
 
 impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {
-        let lfd = match self.conn(lidx) {
-            Some(c) => c.raw_fd(),
-            None => return,
-        };
         for _ in 0..128 {
-            let fd = match event::accept(lfd) {
-                Ok(Some(fd)) => fd,
-                Ok(None) => return,
-                Err(e) => {
-                    // EMFILE and friends: log and try again on the next event.
-                    log_warn!("accept on client listener: {e}");
-                    return;
-                }
-            };
-            event::set_nodelay(fd.as_raw_fd());
             let id = self.next_client_id;
-            self.next_client_id += 1;
             let authed = self.cfg.requirepass.is_none();
             let proto = self.proto;
-            let addr = event::peer_addr(fd.as_raw_fd());
-            let idx = self.insert(|_| Conn {
-                gen: 0,
-                fd: None,
-                addr,
-                interest: event::READ,
-                rbuf: None,
-                rpos: 0,
-                role: Role::Client(Box::new(Client::new(proto, id, authed))),
-            });
-            if let Err(e) = self.register(idx, &fd, event::READ) {
-                log_warn!("registering client: {e}");
-                self.remove(idx);
-                continue;
-            }
-            if let Some(c) = self.conn_mut(idx) {
-                c.fd = Some(fd);
-            }
+            let Some(idx) = self.accept_one(lidx, || {
+                Role::Client(Box::new(Client::new(proto, id, authed)))
+            }) else {
+                return;
+            };
+            self.next_client_id += 1;
             self.pool_stats.client_connections += 1;
             if let Some(c) = self.conn(idx) {
                 log_debug!("{} accepted", Who(c));
@@ -80,29 +52,17 @@ impl Core {
                 Some(Role::Client(c)) if !(c.paused || c.closing) => {}
                 _ => return,
             }
-            let Some((fd, buf)) = self.ensure_rbuf(idx) else {
-                return;
-            };
-            let res = event::read(fd, self.mbufs.spare(buf));
-            match res {
-                Ok(0) => {
-                    self.client_eof(idx);
-                    return;
-                }
-                Ok(n) => {
-                    self.mbufs.advance(buf, n);
+            match self.read_once(idx) {
+                ReadOutcome::Data { full } => {
                     self.client_parse(idx);
-                    if !self.mbufs.is_full(buf) {
+                    if !full {
                         self.release_rbuf_if_parsed(idx);
                         return;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.client_error(idx, &e);
-                    return;
-                }
+                ReadOutcome::Eof => return self.client_eof(idx),
+                ReadOutcome::Error(e) => return self.client_error(idx, &e),
+                ReadOutcome::Empty | ReadOutcome::Gone => return,
             }
         }
     }
@@ -111,7 +71,7 @@ impl Core {
     pub(super) fn client_parse(&mut self, idx: u32) {
         let cref = self.conn_ref(idx);
         loop {
-            let now = self.now;
+            let now = self.now_ns;
             let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
                 return;
             };
@@ -282,23 +242,14 @@ impl Core {
             self.iov.clear();
             let mut skip = client.wpos as usize;
             let mut complete_msgs = 0usize;
-            'outer: for &mref in client.queue.iter() {
+            for &mref in client.queue.iter() {
                 let Some(msg) = self.msgs.get(mref) else {
                     break;
                 };
-                if msg.state != MsgState::Done {
+                if msg.state != MsgState::Done
+                    || !push_segs(&mut self.iov, &self.mbufs, &msg.rsp_segs, &mut skip)
+                {
                     break;
-                }
-                for seg in &msg.rsp_segs {
-                    let s = self.mbufs.slice(*seg);
-                    if skip >= s.len() {
-                        skip -= s.len();
-                        continue;
-                    }
-                    if !self.iov.push(&s[skip..]) {
-                        break 'outer;
-                    }
-                    skip = 0;
                 }
                 complete_msgs += 1;
             }
@@ -334,7 +285,7 @@ impl Core {
     /// Account `n` written bytes: pop and free every reply fully written (and empty done
     /// replies in front, up to `max_empty` messages when nothing was written).
     fn client_pop_written(&mut self, idx: u32, n: usize, max_empty: usize) {
-        let now = self.now;
+        let now = self.now_ns;
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
             return;
         };
@@ -359,7 +310,7 @@ impl Core {
             popped += 1;
             client.queue.pop_front();
             client.pending_bytes = client.pending_bytes.saturating_sub(len);
-            let us = now.duration_since(msg.t_recv).as_micros() as u64;
+            let us = now.saturating_sub(msg.t_recv) / 1000;
             self.histos.latency.record(us);
             self.mbufs.release(&mut msg.req_segs);
             self.mbufs.release(&mut msg.rsp_segs);

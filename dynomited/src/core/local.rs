@@ -64,7 +64,7 @@ impl Core {
                 (Dispatch::Answered, spec.write)
             }
             _ => {
-                self.count_redis_command(spec.name);
+                self.count_redis_command(spec.id);
                 self.state_gate(idx, mref, spec.write)
             }
         }
@@ -112,7 +112,7 @@ impl Core {
                 };
                 if let Some(m) = self.msgs.get_mut(mref) {
                     m.is_write = true;
-                    m.t_queued = self.now;
+                    m.t_queued = self.now_ns;
                 }
                 self.held.push_back(Held {
                     client: idx,
@@ -145,10 +145,10 @@ impl Core {
 
     /// Fail held writes older than the request timeout (the client must not wait forever).
     pub(super) fn expire_held(&mut self) {
-        let timeout = self.server_timeout();
+        let timeout = self.server_timeout_ns();
         while let Some(h) = self.held.front() {
             match self.msgs.get(h.msg) {
-                Some(m) if m.t_queued + timeout > self.now => break,
+                Some(m) if m.t_queued + timeout > self.now_ns => break,
                 Some(_) => {
                     let h = self.held.pop_front().expect("front");
                     self.answer_dyn_error(h.msg, DynError::InvalidState);
@@ -160,35 +160,30 @@ impl Core {
         }
     }
 
-    fn count_redis_command(&mut self, name: &str) {
+    /// Dynomite's per-command counters, for requests sent to the local datastore.
+    fn count_redis_command(&mut self, id: u16) {
         let s = &mut self.server_stats;
-        match name {
-            "get" => s.redis_req_get += 1,
-            "set" | "setbit" | "setex" | "setrange" | "sadd" | "sdiff" | "sdiffstore"
-            | "sinter" | "sinterstore" | "srem" | "sunion" | "sunionstore" | "sscan" => {
+        match stat_class(id) {
+            StatClass::Get => s.redis_req_get += 1,
+            StatClass::Set => s.redis_req_set += 1,
+            StatClass::Sunion => {
                 s.redis_req_set += 1;
-                if name == "sunion" {
-                    s.redis_req_sunion += 1;
-                }
+                s.redis_req_sunion += 1;
             }
-            "del" => s.redis_req_del += 1,
-            "incr" | "decr" => s.redis_req_incr_decr += 1,
-            "keys" => s.redis_req_keys += 1,
-            "mget" => s.redis_req_mget += 1,
-            "scan" => s.redis_req_scan += 1,
-            "sort" => s.redis_req_sort += 1,
-            "lrem" | "lrange" | "lset" | "ltrim" | "lindex" | "lpushx" => {
+            StatClass::Del => s.redis_req_del += 1,
+            StatClass::IncrDecr => s.redis_req_incr_decr += 1,
+            StatClass::Keys => s.redis_req_keys += 1,
+            StatClass::Mget => s.redis_req_mget += 1,
+            StatClass::Scan => s.redis_req_scan += 1,
+            StatClass::Sort => s.redis_req_sort += 1,
+            StatClass::Lists => s.redis_req_lists += 1,
+            StatClass::Lrem => {
                 s.redis_req_lists += 1;
-                if name == "lrem" {
-                    s.redis_req_lreqm += 1;
-                }
+                s.redis_req_lreqm += 1;
             }
-            "hincrby" | "hincrbyfloat" | "hset" | "hsetnx" => s.redis_req_hashes += 1,
-            "zadd" | "zinterstore" | "zrange" | "zrangebyscore" | "zrem" | "zrevrange"
-            | "zrevrangebyscore" | "zunionstore" | "zscan" | "zcount" | "zincrby" | "zlexcount"
-            | "zrangebylex" | "zremrangebylex" | "zremrangebyrank" | "zremrangebyscore"
-            | "zrevrangebylex" => s.redis_req_sortedsets += 1,
-            _ => s.redis_req_other += 1,
+            StatClass::Hashes => s.redis_req_hashes += 1,
+            StatClass::SortedSets => s.redis_req_sortedsets += 1,
+            StatClass::Other => s.redis_req_other += 1,
         }
     }
 
@@ -426,4 +421,62 @@ fn bulk(out: &mut Vec<u8>, b: &[u8]) {
 
 fn null(out: &mut Vec<u8>, resp3: bool) {
     out.extend_from_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" });
+}
+
+/// Which of Dynomite's `redis_req_*` counters a command feeds (SPEC §7.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatClass {
+    Get,
+    Set,
+    Sunion,
+    Del,
+    IncrDecr,
+    Keys,
+    Mget,
+    Scan,
+    Sort,
+    Lists,
+    Lrem,
+    Hashes,
+    SortedSets,
+    Other,
+}
+
+fn classify(name: &str) -> StatClass {
+    match name {
+        "get" => StatClass::Get,
+        "set" | "setbit" | "setex" | "setrange" | "sadd" | "sdiff" | "sdiffstore" | "sinter"
+        | "sinterstore" | "srem" | "sunionstore" | "sscan" => StatClass::Set,
+        "sunion" => StatClass::Sunion,
+        "del" => StatClass::Del,
+        "incr" | "decr" => StatClass::IncrDecr,
+        "keys" => StatClass::Keys,
+        "mget" => StatClass::Mget,
+        "scan" => StatClass::Scan,
+        "sort" => StatClass::Sort,
+        "lrange" | "lset" | "ltrim" | "lindex" | "lpushx" => StatClass::Lists,
+        "lrem" => StatClass::Lrem,
+        "hincrby" | "hincrbyfloat" | "hset" | "hsetnx" => StatClass::Hashes,
+        "zadd" | "zinterstore" | "zrange" | "zrangebyscore" | "zrem" | "zrevrange"
+        | "zrevrangebyscore" | "zunionstore" | "zscan" | "zcount" | "zincrby" | "zlexcount"
+        | "zrangebylex" | "zremrangebylex" | "zremrangebyrank" | "zremrangebyscore"
+        | "zrevrangebylex" => StatClass::SortedSets,
+        _ => StatClass::Other,
+    }
+}
+
+/// The class of command `id`, from a table built once from the command table (no string
+/// compares per request).
+fn stat_class(id: u16) -> StatClass {
+    static TABLE: std::sync::OnceLock<Vec<StatClass>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        let all = redis::all();
+        let max = all.iter().map(|s| s.id as usize).max().unwrap_or(0);
+        let mut t = vec![StatClass::Other; max + 1];
+        for s in all {
+            t[s.id as usize] = classify(s.name);
+        }
+        t
+    });
+    t.get(id as usize).copied().unwrap_or(StatClass::Other)
 }

@@ -78,6 +78,8 @@ pub struct Core {
     done_scratch: Vec<crate::msg::MsgRef>,
     scratch: Vec<u8>,
     now: Instant,
+    /// `now` as nanoseconds since `started`: the clock messages are stamped with.
+    now_ns: u64,
     started: Instant,
     pub state: NodeState,
     pub pool_stats: PoolStats,
@@ -128,6 +130,7 @@ impl Core {
             done_scratch: Vec::new(),
             scratch: Vec::with_capacity(512),
             now,
+            now_ns: 0,
             started: now,
             state: NodeState::Joining,
             pool_stats: PoolStats::default(),
@@ -245,6 +248,62 @@ impl Core {
         }
     }
 
+    /// One `read` into the connection's mbuf. Parsing is the caller's.
+    fn read_once(&mut self, idx: u32) -> ReadOutcome {
+        let Some((fd, buf)) = self.ensure_rbuf(idx) else {
+            return ReadOutcome::Gone;
+        };
+        loop {
+            match event::read(fd, self.mbufs.spare(buf)) {
+                Ok(0) => return ReadOutcome::Eof,
+                Ok(n) => {
+                    self.mbufs.advance(buf, n);
+                    return ReadOutcome::Data {
+                        full: self.mbufs.is_full(buf),
+                    };
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Empty,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return ReadOutcome::Error(e),
+            }
+        }
+    }
+
+    /// Accept one pending connection on listener `lidx` and register it with `role`.
+    /// `None` when nothing is pending (or the listener is gone).
+    fn accept_one(&mut self, lidx: u32, role: impl FnOnce() -> Role) -> Option<u32> {
+        let lfd = self.conn(lidx)?.raw_fd();
+        let fd = match event::accept(lfd) {
+            Ok(Some(fd)) => fd,
+            Ok(None) => return None,
+            Err(e) => {
+                // EMFILE and friends: log; the listener reports readiness again.
+                log_warn!("accept on {}: {e}", self.conn(lidx)?.role.name());
+                return None;
+            }
+        };
+        event::set_nodelay(fd.as_raw_fd());
+        let addr = event::peer_addr(fd.as_raw_fd());
+        let idx = self.insert(|_| Conn {
+            gen: 0,
+            fd: None,
+            addr,
+            interest: event::READ,
+            rbuf: None,
+            rpos: 0,
+            role: role(),
+        });
+        if let Err(e) = self.register(idx, &fd, event::READ) {
+            log_warn!("registering an accepted connection: {e}");
+            self.remove(idx);
+            return None;
+        }
+        if let Some(c) = self.conn_mut(idx) {
+            c.fd = Some(fd);
+        }
+        Some(idx)
+    }
+
     /// Register a socket with the loop for `interest`.
     fn register(&mut self, idx: u32, fd: &OwnedFd, interest: u32) -> io::Result<()> {
         let gen = self.slots[idx as usize].gen;
@@ -342,6 +401,7 @@ impl Core {
             let timeout = self.next_timeout_ms();
             let n = self.epoll.wait(timeout)?;
             self.now = Instant::now();
+            self.now_ns = self.now.duration_since(self.started).as_nanos() as u64;
             for i in 0..n {
                 let ev = self.epoll.event(i);
                 self.handle(ev);
@@ -428,13 +488,11 @@ impl Core {
         if now >= self.histo_reset_at {
             self.reset_histograms();
         }
-        let all: Vec<u32> = self
-            .servers
-            .iter()
-            .chain(self.servers3.iter())
-            .copied()
-            .collect();
-        for idx in all {
+        for i in 0..self.servers.len() + self.servers3.len() {
+            let idx = match self.servers.get(i) {
+                Some(&idx) => idx,
+                None => self.servers3[i - self.servers.len()],
+            };
             self.server_timers(idx);
         }
         if !self.held.is_empty() {
@@ -456,6 +514,16 @@ impl Core {
     /// The request timeout for the datastore, times the admin timeout factor.
     fn server_timeout(&self) -> Duration {
         Duration::from_millis(self.cfg.timeout_ms.saturating_mul(self.timeout_factor))
+    }
+
+    /// The same, in nanoseconds of the loop clock.
+    fn server_timeout_ns(&self) -> u64 {
+        self.server_timeout().as_nanos() as u64
+    }
+
+    /// A loop-clock reading as an `Instant` (for the epoll timeout).
+    fn instant_of(&self, ns: u64) -> Instant {
+        self.started + Duration::from_nanos(ns)
     }
 
     // ---- signals and shutdown ------------------------------------------------------------
@@ -537,6 +605,42 @@ impl Core {
     pub fn check_invariants(&self) {
         self.mbufs.check_invariants();
     }
+}
+
+/// What one read of a connection brought.
+enum ReadOutcome {
+    /// Bytes arrived; `full` when they filled the mbuf (there may be more to read).
+    Data {
+        full: bool,
+    },
+    /// Nothing to read right now.
+    Empty,
+    Eof,
+    Error(io::Error),
+    /// The connection is closed or has no socket.
+    Gone,
+}
+
+/// Add the bytes of `segs`, less the first `*skip` of them, to a gather list. Returns false
+/// when the list is full (the caller writes what it has and comes back).
+fn push_segs(
+    iov: &mut IoVecs,
+    mbufs: &MbufPool,
+    segs: &[crate::mbuf::Seg],
+    skip: &mut usize,
+) -> bool {
+    for seg in segs {
+        let b = mbufs.slice(*seg);
+        if *skip >= b.len() {
+            *skip -= b.len();
+            continue;
+        }
+        if !iov.push(&b[*skip..]) {
+            return false;
+        }
+        *skip = 0;
+    }
+    true
 }
 
 fn bind(l: &crate::conf::Listen, backlog: u32) -> io::Result<OwnedFd> {

@@ -14,7 +14,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::Core;
+use super::{push_segs, Core, ReadOutcome};
 use crate::conn::{Conn, PoolKind, Role, RspParser, Server, ServerState, Who};
 use crate::event::{self, Event};
 use crate::mbuf::Seg;
@@ -108,7 +108,7 @@ impl Core {
         }
         // Pushed to the front in reverse so they go out in order.
         for cmd in setup.into_iter().rev() {
-            let Some(mref) = self.msgs.alloc(self.now, None) else {
+            let Some(mref) = self.msgs.alloc(self.now_ns, None) else {
                 log_warn!("max_msgs reached; datastore setup request not sent");
                 continue;
             };
@@ -206,7 +206,7 @@ impl Core {
             PoolKind::Resp3 => &self.servers3,
         };
         let sidx = list[fd % list.len()];
-        let now = self.now;
+        let now = self.now_ns;
         let Some(s) = self.slots[sidx as usize]
             .conn
             .as_mut()
@@ -292,32 +292,25 @@ impl Core {
 
     fn server_read(&mut self, idx: u32) {
         loop {
-            let Some((fd, buf)) = self.ensure_rbuf(idx) else {
-                return;
-            };
-            match event::read(fd, self.mbufs.spare(buf)) {
-                Ok(0) => {
-                    self.server_stats.server_eof += 1;
-                    self.server_failed(idx, "closed by the datastore");
-                    return;
-                }
-                Ok(n) => {
-                    self.mbufs.advance(buf, n);
+            match self.read_once(idx) {
+                ReadOutcome::Data { full } => {
                     if !self.server_parse(idx) {
                         return;
                     }
-                    if !self.mbufs.is_full(buf) {
+                    if !full {
                         self.release_rbuf_if_parsed(idx);
                         return;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.server_stats.server_err += 1;
-                    self.server_failed(idx, &e.to_string());
-                    return;
+                ReadOutcome::Eof => {
+                    self.server_stats.server_eof += 1;
+                    return self.server_failed(idx, "closed by the datastore");
                 }
+                ReadOutcome::Error(e) => {
+                    self.server_stats.server_err += 1;
+                    return self.server_failed(idx, &e.to_string());
+                }
+                ReadOutcome::Empty | ReadOutcome::Gone => return,
             }
         }
     }
@@ -374,13 +367,13 @@ impl Core {
                     return false;
                 };
                 self.server_stats.out_queue = self.server_stats.out_queue.saturating_sub(1);
-                let now = self.now;
+                let now = self.now_ns;
                 match self.msgs.get_mut(mref) {
                     Some(msg) if msg.state == MsgState::Pending => {
                         std::mem::swap(&mut msg.rsp_segs, &mut s.rsp_segs);
                         msg.rsp_len = len;
                         msg.rsp = info;
-                        let us = now.duration_since(msg.t_sent).as_micros() as u64;
+                        let us = now.saturating_sub(msg.t_sent) / 1000;
                         self.histos.server_latency.record(us);
                         if msg.is_write {
                             self.server_stats.write_responses += 1;
@@ -427,20 +420,12 @@ impl Core {
             }
             self.iov.clear();
             let mut skip = s.wpos as usize;
-            'outer: for &mref in s.in_q.iter() {
+            for &mref in s.in_q.iter() {
                 let Some(msg) = self.msgs.get(mref) else {
                     continue;
                 };
-                for seg in &msg.req_segs {
-                    let b = self.mbufs.slice(*seg);
-                    if skip >= b.len() {
-                        skip -= b.len();
-                        continue;
-                    }
-                    if !self.iov.push(&b[skip..]) {
-                        break 'outer;
-                    }
-                    skip = 0;
+                if !push_segs(&mut self.iov, &self.mbufs, &msg.req_segs, &mut skip) {
+                    break;
                 }
             }
             let want = self.iov.bytes();
@@ -472,7 +457,7 @@ impl Core {
 
     /// Move fully written requests from `in_q` to `out_q`, releasing their request bytes.
     fn server_pop_written(&mut self, idx: u32, n: usize) {
-        let now = self.now;
+        let now = self.now_ns;
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
             return;
         };
@@ -493,7 +478,7 @@ impl Core {
             s.in_q.pop_front();
             self.mbufs.release(&mut msg.req_segs);
             msg.t_sent = now;
-            let wait = now.duration_since(msg.t_queued).as_micros() as u64;
+            let wait = now.saturating_sub(msg.t_queued) / 1000;
             self.histos.server_queue_wait.record(wait);
             self.server_stats.in_queue = self.server_stats.in_queue.saturating_sub(1);
             self.server_stats.in_queue_bytes =
@@ -524,13 +509,13 @@ impl Core {
         match s.state {
             ServerState::Down { retry_at } => Some(retry_at),
             _ => {
-                let t = self.server_timeout();
+                let t = self.server_timeout_ns();
                 let head = s
                     .out_q
                     .iter()
                     .chain(s.in_q.iter())
                     .find_map(|m| self.msgs.get(*m).filter(|m| m.state == MsgState::Pending))?;
-                Some(head.t_queued + t)
+                Some(self.instant_of(head.t_queued + t))
             }
         }
     }
@@ -547,13 +532,14 @@ impl Core {
             }
             return;
         }
-        let timeout = self.server_timeout();
+        let timeout = self.server_timeout_ns();
+        let now_ns = self.now_ns;
         // Written requests: answer with the error, keep the placeholder for the late reply.
         let mut expired: Vec<MsgRef> = Vec::new();
         for &mref in s.out_q.iter() {
             match self.msgs.get(mref) {
                 Some(m) if m.state == MsgState::Pending => {
-                    if m.t_queued + timeout <= now {
+                    if m.t_queued + timeout <= now_ns {
                         expired.push(mref);
                     } else {
                         break;
@@ -571,7 +557,7 @@ impl Core {
             .expect("server");
         while let Some(&mref) = s.in_q.get(usize::from(s.wpos > 0)) {
             match self.msgs.get(mref) {
-                Some(m) if m.t_queued + timeout <= now && m.owner.is_some() => {
+                Some(m) if m.t_queued + timeout <= now_ns && m.owner.is_some() => {
                     let pos = usize::from(s.wpos > 0);
                     s.in_q.remove(pos);
                     dropped.push(mref);
@@ -591,7 +577,7 @@ impl Core {
             "datastore {}: {} requests timed out after {:?}",
             self.cfg.server.name,
             expired.len() + dropped.len(),
-            timeout
+            self.server_timeout()
         );
         for mref in expired.into_iter().chain(dropped) {
             self.server_stats.server_timedout_requests += 1;

@@ -2,54 +2,30 @@
 //! counters (no locks, no copies of the stats), then closed.
 
 use std::io;
-use std::os::fd::AsRawFd;
 
 use super::Core;
-use crate::conn::{Conn, Role, StatsConn};
+use crate::conn::{Role, StatsConn};
 use crate::event::{self, Event};
+use crate::log_notice;
 use crate::stats::http::{self, Admin, HttpParse};
 use crate::stats::model::{self, ExtraValue, Info};
 use crate::types::NodeState;
-use crate::{log_notice, log_warn};
 
 /// Largest HTTP request we read.
 const MAX_REQUEST: usize = 8192;
 
 impl Core {
     pub(super) fn accept_stats(&mut self, lidx: u32) {
-        let lfd = match self.conn(lidx) {
-            Some(c) => c.raw_fd(),
-            None => return,
-        };
         for _ in 0..16 {
-            let fd = match event::accept(lfd) {
-                Ok(Some(fd)) => fd,
-                Ok(None) => return,
-                Err(e) => {
-                    log_warn!("accept on stats listener: {e}");
-                    return;
-                }
-            };
-            let addr = event::peer_addr(fd.as_raw_fd());
-            let idx = self.insert(|_| Conn {
-                gen: 0,
-                fd: None,
-                addr,
-                interest: event::READ,
-                rbuf: None,
-                rpos: 0,
-                role: Role::Stats(StatsConn {
+            let role = || {
+                Role::Stats(StatsConn {
                     buf: Vec::new(),
                     out: Vec::new(),
                     written: 0,
-                }),
-            });
-            if self.register(idx, &fd, event::READ).is_err() {
-                self.remove(idx);
-                continue;
-            }
-            if let Some(c) = self.conn_mut(idx) {
-                c.fd = Some(fd);
+                })
+            };
+            if self.accept_one(lidx, role).is_none() {
+                return;
             }
         }
     }

@@ -15,8 +15,6 @@
 //!
 //! Messages keep their vectors' capacity across reuse, so steady state does not allocate.
 
-use std::time::Instant;
-
 use crate::mbuf::Seg;
 use crate::proto::{ReqInfo, RspInfo};
 
@@ -57,16 +55,17 @@ pub struct Msg {
     /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
     pub rsp_segs: Vec<Seg>,
     pub rsp_len: u32,
-    /// When the request was fully received (client latency starts here).
-    pub t_recv: Instant,
+    /// When the request was fully received (client latency starts here). All times are
+    /// nanoseconds on the loop's clock (`Core::now_ns`), read once per loop iteration.
+    pub t_recv: u64,
     /// When it was queued to a backend (timeout and queue-wait start here).
-    pub t_queued: Instant,
+    pub t_queued: u64,
     /// When it was written to a backend (server latency starts here).
-    pub t_sent: Instant,
+    pub t_sent: u64,
 }
 
 impl Msg {
-    fn new(now: Instant) -> Msg {
+    fn new(now: u64) -> Msg {
         Msg {
             gen: 0,
             state: MsgState::Pending,
@@ -104,7 +103,7 @@ impl MsgPool {
     }
 
     /// A fresh message, or `None` when `max_msgs` are in use (the caller applies back-pressure).
-    pub fn alloc(&mut self, now: Instant, owner: Option<ConnRef>) -> Option<MsgRef> {
+    pub fn alloc(&mut self, now: u64, owner: Option<ConnRef>) -> Option<MsgRef> {
         let idx = if let Some(i) = self.free.pop() {
             i
         } else if self.msgs.len() < self.max {
@@ -176,7 +175,7 @@ mod tests {
 
     #[test]
     fn stale_references_after_free() {
-        let now = Instant::now();
+        let now = 0;
         let mut p = MsgPool::new(2);
         let a = p.alloc(now, None).unwrap();
         let b = p.alloc(now, None).unwrap();
