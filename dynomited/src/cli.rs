@@ -23,6 +23,12 @@ pub const MSGS_DEFAULT: usize = 200_000;
     name = "dynomited",
     version = crate::VERSION,
     about = "A peer-to-peer, multi-rack, multi-datacenter proxy that shards and replicates Redis or Memcached (Dynomite rebuilt in Rust)",
+    long_about = "dynomited sits beside one Redis or Memcached server and speaks that datastore's own \
+protocol to clients. It reads Dynomite's YAML configuration file unchanged and accepts \
+Dynomite's command-line flags with the same meanings and exit codes. Stats and admin calls \
+are served over HTTP on stats_listen (default 0.0.0.0:22222): /info, /metrics, /ping, /help, \
+/cluster_describe, /state/..., /get_consistency, /set_consistency/..., and more.",
+    after_long_help = "SIGNALS:\n  SIGTERM, SIGINT  stop accepting, answer requests in flight (at most 5 s), exit 0\n  SIGHUP           reopen the log file given with -o (for logrotate)\n  SIGTTIN, SIGTTOU raise or lower the log level by one\n\nEXIT STATUS:\n  0 clean exit or valid configuration (-t); 1 invalid configuration, bad flag, or a start-up failure\n\nFILES:\n  /etc/dynomite/dynomite.yml  the default configuration file\n\nSEE ALSO:\n  dynoctl(1), redis-server(1), memcached(1)",
     disable_help_flag = true,
     disable_version_flag = true
 )]
@@ -150,6 +156,26 @@ impl Args {
     }
 }
 
+/// Compare a generated file (man page, completion script) with the checked-in copy at
+/// `path`, or rewrite it when `UPDATE_GENERATED=1` is set. Used by the tests of every program,
+/// so `--help`, the man pages and the completions never drift from the clap definitions.
+pub fn check_generated(path: &std::path::Path, content: &[u8]) -> Result<(), String> {
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        return std::fs::write(path, content).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    match std::fs::read(path) {
+        Ok(old) if old == content => Ok(()),
+        Ok(_) => Err(format!(
+            "{} is out of date with the command line; regenerate with UPDATE_GENERATED=1 cargo test",
+            path.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +200,28 @@ mod tests {
         assert!(a.daemonize);
         assert_eq!(a.check().unwrap().verbosity, 11);
         assert_eq!(parse(&["-v", "99"]).check().unwrap().verbosity, 11);
+    }
+
+    #[test]
+    fn man_page_and_completions_are_current() {
+        use clap::CommandFactory;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cmd = Args::command();
+        let mut man = Vec::new();
+        clap_mangen::Man::new(cmd.clone())
+            .section("8")
+            .render(&mut man)
+            .unwrap();
+        check_generated(&root.join("man/dynomited.8"), &man).unwrap();
+        for (shell, file) in [
+            (clap_complete::Shell::Bash, "dynomited.bash"),
+            (clap_complete::Shell::Zsh, "_dynomited"),
+            (clap_complete::Shell::Fish, "dynomited.fish"),
+        ] {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd.clone(), "dynomited", &mut out);
+            check_generated(&root.join("completions").join(file), &out).unwrap();
+        }
     }
 
     #[test]

@@ -115,3 +115,43 @@ fn log_file_reopens_on_sighup_and_levels_change() {
         t.contains("log level down").then_some(())
     });
 }
+
+#[test]
+fn daemonize_writes_pid_and_serves() {
+    let r = Redis::start();
+    let port = free_port();
+    let stats = free_port();
+    let dir = TempDir::new("daemon");
+    let conf = dir.path().join("d.yml");
+    std::fs::write(&conf, single_conf(port, stats, &r.addr(), 0, "")).unwrap();
+    let pid_file = dir.path().join("d.pid");
+    let status = Command::new(DYNOMITED)
+        .args(["-d", "-c", conf.to_str().unwrap(), "-p", pid_file.to_str().unwrap()])
+        .args(["-o", dir.path().join("d.log").to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the foreground process exits 0 once detached");
+    let pid: i32 = wait_for("the daemon's pid file", Duration::from_secs(10), || {
+        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+    });
+    // Whatever happens below, the daemon is killed by its PID when this guard drops.
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            // SAFETY: signalling a pid this test started; no memory is involved.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let _guard = Kill(pid);
+    let mut c = wait_for("the daemon to listen", Duration::from_secs(10), || {
+        Resp::try_connect(port)
+    });
+    wait_for("the datastore", Duration::from_secs(10), || {
+        (c.cmd(&["SET", "d", "1"]) == b"+OK\r\n").then_some(())
+    });
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    wait_for("the daemon to exit and remove its pid file", Duration::from_secs(10), || {
+        (!pid_file.exists()).then_some(())
+    });
+}
