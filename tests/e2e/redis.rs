@@ -433,6 +433,24 @@ fn client_that_never_reads_is_bounded() {
         mem < 400 * 1024,
         "dyn_memory {mem} KiB after {sent} unread GETs"
     );
+    // While that client is paused the loop must sleep, not spin on its readable socket.
+    let ticks = |pid: i32| -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let f: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    let before = ticks(n.proc.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = ticks(n.proc.pid()) - before;
+    assert!(
+        used < 50,
+        "dynomited used {used} clock ticks in 1 s with a paused client"
+    );
     // Another client is still served.
     let mut d = n.client();
     assert_eq!(d.cmd(&["PING"]), b"+PONG\r\n");

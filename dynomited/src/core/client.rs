@@ -37,12 +37,38 @@ impl Core {
     }
 
     pub(super) fn client_event(&mut self, idx: u32, ev: Event) {
+        let reading = matches!(
+            self.conn(idx).and_then(|c| c.client()),
+            Some(c) if !c.paused && !c.closing
+        );
+        if ev.error && !reading {
+            // Error or hang-up on a client we are not reading (paused or closing): the socket
+            // is dead, and epoll reports that whatever the interest, so close it now.
+            return self.client_close(idx, "connection error or hang-up");
+        }
         if ev.writable {
             self.client_flush(idx);
         }
         if ev.readable || ev.error {
             self.client_read(idx);
         }
+        self.client_sync_interest(idx, None);
+    }
+
+    /// Epoll interest from the client's state: read only while it may be read (a paused or
+    /// closing client stays readable forever under level-triggered epoll, which would spin
+    /// the loop); write only while a reply is blocked (`blocked`, or as it was).
+    fn client_sync_interest(&mut self, idx: u32, blocked: Option<bool>) {
+        let Some(conn) = self.conn(idx) else { return };
+        let Some(c) = conn.client() else { return };
+        let mut interest = 0;
+        if !c.paused && !c.closing {
+            interest |= event::READ;
+        }
+        if blocked.unwrap_or(conn.interest & event::WRITE != 0) {
+            interest |= event::WRITE;
+        }
+        self.set_interest(idx, interest);
     }
 
     /// Read once (again while reads fill whole buffers), parsing as we go.
@@ -334,12 +360,7 @@ impl Core {
             && client.queue.len() < CLIENT_MAX_OUTSTANDING / 2
             && client.pending_bytes < CLIENT_MAX_PENDING_BYTES / 2;
         let closing = client.closing;
-        let interest = if blocked {
-            event::READ | event::WRITE
-        } else {
-            event::READ
-        };
-        self.set_interest(idx, interest);
+        self.client_sync_interest(idx, Some(blocked));
         if closing && empty {
             self.client_close(idx, "closed after its last reply");
             return;
@@ -363,7 +384,8 @@ impl Core {
         }
         c.paused = false;
         self.client_parse(idx);
-        // Level-triggered epoll reports pending socket data again by itself.
+        // Level-triggered epoll reports data still in the socket once READ is back.
+        self.client_sync_interest(idx, None);
     }
 
     fn client_eof(&mut self, idx: u32) {
