@@ -455,3 +455,50 @@ fn client_that_never_reads_is_bounded() {
     let mut d = n.client();
     assert_eq!(d.cmd(&["PING"]), b"+PONG\r\n");
 }
+
+#[test]
+fn out_of_descriptors_pauses_accepts_without_spinning() {
+    let (_r, n) = node();
+    let pid = n.proc.pid().to_string();
+    let ok = std::process::Command::new("prlimit")
+        .args(["--pid", &pid, "--nofile=48:48"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "prlimit (util-linux) is needed to lower the node's descriptor limit"
+    );
+    // More connections than descriptors: the surplus waits in the listen backlog.
+    let conns: Vec<std::net::TcpStream> = (0..80)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", n.port)).ok())
+        .collect();
+    let ticks = |pid: i32| -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let f: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let before = ticks(n.proc.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = ticks(n.proc.pid()) - before;
+    assert!(
+        used < 50,
+        "dynomited used {used} clock ticks in 1 s while out of descriptors"
+    );
+    drop(conns);
+    wait_for(
+        "a new client served once descriptors are free",
+        Duration::from_secs(10),
+        || {
+            let mut c = Resp::try_connect(n.port)?;
+            (c.cmd(&["PING"]) == b"+PONG\r\n").then_some(())
+        },
+    );
+    assert!(n.log_text().contains("pausing accepts"), "{}", n.log_text());
+}

@@ -49,6 +49,8 @@ pub const CLIENT_MAX_OUTSTANDING: usize = 4096;
 pub const CLIENT_MAX_PENDING_BYTES: usize = 32 << 20;
 /// How long SIGTERM waits for in-flight requests before exiting anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long listeners are not watched after `accept` failed (out of descriptors).
+pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// After SIGTERM, exit once no request has arrived for this long and nothing is in flight.
 pub const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
 
@@ -97,6 +99,8 @@ pub struct Core {
     last_request: Instant,
     signals: Option<nix::sys::signalfd::SignalFd>,
     listeners: Vec<u32>,
+    /// Listeners are unwatched until then after an accept failure.
+    accept_paused_until: Option<Instant>,
 }
 
 const TOKEN_GEN_SHIFT: u64 = 32;
@@ -147,6 +151,7 @@ impl Core {
             last_request: now,
             signals: None,
             listeners: Vec::new(),
+            accept_paused_until: None,
             cfg,
             opts,
         })
@@ -277,8 +282,15 @@ impl Core {
             Ok(Some(fd)) => fd,
             Ok(None) => return None,
             Err(e) => {
-                // EMFILE and friends: log; the listener reports readiness again.
-                log_warn!("accept on {}: {e}", self.conn(lidx)?.role.name());
+                // EMFILE and friends. The listener stays readable, so stop watching it for a
+                // moment instead of spinning (and logging) until a descriptor frees up.
+                log_warn!(
+                    "accept on {}: {e}; pausing accepts for {:?}",
+                    self.conn(lidx)?.role.name(),
+                    ACCEPT_PAUSE
+                );
+                self.set_interest(lidx, 0);
+                self.accept_paused_until = Some(self.now + ACCEPT_PAUSE);
                 return None;
             }
         };
@@ -464,6 +476,9 @@ impl Core {
             })
         };
         consider(self.histo_reset_at);
+        if let Some(t) = self.accept_paused_until {
+            consider(t);
+        }
         for &idx in self.servers.iter().chain(self.servers3.iter()) {
             if let Some(t) = self.server_next_deadline(idx) {
                 consider(t);
@@ -487,6 +502,13 @@ impl Core {
         let now = self.now;
         if now >= self.histo_reset_at {
             self.reset_histograms();
+        }
+        if self.accept_paused_until.is_some_and(|t| now >= t) {
+            self.accept_paused_until = None;
+            for i in 0..self.listeners.len() {
+                let idx = self.listeners[i];
+                self.set_interest(idx, event::READ);
+            }
         }
         for i in 0..self.servers.len() + self.servers3.len() {
             let idx = match self.servers.get(i) {
