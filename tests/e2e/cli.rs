@@ -126,11 +126,20 @@ fn daemonize_writes_pid_and_serves() {
     std::fs::write(&conf, single_conf(port, stats, &r.addr(), 0, "")).unwrap();
     let pid_file = dir.path().join("d.pid");
     let status = Command::new(DYNOMITED)
-        .args(["-d", "-c", conf.to_str().unwrap(), "-p", pid_file.to_str().unwrap()])
+        .args([
+            "-d",
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            pid_file.to_str().unwrap(),
+        ])
         .args(["-o", dir.path().join("d.log").to_str().unwrap()])
         .status()
         .unwrap();
-    assert!(status.success(), "the foreground process exits 0 once detached");
+    assert!(
+        status.success(),
+        "the foreground process exits 0 once detached"
+    );
     let pid: i32 = wait_for("the daemon's pid file", Duration::from_secs(10), || {
         std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
     });
@@ -151,7 +160,9 @@ fn daemonize_writes_pid_and_serves() {
     });
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGTERM) };
-    wait_for("the daemon to exit and remove its pid file", Duration::from_secs(10), || {
-        (!pid_file.exists()).then_some(())
-    });
+    wait_for(
+        "the daemon to exit and remove its pid file",
+        Duration::from_secs(10),
+        || (!pid_file.exists()).then_some(()),
+    );
 }
