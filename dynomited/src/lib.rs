@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod conf;
+pub mod peer;
 pub mod proto;
 pub mod stats;
 pub mod types;
