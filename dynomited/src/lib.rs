@@ -8,6 +8,7 @@ pub mod cli;
 pub mod conf;
 pub mod peer;
 pub mod proto;
+pub mod ring;
 pub mod stats;
 pub mod types;
 
