@@ -502,3 +502,81 @@ fn out_of_descriptors_pauses_accepts_without_spinning() {
     );
     assert!(n.log_text().contains("pausing accepts"), "{}", n.log_text());
 }
+
+#[test]
+fn half_written_request_to_frozen_datastore_fails_at_timeout() {
+    let r = Redis::start();
+    let n = Node::start(&r.addr(), 0, "  timeout: 500\n");
+    n.wait_backend();
+    let mut c = n.client();
+    r.proc.signal(libc::SIGSTOP);
+    // 32 MiB cannot fit in the socket buffers of a datastore that does not read: the proxy
+    // is left with a request written halfway.
+    let big = vec![b'v'; 32 << 20];
+    let t0 = Instant::now();
+    let mut w = c.stream.try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = w.write_all(&encode(&[b"SET", b"big", &big]));
+    });
+    let got = c.read_reply();
+    let took = t0.elapsed();
+    r.proc.signal(libc::SIGCONT);
+    writer.join().unwrap();
+    assert!(s(&got).starts_with("-ERR Storage"), "{}", s(&got));
+    assert!(took < Duration::from_secs(5), "error after {took:?}");
+    wait_for("the datastore back", Duration::from_secs(20), || {
+        let mut d = n.client();
+        (d.cmd(&["SET", "after", "1"]) == b"+OK\r\n").then_some(())
+    });
+}
+
+#[test]
+fn connect_that_never_completes_times_out() {
+    // A listener whose accept queue is full drops new SYNs: a connect to it hangs.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut held = Vec::new();
+    for _ in 0..1000 {
+        match std::net::TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_millis(100),
+        ) {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    let n = Node::start(&format!("127.0.0.1:{port}"), 0, "  timeout: 500\n");
+    let mut c = n.client();
+    let t0 = Instant::now();
+    let got = c.cmd(&["GET", "k"]);
+    assert!(s(&got).starts_with("-ERR Storage"), "{}", s(&got));
+    assert!(
+        t0.elapsed() < Duration::from_secs(5),
+        "error after {:?}",
+        t0.elapsed()
+    );
+    wait_for("the connect timeout logged", Duration::from_secs(5), || {
+        n.log_text().contains("connect timed out").then_some(())
+    });
+    drop(held);
+}
+
+#[test]
+fn trickled_request_fills_one_buffer() {
+    let (_r, n) = node();
+    let mut c = n.client();
+    let req = encode(&[b"SET", b"trickle", &[b'x'; 600]]);
+    // 40 small writes, each given time to arrive as a read of its own (a slow client).
+    for chunk in req.chunks(req.len().div_ceil(40)) {
+        c.send(chunk);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(c.read_reply(), b"+OK\r\n");
+    let (_, body) = http_get(n.stats_port, "/info");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let mbufs = v["alloc_mbufs"].as_u64().unwrap();
+    assert!(
+        mbufs < 16,
+        "{mbufs} mbufs allocated for one request sent a byte per write"
+    );
+}

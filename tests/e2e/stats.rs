@@ -133,3 +133,23 @@ fn node_states_gate_the_datastore() {
     assert_eq!(c.read_reply(), b":2\r\n");
     assert_eq!(other.cmd(&["GET", "s"]), b"$2\r\n34\r\n");
 }
+
+#[test]
+fn held_write_times_out_without_other_traffic() {
+    let r = Redis::start();
+    let n = Node::start(&r.addr(), 0, "  timeout: 500\n");
+    n.wait_backend();
+    http_get(n.stats_port, "/state/writes_only");
+    let mut c = n.client();
+    let t0 = std::time::Instant::now();
+    let got = c.cmd(&["SET", "held", "1"]);
+    assert_eq!(
+        s(&got),
+        "-ERR Dynomite: Dynomite's current state does not allow this request\r\n"
+    );
+    let took = t0.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(3),
+        "answered after {took:?}"
+    );
+}

@@ -137,8 +137,11 @@ pub enum PoolKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerState {
-    /// Non-blocking connect in progress; requests queue in `in_q` meanwhile.
-    Connecting,
+    /// Non-blocking connect in progress since `since` (loop-clock ns); requests queue in
+    /// `in_q` meanwhile. It fails after the request timeout.
+    Connecting {
+        since: u64,
+    },
     Connected,
     /// No socket; reconnect at `retry_at` (exponential back-off).
     Down {
@@ -155,6 +158,9 @@ pub struct Server {
     pub out_q: VecDeque<MsgRef>,
     /// Bytes of the front of `in_q` already written.
     pub wpos: u32,
+    /// How many entries at the front of `out_q` timed out already (their clients have the
+    /// error; the entries only wait to swallow late replies): timeout scans start after them.
+    pub expired: usize,
     /// The reply being parsed.
     pub rsp_segs: Vec<Seg>,
     pub rsp_info: RspInfo,

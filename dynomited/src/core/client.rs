@@ -88,7 +88,7 @@ impl Core {
                 }
                 ReadOutcome::Eof => return self.client_eof(idx),
                 ReadOutcome::Error(e) => return self.client_error(idx, &e),
-                ReadOutcome::Empty | ReadOutcome::Gone => return,
+                ReadOutcome::Empty | ReadOutcome::Gone => return self.release_rbuf_if_parsed(idx),
             }
         }
     }

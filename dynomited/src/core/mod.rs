@@ -234,8 +234,10 @@ impl Core {
         }
     }
 
-    /// Drop a connection's hold on its read mbuf once everything in it is parsed (an idle
-    /// connection keeps no buffer; messages keep their own references).
+    /// Drop a connection's hold on its read mbuf once everything in it is parsed and no
+    /// message is half-way (an idle connection keeps no buffer; messages keep their own
+    /// references). A message in progress keeps the buffer, so a request trickling in a byte
+    /// per read fills one mbuf instead of taking a fresh one per read.
     fn release_rbuf_if_parsed(&mut self, idx: u32) {
         let Some(conn) = self
             .slots
@@ -244,6 +246,14 @@ impl Core {
         else {
             return;
         };
+        let in_progress = match &conn.role {
+            Role::Client(c) => c.cur.is_some(),
+            Role::Server(s) => !s.rsp_segs.is_empty(),
+            _ => false,
+        };
+        if in_progress {
+            return;
+        }
         if let Some(b) = conn.rbuf {
             if conn.rpos as usize >= self.mbufs.len(b) {
                 conn.rbuf = None;
@@ -478,6 +488,13 @@ impl Core {
         consider(self.histo_reset_at);
         if let Some(t) = self.accept_paused_until {
             consider(t);
+        }
+        // Writes held in WRITES_ONLY fail after the request timeout: wake up for that.
+        if let Some(h) = self.held.front() {
+            consider(match self.msgs.get(h.msg) {
+                Some(m) => self.instant_of(m.t_queued + self.server_timeout_ns()),
+                None => self.now,
+            });
         }
         for &idx in self.servers.iter().chain(self.servers3.iter()) {
             if let Some(t) = self.server_next_deadline(idx) {

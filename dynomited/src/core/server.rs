@@ -44,6 +44,7 @@ impl Core {
                 in_q: Default::default(),
                 out_q: Default::default(),
                 wpos: 0,
+                expired: 0,
                 rsp_segs: Vec::new(),
                 rsp_info: RspInfo::default(),
                 rsp_len: 0,
@@ -82,6 +83,7 @@ impl Core {
             return;
         }
         let gen = self.slots[idx as usize].gen;
+        let now_ns = self.now_ns;
         let pool = {
             let c = self.conn_mut(idx).expect("server slot");
             c.gen = gen;
@@ -89,7 +91,7 @@ impl Core {
             c.addr = addr;
             c.interest = interest;
             let s = c.server_mut().expect("server role");
-            s.state = ServerState::Connecting;
+            s.state = ServerState::Connecting { since: now_ns };
             s.pool
         };
         self.server_setup_requests(idx, pool);
@@ -148,6 +150,7 @@ impl Core {
         };
         s.parser.reset();
         s.wpos = 0;
+        s.expired = 0;
         s.rsp_len = 0;
         self.mbufs.release(&mut s.rsp_segs);
         let failed: Vec<MsgRef> = s.out_q.drain(..).chain(s.in_q.drain(..)).collect();
@@ -219,7 +222,7 @@ impl Core {
                 self.answer_dyn_error(mref, DynError::StorageConnectionRefused);
                 return;
             }
-            ServerState::Connecting => s.in_q.push_back(mref),
+            ServerState::Connecting { .. } => s.in_q.push_back(mref),
             ServerState::Connected => {
                 if s.in_q.is_empty() {
                     self.dirty_servers.push(sidx);
@@ -249,7 +252,7 @@ impl Core {
             Some(s) => s.state,
             None => return,
         };
-        if state == ServerState::Connecting {
+        if let ServerState::Connecting { .. } = state {
             if !(ev.writable || ev.error) {
                 return;
             }
@@ -310,7 +313,7 @@ impl Core {
                     self.server_stats.server_err += 1;
                     return self.server_failed(idx, &e.to_string());
                 }
-                ReadOutcome::Empty | ReadOutcome::Gone => return,
+                ReadOutcome::Empty | ReadOutcome::Gone => return self.release_rbuf_if_parsed(idx),
             }
         }
     }
@@ -358,6 +361,7 @@ impl Core {
                     continue;
                 }
                 let front = s.out_q.pop_front();
+                s.expired = s.expired.saturating_sub(1);
                 let len = s.rsp_len;
                 s.rsp_len = 0;
                 let Some(mref) = front else {
@@ -506,85 +510,132 @@ impl Core {
     /// The earliest moment something about this connection needs the loop's attention.
     pub(super) fn server_next_deadline(&self, idx: u32) -> Option<Instant> {
         let s = self.conn(idx)?.server()?;
+        let t = self.server_timeout_ns();
         match s.state {
+            // No reconnects while shutting down: nothing to wake up for.
+            ServerState::Down { .. } if self.shutdown_at.is_some() => None,
             ServerState::Down { retry_at } => Some(retry_at),
-            _ => {
-                let t = self.server_timeout_ns();
+            ServerState::Connecting { since } => Some(self.instant_of(since + t)),
+            ServerState::Connected => {
+                // Everything before `expired` is answered already; out_q is older than in_q.
                 let head = s
                     .out_q
-                    .iter()
-                    .chain(s.in_q.iter())
-                    .find_map(|m| self.msgs.get(*m).filter(|m| m.state == MsgState::Pending))?;
+                    .get(s.expired)
+                    .or(s.in_q.front())
+                    .and_then(|m| self.msgs.get(*m))?;
                 Some(self.instant_of(head.t_queued + t))
             }
         }
     }
 
-    /// Reconnect when the back-off is over; time out requests past their deadline.
+    /// Reconnect when the back-off is over; fail a connect that takes too long; time out
+    /// requests past their deadline.
     pub(super) fn server_timers(&mut self, idx: u32) {
-        let now = self.now;
+        let now_ns = self.now_ns;
+        let timeout = self.server_timeout_ns();
         let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
             return;
         };
-        if let ServerState::Down { retry_at } = s.state {
-            if now >= retry_at && self.shutdown_at.is_none() {
-                self.server_connect(idx);
-            }
-            return;
-        }
-        let timeout = self.server_timeout_ns();
-        let now_ns = self.now_ns;
-        // Written requests: answer with the error, keep the placeholder for the late reply.
-        let mut expired: Vec<MsgRef> = Vec::new();
-        for &mref in s.out_q.iter() {
-            match self.msgs.get(mref) {
-                Some(m) if m.state == MsgState::Pending => {
-                    if m.t_queued + timeout <= now_ns {
-                        expired.push(mref);
-                    } else {
-                        break;
-                    }
+        match s.state {
+            ServerState::Down { retry_at } => {
+                if self.now >= retry_at && self.shutdown_at.is_none() {
+                    self.server_connect(idx);
                 }
-                _ => continue,
+                return;
             }
-        }
-        // Queued but unwritten requests (not a partly written front) can simply be dropped.
-        let mut dropped: Vec<MsgRef> = Vec::new();
-        let s = self.slots[idx as usize]
-            .conn
-            .as_mut()
-            .and_then(|c| c.server_mut())
-            .expect("server");
-        while let Some(&mref) = s.in_q.get(usize::from(s.wpos > 0)) {
-            match self.msgs.get(mref) {
-                Some(m) if m.t_queued + timeout <= now_ns && m.owner.is_some() => {
-                    let pos = usize::from(s.wpos > 0);
-                    s.in_q.remove(pos);
-                    dropped.push(mref);
+            ServerState::Connecting { since } => {
+                if since + timeout <= now_ns {
+                    self.server_stats.server_timedout += 1;
+                    self.server_failed(idx, "connect timed out");
                 }
-                Some(_) => break,
-                None => {
-                    let pos = usize::from(s.wpos > 0);
-                    s.in_q.remove(pos);
-                }
+                return;
             }
+            ServerState::Connected => {}
         }
-        if expired.is_empty() && dropped.is_empty() {
+        // A request the datastore stopped reading halfway can neither be taken back nor
+        // answered: the connection is dead (Dynomite's rule for every timeout).
+        let stuck = s.wpos > 0
+            && s.in_q
+                .front()
+                .and_then(|m| self.msgs.get(*m))
+                .is_some_and(|m| m.t_queued + timeout <= now_ns);
+        if stuck {
+            self.server_stats.server_timedout += 1;
+            return self.server_failed(idx, "timed out with a request half written");
+        }
+        let mut timed_out = 0usize;
+        // Written requests: answer with the error; the entry stays to swallow the late reply.
+        loop {
+            let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
+                return;
+            };
+            let Some(&mref) = s.out_q.get(s.expired) else {
+                break;
+            };
+            if self
+                .msgs
+                .get(mref)
+                .is_some_and(|m| m.t_queued + timeout > now_ns)
+            {
+                break;
+            }
+            if let Some(s) = self.slots[idx as usize]
+                .conn
+                .as_mut()
+                .and_then(|c| c.server_mut())
+            {
+                s.expired += 1;
+            }
+            timed_out += 1;
+            self.fail_request(mref, DynError::StorageTimeout);
+        }
+        // Queued, unwritten requests: taken out of the queue and answered.
+        loop {
+            let Some(s) = self.slots[idx as usize]
+                .conn
+                .as_mut()
+                .and_then(|c| c.server_mut())
+            else {
+                return;
+            };
+            if s.wpos > 0 {
+                break;
+            }
+            let Some(&mref) = s.in_q.front() else { break };
+            if self
+                .msgs
+                .get(mref)
+                .is_some_and(|m| m.t_queued + timeout > now_ns)
+            {
+                break;
+            }
+            s.in_q.pop_front();
+            timed_out += 1;
+            self.fail_request(mref, DynError::StorageTimeout);
+        }
+        if timed_out == 0 {
             return;
         }
         self.server_stats.server_timedout += 1;
+        self.server_stats.server_timedout_requests += timed_out as u64;
         log_warn!(
-            "datastore {}: {} requests timed out after {:?}",
+            "datastore {}: {timed_out} requests timed out after {:?}",
             self.cfg.server.name,
-            expired.len() + dropped.len(),
             self.server_timeout()
         );
-        for mref in expired.into_iter().chain(dropped) {
-            self.server_stats.server_timedout_requests += 1;
-            self.fail_request(mref, DynError::StorageTimeout);
+        let expired = self
+            .conn(idx)
+            .and_then(|c| c.server())
+            .map_or(0, |s| s.expired);
+        if expired >= MAX_EXPIRED {
+            self.server_failed(idx, "the datastore stopped answering");
         }
     }
 }
+
+/// Timed-out requests a datastore connection keeps waiting for before it is given up
+/// (Dynomite's MAX_CONN_QUEUE_SIZE).
+const MAX_EXPIRED: usize = 20_000;
 
 /// Encode a command as a RESP multi-bulk (the proxy's own requests only; not the hot path).
 pub(super) fn resp_command(args: &[&[u8]]) -> Vec<u8> {
