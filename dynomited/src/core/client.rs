@@ -2,7 +2,10 @@
 
 use std::io;
 
-use super::{push_segs, Core, ReadOutcome, CLIENT_MAX_OUTSTANDING, CLIENT_MAX_PENDING_BYTES};
+use super::{
+    push_segs, Core, ReadOutcome, CLIENT_HARD_PENDING_BYTES, CLIENT_MAX_OUTSTANDING,
+    CLIENT_MAX_PENDING_BYTES,
+};
 use crate::conn::{Client, PoolKind, Role, Who};
 use crate::event::{self, Event};
 use crate::msg::{MsgRef, MsgState};
@@ -211,7 +214,8 @@ impl Core {
         };
         self.mbufs.release(&mut msg.req_segs);
         self.mbufs.release(&mut msg.rsp_segs);
-        self.mbufs.append_bytes(&mut msg.rsp_segs, reply);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut msg.rsp_segs, reply);
         msg.rsp_len = reply.len() as u32;
         self.complete(mref);
     }
@@ -240,6 +244,9 @@ impl Core {
             .and_then(|c| c.client_mut())
         {
             c.pending_bytes += len;
+            if c.pending_bytes > CLIENT_HARD_PENDING_BYTES {
+                self.overflowing.push(owner.idx);
+            }
             // Only the front can be written; a done reply behind a pending one waits.
             if c.queue.front() == Some(&mref) {
                 self.dirty_clients.push(owner.idx);

@@ -47,6 +47,10 @@ pub struct Options {
 pub const CLIENT_MAX_OUTSTANDING: usize = 4096;
 /// ...or this many reply bytes waiting to be written to it.
 pub const CLIENT_MAX_PENDING_BYTES: usize = 32 << 20;
+/// Replies already asked for keep arriving while a client is paused; a client that lets this
+/// many bytes of them pile up unread is closed (Redis's client-output-buffer-limit, as a
+/// hard bound on what one client can make the proxy hold).
+pub const CLIENT_HARD_PENDING_BYTES: usize = 256 << 20;
 /// How long SIGTERM waits for in-flight requests before exiting anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How long listeners are not watched after `accept` failed (out of descriptors).
@@ -76,6 +80,10 @@ pub struct Core {
     /// Clients paused because `max_msgs` message objects were in use.
     msg_waiters: Vec<u32>,
     iov: IoVecs,
+    /// The shared mbuf the proxy's own replies are written into.
+    reply_buf: Option<crate::mbuf::MbufId>,
+    /// Clients over the hard limit of unread replies, closed after this iteration's writes.
+    overflowing: Vec<u32>,
     /// Messages completed while a queue was borrowed (reused, so no allocation per request).
     done_scratch: Vec<crate::msg::MsgRef>,
     scratch: Vec<u8>,
@@ -131,6 +139,8 @@ impl Core {
             dirty_clients: Vec::new(),
             msg_waiters: Vec::new(),
             iov: IoVecs::new(),
+            reply_buf: None,
+            overflowing: Vec::new(),
             done_scratch: Vec::new(),
             scratch: Vec::with_capacity(512),
             now,
@@ -467,6 +477,19 @@ impl Core {
             }
             while let Some(idx) = self.dirty_clients.pop() {
                 self.client_flush(idx);
+            }
+        }
+        while let Some(idx) = self.overflowing.pop() {
+            let still_over = self
+                .conn(idx)
+                .and_then(|c| c.client())
+                .is_some_and(|c| c.pending_bytes > CLIENT_HARD_PENDING_BYTES);
+            if still_over {
+                crate::log_warn!(
+                    "closing a client that left more than {} MiB of replies unread",
+                    CLIENT_HARD_PENDING_BYTES >> 20
+                );
+                self.client_close(idx, "over the limit of unread replies");
             }
         }
     }

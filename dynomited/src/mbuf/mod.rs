@@ -169,6 +169,43 @@ impl MbufPool {
         }
     }
 
+    /// Append bytes to the shared mbuf `cur` (the proxy's own replies: PING, errors, ...),
+    /// pushing one segment per mbuf touched onto `segs`, each holding a reference. Many small
+    /// replies thus share one mbuf instead of taking one each; existing segments never change
+    /// because bytes are only ever added past them. `cur` holds its own reference.
+    pub fn append_shared(
+        &mut self,
+        cur: &mut Option<MbufId>,
+        segs: &mut Vec<Seg>,
+        mut bytes: &[u8],
+    ) {
+        while !bytes.is_empty() {
+            let id = match *cur {
+                Some(id) if !self.is_full(id) => id,
+                other => {
+                    if let Some(old) = other {
+                        self.decref(old);
+                    }
+                    let id = self.get();
+                    *cur = Some(id);
+                    id
+                }
+            };
+            let start = self.len(id);
+            let spare = self.spare(id);
+            let n = spare.len().min(bytes.len());
+            spare[..n].copy_from_slice(&bytes[..n]);
+            self.advance(id, n);
+            self.incref(id);
+            segs.push(Seg {
+                buf: id,
+                start: start as u32,
+                end: (start + n) as u32,
+            });
+            bytes = &bytes[n..];
+        }
+    }
+
     /// Total mbufs ever allocated (the pool never shrinks).
     pub fn allocated(&self) -> usize {
         self.bufs.len()
@@ -235,6 +272,31 @@ mod tests {
         assert_eq!(p.len(b), 0);
         p.decref(b);
         p.check_invariants();
+    }
+
+    #[test]
+    fn shared_appends_pack_one_buffer() {
+        let mut p = MbufPool::new(512);
+        let mut cur = None;
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        p.append_shared(&mut cur, &mut a, b"+PONG\r\n");
+        p.append_shared(&mut cur, &mut b, b"+OK\r\n");
+        assert_eq!(p.allocated(), 1);
+        assert_eq!(p.slice(a[0]), b"+PONG\r\n");
+        assert_eq!(p.slice(b[0]), b"+OK\r\n");
+        let big = vec![b'x'; 700];
+        let mut c = Vec::new();
+        p.append_shared(&mut cur, &mut c, &big);
+        assert_eq!(c.iter().map(|s| s.len()).sum::<usize>(), 700);
+        p.release(&mut a);
+        p.release(&mut b);
+        p.release(&mut c);
+        if let Some(id) = cur.take() {
+            p.decref(id);
+        }
+        p.check_invariants();
+        assert_eq!(p.free_count(), p.allocated());
     }
 
     #[test]
