@@ -46,7 +46,8 @@ pub fn init(level: i32, path: Option<PathBuf>) -> std::io::Result<()> {
     set_level(level);
     let mut s = SINK.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(p) = &path {
-        s.file = Some(open(p, 0o666)?);
+        // 0644 whatever the umask (a daemon runs with umask 0).
+        s.file = Some(open(p, 0o644)?);
     }
     s.path = path;
     Ok(())

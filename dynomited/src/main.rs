@@ -1,11 +1,13 @@
 //! `dynomited`: the daemon. Parses Dynomite's flags, loads the config, starts the loop.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
 use dynomite::cli::{usage, Args};
-use dynomite::core::{Core, Options};
+use dynomite::core::{Core, Options, Ready};
 use dynomite::{conf, log_error, log_notice, VERSION};
 
 fn version_line() -> String {
@@ -80,12 +82,7 @@ fn main() -> ExitCode {
         eprintln!("dynomited: {msg}");
         return ExitCode::from(1);
     }
-    if args.daemonize {
-        if let Err(e) = dynomite::core::daemonize() {
-            eprintln!("dynomited: cannot daemonize: {e}");
-            return ExitCode::from(1);
-        }
-    }
+    // The log is opened before detaching, so a bad -o path is reported on the terminal.
     if let Err(e) = dynomite::log::init(checked.verbosity, args.output.clone()) {
         eprintln!(
             "dynomited: cannot open log file '{}': {e}",
@@ -96,25 +93,50 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(1);
     }
+    let mut ready = if args.daemonize {
+        match dynomite::core::daemonize() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("dynomited: cannot daemonize: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        Ready::none()
+    };
     for w in &cfg.warnings {
         dynomite::log_warn!("{w}");
     }
-    if let Some(p) = &args.pid_file {
-        let res = std::fs::File::create(p)
-            .and_then(|mut f| f.write_all(std::process::id().to_string().as_bytes()));
-        if let Err(e) = res {
-            log_error!("cannot write pid file '{}': {e}", p.display());
-            return ExitCode::from(1);
-        }
-    }
-    let code = run(cfg, checked);
-    if let Some(p) = &args.pid_file {
-        let _ = std::fs::remove_file(p);
-    }
-    code
+    run(cfg, checked, args.pid_file.as_deref(), &mut ready)
 }
 
-fn run(cfg: conf::Config, checked: dynomite::cli::Checked) -> ExitCode {
+/// Write the pid file (0644, whatever the umask).
+fn write_pid_file(p: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(p)?
+        .write_all(std::process::id().to_string().as_bytes())
+}
+
+/// Remove the pid file at exit, unless another instance has written its own pid there since.
+fn remove_pid_file(p: &Path) {
+    let ours = std::fs::read_to_string(p)
+        .map(|s| s.trim() == std::process::id().to_string())
+        .unwrap_or(false);
+    if ours {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+fn run(
+    cfg: conf::Config,
+    checked: dynomite::cli::Checked,
+    pid_file: Option<&Path>,
+    ready: &mut Ready,
+) -> ExitCode {
     let opts = Options {
         mbuf_size: checked.mbuf_size,
         max_msgs: checked.max_msgs,
@@ -125,18 +147,30 @@ fn run(cfg: conf::Config, checked: dynomite::cli::Checked) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             log_error!("cannot create the event loop: {e}");
+            ready.fail(&format!("cannot create the event loop: {e}"));
             return ExitCode::from(1);
         }
     };
     if let Err(e) = core.start() {
         log_error!("cannot start: {e}");
+        ready.fail(&format!("cannot start: {e}"));
         return ExitCode::from(1);
     }
+    // Written only once the listeners are bound, so a second instance that fails to start
+    // does not clobber the running one's pid file.
+    if let Some(p) = pid_file {
+        if let Err(e) = write_pid_file(p) {
+            log_error!("cannot write pid file '{}': {e}", p.display());
+            ready.fail(&format!("cannot write pid file '{}': {e}", p.display()));
+            return ExitCode::from(1);
+        }
+    }
+    ready.ok();
     log_notice!(
         "dynomited-{VERSION} started on pid {} with {file}",
         std::process::id()
     );
-    match core.run() {
+    let code = match core.run() {
         Ok(()) => {
             log_notice!("dynomited exiting");
             ExitCode::SUCCESS
@@ -145,5 +179,9 @@ fn run(cfg: conf::Config, checked: dynomite::cli::Checked) -> ExitCode {
             log_error!("event loop failed: {e}");
             ExitCode::from(1)
         }
+    };
+    if let Some(p) = pid_file {
+        remove_pid_file(p);
     }
+    code
 }

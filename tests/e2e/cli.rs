@@ -158,6 +158,30 @@ fn daemonize_writes_pid_and_serves() {
     wait_for("the datastore", Duration::from_secs(10), || {
         (c.cmd(&["SET", "d", "1"]) == b"+OK\r\n").then_some(())
     });
+    use std::os::unix::fs::PermissionsExt;
+    for f in [&pid_file, &dir.path().join("d.log")] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644, "{} has mode {mode:o}", f.display());
+    }
+    // A second instance on the same ports fails: the foreground process says why and exits
+    // 1, and the running daemon's pid file is left alone.
+    let out = Command::new(DYNOMITED)
+        .args([
+            "-d",
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            pid_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        s(&out.stderr).contains("Address already in use"),
+        "{}",
+        s(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&pid_file).unwrap(), pid.to_string());
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGTERM) };
     wait_for(

@@ -4,7 +4,7 @@ use std::io;
 
 use super::{
     push_segs, Core, ReadOutcome, CLIENT_HARD_PENDING_BYTES, CLIENT_MAX_OUTSTANDING,
-    CLIENT_MAX_PENDING_BYTES,
+    CLIENT_MAX_PENDING_BYTES, READ_BUDGET,
 };
 use crate::conn::{Client, PoolKind, Role, Who};
 use crate::event::{self, Event};
@@ -76,7 +76,7 @@ impl Core {
 
     /// Read once (again while reads fill whole buffers), parsing as we go.
     fn client_read(&mut self, idx: u32) {
-        loop {
+        for _ in 0..READ_BUDGET {
             match self.conn(idx).map(|c| &c.role) {
                 Some(Role::Client(c)) if !(c.paused || c.closing) => {}
                 _ => return,

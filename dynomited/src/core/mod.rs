@@ -53,6 +53,10 @@ pub const CLIENT_MAX_PENDING_BYTES: usize = 32 << 20;
 pub const CLIENT_HARD_PENDING_BYTES: usize = 256 << 20;
 /// How long SIGTERM waits for in-flight requests before exiting anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Reads of one connection per readiness event (more wait for the next loop iteration, which
+/// level-triggered epoll guarantees): one busy connection cannot starve the others, and the
+/// limits checked between iterations (unread replies) hold within one budget of data.
+pub const READ_BUDGET: usize = 32;
 /// How long listeners are not watched after `accept` failed (out of descriptors).
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// After SIGTERM, exit once no request has arrived for this long and nothing is in flight.
@@ -740,15 +744,60 @@ pub fn check_supported(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
-/// Detach from the terminal the way Dynomite does: fork, setsid, fork, umask 0, standard
-/// streams to /dev/null; no chdir.
-pub fn daemonize() -> io::Result<()> {
-    use nix::unistd::{fork, setsid, ForkResult};
+/// The daemon's end of the readiness pipe: the foreground process waits on it and exits 0
+/// once the daemon says it started, or 1 with the daemon's error.
+pub struct Ready(Option<OwnedFd>);
+
+impl Ready {
+    /// Not daemonized: nobody waits.
+    pub fn none() -> Ready {
+        Ready(None)
+    }
+    pub fn ok(&mut self) {
+        self.send(b"OK\n");
+    }
+    pub fn fail(&mut self, msg: &str) {
+        self.send(msg.as_bytes());
+    }
+    fn send(&mut self, b: &[u8]) {
+        if let Some(fd) = self.0.take() {
+            let _ = event::write(fd.as_raw_fd(), b);
+        }
+    }
+}
+
+/// Detach from the terminal the way Dynomite does (fork, setsid, fork, umask 0, standard
+/// streams to /dev/null, no chdir), except that the foreground process does not exit until
+/// the daemon has started: it exits 0 then, or prints the daemon's start-up error and exits 1
+/// (Dynomite exits 0 at once, so a daemon that failed to bind went unnoticed).
+pub fn daemonize() -> io::Result<Ready> {
+    use nix::unistd::{fork, pipe, setsid, ForkResult};
+    let (rd, wr) = pipe().map_err(io::Error::from)?;
     // SAFETY: called from main before any thread is started, so the child is a faithful copy
     // of a single-threaded process.
     match unsafe { fork() }.map_err(io::Error::from)? {
-        ForkResult::Parent { .. } => std::process::exit(0),
-        ForkResult::Child => {}
+        ForkResult::Parent { .. } => {
+            drop(wr);
+            let mut msg = Vec::new();
+            let mut buf = [0u8; 512];
+            while let Ok(n) = event::read(rd.as_raw_fd(), &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                msg.extend_from_slice(&buf[..n]);
+            }
+            if msg.starts_with(b"OK") {
+                std::process::exit(0);
+            }
+            let text = String::from_utf8_lossy(&msg);
+            if text.is_empty() {
+                eprintln!("dynomited: the daemon exited during start-up (see its log)");
+            } else {
+                eprintln!("dynomited: {}", text.trim_end());
+            }
+            std::process::exit(1);
+        }
+        ForkResult::Child => drop(rd),
     }
     setsid().map_err(io::Error::from)?;
     // SAFETY: still single-threaded (the first child has no threads either).
@@ -764,5 +813,5 @@ pub fn daemonize() -> io::Result<()> {
     for fd in 0..=2 {
         nix::unistd::dup2(null.as_raw_fd(), fd).map_err(io::Error::from)?;
     }
-    Ok(())
+    Ok(Ready(Some(wr)))
 }

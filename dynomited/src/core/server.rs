@@ -14,7 +14,7 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{push_segs, Core, ReadOutcome};
+use super::{push_segs, Core, ReadOutcome, READ_BUDGET};
 use crate::conn::{Conn, PoolKind, Role, RspParser, Server, ServerState, Who};
 use crate::event::{self, Event};
 use crate::mbuf::Seg;
@@ -294,7 +294,7 @@ impl Core {
     }
 
     fn server_read(&mut self, idx: u32) {
-        loop {
+        for _ in 0..READ_BUDGET {
             match self.read_once(idx) {
                 ReadOutcome::Data { full } => {
                     if !self.server_parse(idx) {
