@@ -618,3 +618,24 @@ fn proxy_replies_share_buffers() {
     // 70 KB of replies: a handful of 16 KiB buffers, not one per reply.
     assert!(mbufs < 64, "{mbufs} mbufs for 10,000 PONGs");
 }
+
+#[test]
+fn idle_connection_closed_by_redis_is_reopened_at_once() {
+    let r = Redis::start_with(&["--timeout", "1"]);
+    let n = Node::start(&r.addr(), 0, "");
+    n.wait_backend();
+    let mut c = n.client();
+    assert_eq!(c.cmd(&["SET", "idle", "1"]), b"+OK\r\n");
+    // Redis closes our idle datastore connection after a second.
+    wait_for(
+        "redis to close the idle connection",
+        Duration::from_secs(15),
+        || {
+            let v: serde_json::Value =
+                serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+            (v["dyn_o_mite"]["server_ejects"].as_u64() >= Some(1)).then_some(())
+        },
+    );
+    // The next request is served (through the new connection), not refused.
+    assert_eq!(c.cmd(&["GET", "idle"]), b"$1\r\n1\r\n");
+}

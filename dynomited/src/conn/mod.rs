@@ -91,7 +91,7 @@ pub struct Client {
     /// Every outstanding request, in request order; the front's reply is written first.
     pub queue: VecDeque<MsgRef>,
     /// Bytes of the front reply already written.
-    pub wpos: u32,
+    pub wpos: usize,
     /// Bytes of done replies not yet written (back-pressure).
     pub pending_bytes: usize,
     /// Not read until the queue drains (back-pressure) or a message object frees up.
@@ -157,16 +157,18 @@ pub struct Server {
     pub in_q: VecDeque<MsgRef>,
     pub out_q: VecDeque<MsgRef>,
     /// Bytes of the front of `in_q` already written.
-    pub wpos: u32,
+    pub wpos: usize,
     /// How many entries at the front of `out_q` timed out already (their clients have the
     /// error; the entries only wait to swallow late replies): timeout scans start after them.
     pub expired: usize,
     /// The reply being parsed.
     pub rsp_segs: Vec<Seg>,
     pub rsp_info: RspInfo,
-    pub rsp_len: u32,
+    pub rsp_len: usize,
     /// Current reconnect back-off (1 s doubling to the cap).
     pub backoff: Duration,
+    /// When the connection last became connected (loop-clock ns).
+    pub connected_at: u64,
 }
 
 /// A stats/admin HTTP connection: one request, one reply, close.

@@ -153,7 +153,7 @@ impl Core {
                     start: rpos as u32,
                     end: (rpos + used) as u32,
                 });
-                msg.req_len += used as u32;
+                msg.req_len += used;
                 self.mbufs.incref(buf);
             }
             conn.rpos = (rpos + used) as u32;
@@ -216,7 +216,7 @@ impl Core {
         self.mbufs.release(&mut msg.rsp_segs);
         self.mbufs
             .append_shared(&mut self.reply_buf, &mut msg.rsp_segs, reply);
-        msg.rsp_len = reply.len() as u32;
+        msg.rsp_len = reply.len();
         self.complete(mref);
     }
 
@@ -228,7 +228,7 @@ impl Core {
         msg.state = MsgState::Done;
         let owner = msg.owner;
         let swallow = msg.swallow;
-        let len = msg.rsp_len as usize;
+        let len = msg.rsp_len;
         if swallow || owner.is_none() {
             self.free_msg(mref);
             return;
@@ -273,7 +273,7 @@ impl Core {
                 return;
             };
             self.iov.clear();
-            let mut skip = client.wpos as usize;
+            let mut skip = client.wpos;
             let mut complete_msgs = 0usize;
             for &mref in client.queue.iter() {
                 let Some(msg) = self.msgs.get(mref) else {
@@ -325,7 +325,7 @@ impl Core {
         let Role::Client(client) = &mut conn.role else {
             return;
         };
-        let mut left = n + client.wpos as usize;
+        let mut left = n + client.wpos;
         let mut popped = 0usize;
         while let Some(&mref) = client.queue.front() {
             let Some(msg) = self.msgs.get_mut(mref) else {
@@ -335,7 +335,7 @@ impl Core {
             if msg.state != MsgState::Done {
                 break;
             }
-            let len = msg.rsp_len as usize;
+            let len = msg.rsp_len;
             if left < len || (len == 0 && popped >= max_empty) {
                 break;
             }
@@ -349,7 +349,7 @@ impl Core {
             self.mbufs.release(&mut msg.rsp_segs);
             self.msgs.free(mref);
         }
-        client.wpos = left as u32;
+        client.wpos = left;
     }
 
     /// After writing: keep write interest only while output is pending; resume reading a

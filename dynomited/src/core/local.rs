@@ -2,6 +2,7 @@
 //! proxy answers itself (PING, ECHO, QUIT, SELECT 0, AUTH, HELLO, CLIENT ...).
 
 use std::collections::VecDeque;
+use std::io::Write;
 
 use super::client::Dispatch;
 use super::Core;
@@ -190,22 +191,42 @@ impl Core {
     /// Commands answered by the proxy. Returns `Forward` for the few "proxy" commands that
     /// describe the datastore itself (COMMAND and its subcommands).
     fn redis_local(&mut self, idx: u32, mref: MsgRef, name: &str) -> Dispatch {
+        // Two buffers reused across requests: answering PING does not allocate.
+        let mut a1 = std::mem::take(&mut self.local_arg);
+        let mut out = std::mem::take(&mut self.local_out);
+        a1.clear();
+        out.clear();
+        let d = self.redis_local_into(idx, mref, name, &mut a1, &mut out);
+        if let Dispatch::Answered = d {
+            self.answer(mref, &out);
+        }
+        self.local_arg = a1;
+        self.local_out = out;
+        d
+    }
+
+    fn redis_local_into(
+        &mut self,
+        idx: u32,
+        mref: MsgRef,
+        name: &str,
+        a1: &mut Vec<u8>,
+        out: &mut Vec<u8>,
+    ) -> Dispatch {
         let nargs = self.msgs.get(mref).map(|m| m.req.nargs).unwrap_or(0) as usize;
         let resp3 = self.client_of(idx).map(|c| c.resp3).unwrap_or(false);
-        let mut a1 = Vec::new();
-        let mut out = Vec::new();
         match name {
             "ping" => {
-                if nargs >= 2 && self.req_arg(mref, 1, &mut a1) {
-                    bulk(&mut out, &a1);
+                if nargs >= 2 && self.req_arg(mref, 1, a1) {
+                    bulk(out, a1);
                 } else {
                     out.extend_from_slice(b"+PONG\r\n");
                 }
                 self.server_stats.redis_req_ping += 1;
             }
             "echo" => {
-                self.req_arg(mref, 1, &mut a1);
-                bulk(&mut out, &a1);
+                self.req_arg(mref, 1, a1);
+                bulk(out, a1);
             }
             "quit" => {
                 out.extend_from_slice(b"+OK\r\n");
@@ -214,8 +235,8 @@ impl Core {
                 }
             }
             "select" => {
-                self.req_arg(mref, 1, &mut a1);
-                if a1 == b"0" {
+                self.req_arg(mref, 1, a1);
+                if a1.as_slice() == b"0" {
                     out.extend_from_slice(b"+OK\r\n");
                 } else {
                     out.extend_from_slice(
@@ -232,20 +253,20 @@ impl Core {
                     self.req_arg(mref, 1, &mut user);
                     self.req_arg(mref, 2, &mut pass);
                 }
-                self.auth(idx, &user, &pass, &mut out);
+                self.auth(idx, &user, &pass, out);
             }
-            "hello" => self.hello(idx, mref, nargs, &mut out),
+            "hello" => self.hello(idx, mref, nargs, out),
             "client|setinfo" | "client|no-evict" | "client|no-touch" => {
                 out.extend_from_slice(b"+OK\r\n")
             }
             "client|setname" => {
-                self.req_arg(mref, 2, &mut a1);
+                self.req_arg(mref, 2, a1);
                 if a1.iter().any(|&b| b <= b' ' || b > b'~') {
                     out.extend_from_slice(
                         b"-ERR Client names cannot contain spaces, newlines or special characters.\r\n",
                     );
                 } else {
-                    let name = String::from_utf8_lossy(&a1).into_owned();
+                    let name = String::from_utf8_lossy(a1).into_owned();
                     if let Some(c) = self.client_of(idx) {
                         c.name = (!name.is_empty()).then(|| name.into_boxed_str());
                     }
@@ -253,21 +274,21 @@ impl Core {
                 }
             }
             "client|getname" => match self.client_of(idx).and_then(|c| c.name.clone()) {
-                Some(n) => bulk(&mut out, n.as_bytes()),
-                None => null(&mut out, resp3),
+                Some(n) => bulk(out, n.as_bytes()),
+                None => null(out, resp3),
             },
             "client|id" => {
                 let id = self.client_of(idx).map(|c| c.id).unwrap_or(0);
-                out.extend_from_slice(format!(":{id}\r\n").as_bytes());
+                let _ = write!(out, ":{id}\r\n");
             }
             "client|info" => {
                 let line = self.client_info_line(idx);
-                bulk(&mut out, line.as_bytes());
+                bulk(out, line.as_bytes());
             }
             n if n == "command" || n.starts_with("command|") => return Dispatch::Forward,
             "dyno_config:conn_consistency" => {
-                self.req_arg(mref, 1, &mut a1);
-                match Consistency::parse_dynomite(&String::from_utf8_lossy(&a1)) {
+                self.req_arg(mref, 1, a1);
+                match Consistency::parse_dynomite(&String::from_utf8_lossy(a1)) {
                     Some(c) => {
                         if let Some(cl) = self.client_of(idx) {
                             cl.consistency = Some(c);
@@ -285,7 +306,6 @@ impl Core {
                 out.extend_from_slice(b"' (cannot run through a sharding proxy)\r\n");
             }
         }
-        self.answer(mref, &out);
         Dispatch::Answered
     }
 
@@ -382,7 +402,7 @@ impl Core {
         bulk(out, b"proto");
         out.extend_from_slice(if proto3 { b":3\r\n" } else { b":2\r\n" });
         bulk(out, b"id");
-        out.extend_from_slice(format!(":{id}\r\n").as_bytes());
+        let _ = write!(out, ":{id}\r\n");
         bulk(out, b"mode");
         bulk(out, b"standalone");
         bulk(out, b"role");
@@ -414,7 +434,7 @@ impl Core {
 pub const HELLO_VERSION: &str = "7.0.0";
 
 fn bulk(out: &mut Vec<u8>, b: &[u8]) {
-    out.extend_from_slice(format!("${}\r\n", b.len()).as_bytes());
+    let _ = write!(out, "${}\r\n", b.len());
     out.extend_from_slice(b);
     out.extend_from_slice(b"\r\n");
 }

@@ -91,6 +91,9 @@ pub struct Core {
     /// Messages completed while a queue was borrowed (reused, so no allocation per request).
     done_scratch: Vec<crate::msg::MsgRef>,
     scratch: Vec<u8>,
+    /// Reused by the commands the proxy answers itself (no allocation per PING).
+    local_arg: Vec<u8>,
+    local_out: Vec<u8>,
     now: Instant,
     /// `now` as nanoseconds since `started`: the clock messages are stamped with.
     now_ns: u64,
@@ -147,6 +150,8 @@ impl Core {
             overflowing: Vec::new(),
             done_scratch: Vec::new(),
             scratch: Vec::with_capacity(512),
+            local_arg: Vec::with_capacity(64),
+            local_out: Vec::with_capacity(256),
             now,
             now_ns: 0,
             started: now,

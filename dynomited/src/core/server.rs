@@ -24,6 +24,9 @@ use crate::proto::{Parse, Protocol, RspInfo};
 use crate::{log_info, log_notice, log_warn};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
+/// A connection up at least this long that the datastore closes while idle is re-opened at
+/// once (a datastore that closes every connection right away still gets the back-off).
+const IDLE_RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
 impl Core {
     pub(super) fn new_server(&mut self, pool: PoolKind, slot: usize) -> u32 {
@@ -49,6 +52,7 @@ impl Core {
                 rsp_info: RspInfo::default(),
                 rsp_len: 0,
                 backoff: BACKOFF_START,
+                connected_at: 0,
             })),
         })
     }
@@ -116,7 +120,7 @@ impl Core {
             };
             let msg = self.msgs.get_mut(mref).expect("fresh");
             self.mbufs.append_bytes(&mut msg.req_segs, &cmd);
-            msg.req_len = cmd.len() as u32;
+            msg.req_len = cmd.len();
             if let Some(s) = self.conn_mut(idx).and_then(|c| c.server_mut()) {
                 s.in_q.push_front(mref);
             }
@@ -143,8 +147,20 @@ impl Core {
         *slot_gen = slot_gen.wrapping_add(1);
         let conn = self.slots[idx as usize].conn.as_mut().expect("live");
         let s = conn.server_mut().expect("server role");
-        let retry_in = s.backoff;
-        s.backoff = (s.backoff * 2).min(cap);
+        // A healthy connection closed with nothing in flight (Redis's `timeout` closing an
+        // idle client) is re-opened at once; requests wait for that connect instead of getting
+        // the storage error for a whole back-off period. Failures back off as usual.
+        let idle_close = was_connected
+            && s.in_q.is_empty()
+            && s.out_q.len() <= s.expired
+            && self.now_ns.saturating_sub(s.connected_at) >= IDLE_RECONNECT_AFTER.as_nanos() as u64;
+        let retry_in = if idle_close {
+            Duration::ZERO
+        } else {
+            let b = s.backoff;
+            s.backoff = (s.backoff * 2).min(cap);
+            b
+        };
         s.state = ServerState::Down {
             retry_at: now + retry_in,
         };
@@ -175,8 +191,10 @@ impl Core {
         }
         self.server_stats.out_queue = 0;
         self.server_stats.in_queue = 0;
+        if idle_close && self.shutdown_at.is_none() {
+            self.server_connect(idx);
+        }
     }
-
     /// Give a queued request the error, unless it was already answered (timed out) or freed.
     fn fail_request(&mut self, mref: MsgRef, err: DynError) {
         let Some(msg) = self.msgs.get(mref) else {
@@ -278,11 +296,13 @@ impl Core {
     }
 
     fn server_connected(&mut self, idx: u32) {
+        let now_ns = self.now_ns;
         let Some(c) = self.conn_mut(idx) else { return };
         let who = Who(c).to_string();
         let s = c.server_mut().expect("server role");
         s.state = ServerState::Connected;
         s.backoff = BACKOFF_START;
+        s.connected_at = now_ns;
         let pool = s.pool;
         log_notice!(
             "{who}: connected to datastore {} ({:?} pool)",
@@ -345,7 +365,7 @@ impl Core {
                 start: rpos as u32,
                 end: (rpos + used) as u32,
             });
-            s.rsp_len += used as u32;
+            s.rsp_len += used;
             self.mbufs.incref(buf);
             conn.rpos = (rpos + used) as u32;
             if let Parse::Done { .. } = res {
@@ -423,7 +443,7 @@ impl Core {
                 return;
             }
             self.iov.clear();
-            let mut skip = s.wpos as usize;
+            let mut skip = s.wpos;
             for &mref in s.in_q.iter() {
                 let Some(msg) = self.msgs.get(mref) else {
                     continue;
@@ -468,13 +488,13 @@ impl Core {
         let Role::Server(s) = &mut conn.role else {
             return;
         };
-        let mut left = n + s.wpos as usize;
+        let mut left = n + s.wpos;
         while let Some(&mref) = s.in_q.front() {
             let Some(msg) = self.msgs.get_mut(mref) else {
                 s.in_q.pop_front();
                 continue;
             };
-            let len = msg.req_len as usize;
+            let len = msg.req_len;
             if left < len {
                 break;
             }
@@ -495,7 +515,7 @@ impl Core {
             s.out_q.push_back(mref);
             self.server_stats.out_queue += 1;
         }
-        s.wpos = left as u32;
+        s.wpos = left;
         let ol = s.out_q.len() as u64;
         self.histos.server_out_queue.record(ol);
         if !self.done_scratch.is_empty() {

@@ -49,12 +49,12 @@ pub struct Msg {
     pub swallow: bool,
     pub req: ReqInfo,
     pub req_segs: Vec<Seg>,
-    pub req_len: u32,
+    pub req_len: usize,
     pub is_write: bool,
     pub rsp: RspInfo,
     /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
     pub rsp_segs: Vec<Seg>,
-    pub rsp_len: u32,
+    pub rsp_len: usize,
     /// When the request was fully received (client latency starts here). All times are
     /// nanoseconds on the loop's clock (`Core::now_ns`), read once per loop iteration.
     pub t_recv: u64,
