@@ -350,6 +350,10 @@ impl Core {
             self.msgs.free(mref);
         }
         client.wpos = left;
+        // A deep pipeline is over: an idle client keeps no large queue (idle memory target).
+        if client.queue.is_empty() && client.queue.capacity() > 64 {
+            client.queue.shrink_to(8);
+        }
     }
 
     /// After writing: keep write interest only while output is pending; resume reading a
