@@ -8,5 +8,6 @@ mod util;
 mod cli;
 mod dynoctl;
 mod memcache;
+mod peer;
 mod redis;
 mod stats;

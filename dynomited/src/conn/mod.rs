@@ -84,8 +84,26 @@ impl RspParser {
     }
 }
 
+/// How a client connection's requests arrive.
+pub enum Framing {
+    /// The datastore protocol as clients speak it.
+    Plain,
+    /// Dynomite's peer protocol: each request is a dnode frame (header + datastore payload),
+    /// sent by another node over its outgoing peer connection (an incoming "dnode client").
+    Dnode(Box<DnodeIn>),
+}
+
+pub struct DnodeIn {
+    pub header: crate::peer::HeaderParser,
+    /// The header of the frame whose payload is being parsed.
+    pub cur: Option<crate::peer::Header>,
+    /// Payload bytes still to skip (gossip frames; their payload is not a request).
+    pub skip: usize,
+}
+
 pub struct Client {
     pub parser: ReqParser,
+    pub framing: Framing,
     /// The message being parsed, if its first bytes have arrived.
     pub cur: Option<MsgRef>,
     /// Every outstanding request, in request order; the front's reply is written first.
@@ -111,6 +129,7 @@ impl Client {
     pub fn new(p: proto::Protocol, id: u64, authed: bool) -> Client {
         Client {
             parser: ReqParser::new(p),
+            framing: Framing::Plain,
             cur: None,
             queue: VecDeque::new(),
             wpos: 0,
@@ -123,6 +142,21 @@ impl Client {
             name: None,
             consistency: None,
         }
+    }
+
+    /// An incoming peer connection: dnode framing, no AUTH (peers are trusted, as in Dynomite).
+    pub fn new_peer(p: proto::Protocol, id: u64) -> Client {
+        let mut c = Client::new(p, id, true);
+        c.framing = Framing::Dnode(Box::new(DnodeIn {
+            header: crate::peer::HeaderParser::new(),
+            cur: None,
+            skip: 0,
+        }));
+        c
+    }
+
+    pub fn is_peer(&self) -> bool {
+        matches!(self.framing, Framing::Dnode(_))
     }
 }
 
@@ -180,6 +214,7 @@ pub struct StatsConn {
 
 pub enum Role {
     ClientListener,
+    PeerListener,
     StatsListener,
     Signals,
     Client(Box<Client>),
@@ -191,6 +226,8 @@ impl Role {
     pub fn name(&self) -> &'static str {
         match self {
             Role::ClientListener => "client-listener",
+            Role::PeerListener => "peer-listener",
+            Role::Client(c) if c.is_peer() => "dnode-client",
             Role::StatsListener => "stats-listener",
             Role::Signals => "signals",
             Role::Client(_) => "client",

@@ -6,11 +6,22 @@ use super::{
     push_segs, Core, ReadOutcome, CLIENT_HARD_PENDING_BYTES, CLIENT_MAX_OUTSTANDING,
     CLIENT_MAX_PENDING_BYTES, READ_BUDGET,
 };
-use crate::conn::{Client, PoolKind, Role, Who};
+use crate::conn::{Client, Framing, PoolKind, Role, Who};
 use crate::event::{self, Event};
-use crate::msg::{MsgRef, MsgState};
+use crate::msg::{MsgRef, MsgState, PeerReq};
+use crate::peer::{write_header, HeaderParse, MsgType, FLAG_RESP3};
 use crate::proto::{self, Discard, Parse, Protocol};
 use crate::{log_debug, log_info, log_warn};
+
+/// What to do after looking for a dnode frame header on a peer connection.
+enum Frame {
+    /// Need more bytes, or the connection was closed.
+    Stop,
+    /// Consumed a header or skipped bytes: look again.
+    Again,
+    /// A request payload is next: parse it with the datastore parser.
+    Payload,
+}
 
 /// What the proxy does with a parsed request.
 pub(super) enum Dispatch {
@@ -35,6 +46,89 @@ impl Core {
             self.pool_stats.client_connections += 1;
             if let Some(c) = self.conn(idx) {
                 log_debug!("{} accepted", Who(c));
+            }
+        }
+    }
+
+    /// Incoming connections from other nodes (their outgoing peer connections to us).
+    pub(super) fn accept_peers(&mut self, lidx: u32) {
+        for _ in 0..64 {
+            let id = self.next_client_id;
+            let proto = self.proto;
+            let Some(idx) =
+                self.accept_one(lidx, || Role::Client(Box::new(Client::new_peer(proto, id))))
+            else {
+                return;
+            };
+            self.next_client_id += 1;
+            self.pool_stats.dnode_client_connections += 1;
+            if let Some(c) = self.conn(idx) {
+                log_info!("{} accepted", Who(c));
+            }
+        }
+    }
+
+    /// Consume dnode frame headers (and payloads that are not requests) in front of the next
+    /// request of a peer connection.
+    fn dnode_frame(&mut self, idx: u32) -> Frame {
+        let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+            return Frame::Stop;
+        };
+        let Some(buf) = conn.rbuf else {
+            return Frame::Stop;
+        };
+        let rpos = conn.rpos as usize;
+        let filled = self.mbufs.len(buf);
+        let Role::Client(client) = &mut conn.role else {
+            return Frame::Stop;
+        };
+        let Framing::Dnode(dn) = &mut client.framing else {
+            return Frame::Payload;
+        };
+        if client.cur.is_some() || dn.cur.is_some() {
+            return Frame::Payload; // inside a request payload
+        }
+        if rpos >= filled || client.paused || client.closing {
+            return Frame::Stop;
+        }
+        let chunk = &self.mbufs.filled(buf)[rpos..];
+        if dn.skip > 0 {
+            let n = dn.skip.min(chunk.len());
+            dn.skip -= n;
+            conn.rpos = (rpos + n) as u32;
+            return Frame::Again;
+        }
+        match dn.header.feed(chunk) {
+            HeaderParse::Incomplete => {
+                conn.rpos = (rpos + chunk.len()) as u32;
+                Frame::Stop
+            }
+            HeaderParse::Garbage { .. } => {
+                self.pool_stats.dnode_client_err += 1;
+                self.client_close(idx, "sent bytes that are not a dnode frame");
+                Frame::Stop
+            }
+            HeaderParse::Done { consumed, header } => {
+                conn.rpos = (rpos + consumed) as u32;
+                if header.encrypted() {
+                    self.pool_stats.dnode_client_err += 1;
+                    self.client_close(idx, "sent an encrypted frame (not supported yet)");
+                    return Frame::Stop;
+                }
+                match header.ty {
+                    // Requests: the payload follows, framed by the datastore parser. A
+                    // REQ_FORWARD fans out to every rack of this DC; this node has no peers
+                    // yet, so that is its own datastore.
+                    MsgType::Req | MsgType::ReqForward => dn.cur = Some(header),
+                    MsgType::GossipSyn => dn.skip = header.payload_len as usize,
+                    other => {
+                        self.pool_stats.dnode_client_err += 1;
+                        let why = format!("sent a {other:?} frame on a request connection");
+                        self.client_close(idx, &why);
+                        return Frame::Stop;
+                    }
+                }
+                Frame::Again
             }
         }
     }
@@ -100,6 +194,17 @@ impl Core {
     pub(super) fn client_parse(&mut self, idx: u32) {
         let cref = self.conn_ref(idx);
         loop {
+            let peer = self
+                .conn(idx)
+                .and_then(|c| c.client())
+                .is_some_and(|c| c.is_peer());
+            if peer {
+                match self.dnode_frame(idx) {
+                    Frame::Stop => return,
+                    Frame::Again => continue,
+                    Frame::Payload => {}
+                }
+            }
             let now = self.now_ns;
             let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
                 return;
@@ -159,6 +264,13 @@ impl Core {
             conn.rpos = (rpos + used) as u32;
             if let Parse::Done { .. } = res {
                 client.cur = None;
+                if let Framing::Dnode(dn) = &mut client.framing {
+                    msg.peer = dn.cur.take().map(|h| PeerReq {
+                        id: h.id,
+                        same_dc: h.same_dc,
+                        resp3: h.resp3(),
+                    });
+                }
                 self.dispatch(idx, mref);
             }
         }
@@ -181,7 +293,12 @@ impl Core {
             return;
         };
         client.queue.push_back(mref);
-        let resp3 = client.resp3;
+        let resp3 = client.resp3
+            || self
+                .msgs
+                .get(mref)
+                .and_then(|m| m.peer)
+                .is_some_and(|p| p.resp3);
         self.last_request = self.now;
         self.histos
             .client_out_queue
@@ -222,6 +339,7 @@ impl Core {
 
     /// A request's reply is ready: wake its client, or drop it if the client is gone.
     pub(super) fn complete(&mut self, mref: MsgRef) {
+        self.frame_peer_reply(mref);
         let Some(msg) = self.msgs.get_mut(mref) else {
             return;
         };
@@ -252,6 +370,35 @@ impl Core {
                 self.dirty_clients.push(owner.idx);
             }
         }
+    }
+
+    /// A reply to another node's request goes back as a DMSG_RES frame with the request's id:
+    /// the header is put in front of the reply's segments.
+    fn frame_peer_reply(&mut self, mref: MsgRef) {
+        let Some(msg) = self.msgs.get_mut(mref) else {
+            return;
+        };
+        let Some(p) = msg.peer.take() else { return };
+        if msg.req.noreply && msg.rsp_len == 0 {
+            return; // memcached noreply: nothing goes back
+        }
+        let flags = if p.resp3 { FLAG_RESP3 } else { 0 };
+        self.scratch.clear();
+        write_header(
+            &mut self.scratch,
+            p.id,
+            MsgType::Res,
+            flags,
+            p.same_dc,
+            msg.rsp_len,
+        );
+        let mut segs = std::mem::take(&mut self.frame_segs);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        segs.append(&mut msg.rsp_segs);
+        std::mem::swap(&mut segs, &mut msg.rsp_segs);
+        msg.rsp_len += self.scratch.len();
+        self.frame_segs = segs;
     }
 
     pub(super) fn free_msg(&mut self, mref: MsgRef) {
@@ -430,10 +577,15 @@ impl Core {
         let Some(mut conn) = self.remove(idx) else {
             return;
         };
-        self.pool_stats.client_connections = self.pool_stats.client_connections.saturating_sub(1);
         let Role::Client(client) = &mut conn.role else {
             return;
         };
+        let gauge = if client.is_peer() {
+            &mut self.pool_stats.dnode_client_connections
+        } else {
+            &mut self.pool_stats.client_connections
+        };
+        *gauge = gauge.saturating_sub(1);
         if let Some(m) = client.cur.take() {
             self.free_msg(m);
         }

@@ -84,6 +84,8 @@ pub struct Core {
     /// Clients paused because `max_msgs` message objects were in use.
     msg_waiters: Vec<u32>,
     iov: IoVecs,
+    /// Reused to put a dnode header in front of a reply (no allocation per peer reply).
+    frame_segs: Vec<crate::mbuf::Seg>,
     /// The shared mbuf the proxy's own replies are written into.
     reply_buf: Option<crate::mbuf::MbufId>,
     /// Clients over the hard limit of unread replies, closed after this iteration's writes.
@@ -147,6 +149,7 @@ impl Core {
             msg_waiters: Vec::new(),
             iov: IoVecs::new(),
             reply_buf: None,
+            frame_segs: Vec::new(),
             overflowing: Vec::new(),
             done_scratch: Vec::new(),
             scratch: Vec::with_capacity(512),
@@ -397,6 +400,13 @@ impl Core {
             },
             show(&listen)
         );
+        if let Some(dl) = self.cfg.dyn_listen.clone() {
+            let fd = bind(&dl, backlog).map_err(|e| {
+                io::Error::new(e.kind(), format!("dyn_listen on {}: {e}", show(&dl)))
+            })?;
+            self.add_listener(fd, Role::PeerListener)?;
+            log_notice!("listening for peers on {}", show(&dl));
+        }
         let stats = self.cfg.stats_listen.clone();
         let fd = bind(&stats, 128).map_err(|e| {
             io::Error::new(e.kind(), format!("stats_listen on {}: {e}", show(&stats)))
@@ -470,6 +480,7 @@ impl Core {
         };
         match conn.role {
             Role::ClientListener => self.accept_clients(idx),
+            Role::PeerListener => self.accept_peers(idx),
             Role::StatsListener => self.accept_stats(idx),
             Role::Signals => self.handle_signals(),
             Role::Client(_) => self.client_event(idx, ev),

@@ -31,6 +31,15 @@ pub struct MsgRef {
     pub gen: u32,
 }
 
+/// Where a request that came from another node must be answered: the frame's id and flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerReq {
+    pub id: u64,
+    pub same_dc: bool,
+    /// The sender's client speaks RESP3: run it on a RESP3 datastore connection.
+    pub resp3: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MsgState {
     /// Parsed, waiting for its reply.
@@ -47,6 +56,8 @@ pub struct Msg {
     pub owner: Option<ConnRef>,
     /// The client went away: drop the reply when it comes.
     pub swallow: bool,
+    /// Set for a request received from another node: its reply goes back as a dnode frame.
+    pub peer: Option<PeerReq>,
     pub req: ReqInfo,
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
@@ -71,6 +82,7 @@ impl Msg {
             state: MsgState::Pending,
             owner: None,
             swallow: false,
+            peer: None,
             req: ReqInfo::default(),
             req_segs: Vec::new(),
             req_len: 0,
@@ -118,6 +130,7 @@ impl MsgPool {
         m.state = MsgState::Pending;
         m.owner = owner;
         m.swallow = false;
+        m.peer = None;
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
