@@ -43,8 +43,19 @@ fn read_exactly(s: &mut TcpStream, len: usize) -> Vec<u8> {
 
 #[test]
 fn answers_dynomite_c_peer_requests_like_dynomite_c() {
-    let requests = fixture("same-dc-requests.bin");
-    let replies = fixture("same-dc-replies.bin");
+    replay("same-dc-requests.bin", "same-dc-replies.bin");
+}
+
+#[test]
+fn answers_dynomite_c_cross_dc_forwards_like_dynomite_c() {
+    // REQ_FORWARD frames (type 4, same_dc 0) from another DC: executed here (this node is its
+    // DC's only rack) and answered with same_dc 0, as Dynomite C's node C did.
+    replay("cross-dc-forwards.bin", "cross-dc-replies.bin");
+}
+
+fn replay(requests: &str, replies: &str) {
+    let requests = fixture(requests);
+    let replies = fixture(replies);
     // Whole, then in odd-sized pieces: each run on a fresh datastore.
     for pieces in [1usize, 7, 301] {
         let (_r, _n, dyn_port) = node_with_peer_port();
