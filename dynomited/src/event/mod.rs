@@ -149,10 +149,20 @@ impl IoVecs {
     pub fn bytes(&self) -> usize {
         self.bytes
     }
-    /// Append a slice; empty slices are skipped. Returns false when the list is full.
+    /// Append a slice; empty slices are skipped, and a slice that starts where the previous
+    /// one ends (pipelined requests in one read buffer, the replies to one client in a
+    /// datastore's buffer) extends it instead of taking an iovec of its own. Returns false when
+    /// the list is full.
     pub fn push(&mut self, s: &[u8]) -> bool {
         if s.is_empty() {
             return true;
+        }
+        if let Some(last) = self.iov.last_mut() {
+            if (last.iov_base as usize).wrapping_add(last.iov_len) == s.as_ptr() as usize {
+                last.iov_len += s.len();
+                self.bytes += s.len();
+                return true;
+            }
         }
         if self.is_full() {
             return false;
@@ -174,6 +184,25 @@ impl IoVecs {
         // SAFETY: each iovec was built from a live `&[u8]` that the caller still borrows
         // (pushed and written within one function body); count is at most IOV_MAX.
         cvt(unsafe { libc::writev(fd, self.iov.as_ptr(), self.iov.len() as libc::c_int) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IoVecs;
+
+    #[test]
+    fn adjacent_slices_share_an_iovec() {
+        let buf = b"hello world";
+        let other = b"!!";
+        let mut v = IoVecs::new();
+        v.push(&buf[..5]);
+        v.push(&buf[5..]);
+        assert_eq!((v.len(), v.bytes()), (1, 11));
+        v.push(other);
+        assert_eq!((v.len(), v.bytes()), (2, 13));
+        v.push(&buf[..0]);
+        assert_eq!(v.len(), 2);
     }
 }
 
