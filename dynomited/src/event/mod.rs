@@ -187,25 +187,6 @@ impl IoVecs {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::IoVecs;
-
-    #[test]
-    fn adjacent_slices_share_an_iovec() {
-        let buf = b"hello world";
-        let other = b"!!";
-        let mut v = IoVecs::new();
-        v.push(&buf[..5]);
-        v.push(&buf[5..]);
-        assert_eq!((v.len(), v.bytes()), (1, 11));
-        v.push(other);
-        assert_eq!((v.len(), v.bytes()), (2, 13));
-        v.push(&buf[..0]);
-        assert_eq!(v.len(), 2);
-    }
-}
-
 fn sockaddr_of(addr: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     let sa: nix::sys::socket::SockaddrStorage = (*addr).into();
     use nix::sys::socket::SockaddrLike;
@@ -423,4 +404,23 @@ pub fn max_rss_kib() -> u64 {
     nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
         .map(|u| u.max_rss() as u64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IoVecs;
+
+    #[test]
+    fn adjacent_slices_share_an_iovec() {
+        let buf = b"hello world";
+        let other = b"!!";
+        let mut v = IoVecs::new();
+        v.push(&buf[..5]);
+        v.push(&buf[5..]);
+        assert_eq!((v.len(), v.bytes()), (1, 11));
+        v.push(other);
+        assert_eq!((v.len(), v.bytes()), (2, 13));
+        v.push(&buf[..0]);
+        assert_eq!(v.len(), 2);
+    }
 }
