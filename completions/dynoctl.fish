@@ -24,10 +24,61 @@ function __fish_dynoctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c dynoctl -n "__fish_dynoctl_needs_command" -s h -l help -d 'Print help'
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -s V -l version -d 'Print version'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "conf-test" -d 'Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not'
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "tokens" -d 'The token of every node of a topology (racks rack1..rackN, slots 0..K-1), ready dyn_seeds lines (--seeds --hosts), or a check of config files\' tokens (--check)'
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "gen-config" -d 'Write one Dynomite YAML file per node (DIR/<dc>-<rack>-<slot>.yml): listen, dyn_listen and stats_listen on the node\'s host, the datastore on 127.0.0.1, the token from the formula, every other node as a seed'
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "seeds" -d 'List the cluster\'s nodes (host, port, rack, dc, token) from a config file (the node and its dyn_seeds), a florida endpoint, or a running node\'s /cluster_describe. DNS TXT seed names (dns_provider) are not supported yet'
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "serve-seeds" -d 'Serve a seeds file as a florida endpoint for nodes with dyn_seed_provider: florida_provider: GET /REST/v1/admin/get_seeds or /api/v1/admin/get_seeds (any case) answers 200 text/plain with the file\'s seeds joined by \'|\''
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -s h -l help -d 'Print help'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test help" -f -a "conf-test" -d 'Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l dcs -d 'Datacenter names, comma-separated' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l offset -d 'Offset of the netflix scheme (dynomite-manager\'s region offset)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l scheme -d 'Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite\'s generate_yamls.py, no offset)' -r -f -a "netflix\t''
+even\t''"
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l hosts -d 'With --seeds: one host per node, in dc, rack, slot order: a file (one per line) or a comma-separated list' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l peer-port -d 'Peer (dyn_listen) port used in the seed lines' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l check -d 'Check the tokens of these config files instead' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l max-imbalance -d 'With --check: the largest acceptable largest-range / smallest-range ratio of a rack [default: 2.0]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l seeds -d 'Also print dyn_seeds lines host:PEER_PORT:rack:dc:token (needs --hosts)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dcs -d 'Datacenter names, comma-separated' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l offset -d 'Offset of the netflix scheme (dynomite-manager\'s region offset)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l scheme -d 'Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite\'s generate_yamls.py, no offset)' -r -f -a "netflix\t''
+even\t''"
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l hosts -d 'One host per node, in dc, rack, slot order: a file (one per line) or a comma-separated list' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l redis-port -d 'Datastore port (servers: 127.0.0.1:PORT:1)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l client-port -d 'Client port (listen)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l peer-port -d 'Peer port (dyn_listen and the seeds)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l stats-port -d 'Stats and admin port (stats_listen)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l data-store -d 'Datastore behind each node' -r -f -a "redis\t''
+memcache\t''"
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l read-consistency -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l write-consistency -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l out -d 'Directory for the files (created if missing)' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dry-run -d 'Print the files instead of writing them'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l json -d 'Print the list of files as JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l config -d 'A node\'s config file' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l florida -d 'A florida endpoint: a URL, or HOST:PORT for http://HOST:PORT/REST/v1/admin/get_seeds (a DNS TXT name is not supported yet)' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l node -d 'A running node\'s stats address; reads http://HOST:PORT/cluster_describe' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+florida\t'host:port:rack:dc:token|... as a florida endpoint serves it'"
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l json -d 'Same as --format json'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l file -d 'The seeds file' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l listen -d 'Address to listen on' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "conf-test" -d 'Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "tokens" -d 'The token of every node of a topology (racks rack1..rackN, slots 0..K-1), ready dyn_seeds lines (--seeds --hosts), or a check of config files\' tokens (--check)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "gen-config" -d 'Write one Dynomite YAML file per node (DIR/<dc>-<rack>-<slot>.yml): listen, dyn_listen and stats_listen on the node\'s host, the datastore on 127.0.0.1, the token from the formula, every other node as a seed'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "seeds" -d 'List the cluster\'s nodes (host, port, rack, dc, token) from a config file (the node and its dyn_seeds), a florida endpoint, or a running node\'s /cluster_describe. DNS TXT seed names (dns_provider) are not supported yet'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "serve-seeds" -d 'Serve a seeds file as a florida endpoint for nodes with dyn_seed_provider: florida_provider: GET /REST/v1/admin/get_seeds or /api/v1/admin/get_seeds (any case) answers 200 text/plain with the file\'s seeds joined by \'|\''
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

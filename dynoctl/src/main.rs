@@ -1,22 +1,80 @@
 //! `dynoctl`: the operator's command line for dynomite-rs clusters.
 //!
+//! This file holds the clap definitions (the single source of truth for `--help`, the man page
+//! and the completions) and the dispatch; each command lives in its own module and returns a
+//! value that [`output`] prints.
+//!
 //! Exit codes scripts can rely on: 0 ok, 1 the check found a problem, 2 usage or runtime error.
+
+mod gen_config;
+mod output;
+mod seeds;
+mod serve_seeds;
+mod tokens;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use dynomite::ring::NETFLIX_OFFSET;
+use dynomite::types::Consistency;
+
+use output::{fail, print, text_out, CliError, Style};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "dynoctl",
     version,
-    about = "The operator's command line for dynomite-rs clusters"
+    about = "The operator's command line for dynomite-rs clusters",
+    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check); 2 usage or runtime error\n  (bad flag, unreachable node or endpoint, unreadable or invalid file)\n\nSEE ALSO:\n  dynomited(8)"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The shape of a topology, shared by `tokens` and `gen-config`.
+#[derive(Args, Debug)]
+struct Shape {
+    /// Nodes in each rack (slots 0..K-1)
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    nodes_per_rack: u32,
+    /// Datacenter names, comma-separated
+    #[arg(
+        long,
+        value_name = "DC,...",
+        value_delimiter = ',',
+        default_value = "dc1"
+    )]
+    dcs: Vec<String>,
+    /// Offset of the netflix scheme (dynomite-manager's region offset)
+    #[arg(long, value_name = "X", default_value_t = NETFLIX_OFFSET)]
+    offset: u64,
+    /// Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every
+    /// rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite's generate_yamls.py, no offset)
+    #[arg(long, value_enum, default_value_t = SchemeArg::Netflix)]
+    scheme: SchemeArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SchemeArg {
+    Netflix,
+    Even,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DataStoreArg {
+    Redis,
+    Memcache,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SeedFormat {
+    Table,
+    Json,
+    /// host:port:rack:dc:token|... as a florida endpoint serves it
+    Florida,
 }
 
 #[derive(Subcommand, Debug)]
@@ -28,6 +86,151 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// The token of every node of a topology (racks rack1..rackN, slots 0..K-1), ready
+    /// dyn_seeds lines (--seeds --hosts), or a check of config files' tokens (--check).
+    ///
+    /// --check loads each file, puts each file's own node and its seeds into per-rack rings,
+    /// and reports duplicate tokens in a rack, nodes whose token differs between files, each
+    /// rack's imbalance (largest range / smallest range) and racks of one DC whose token sets
+    /// differ (a warning: replicas will not line up for warm-up). Exit 1 on duplicates,
+    /// disagreements, or an imbalance above --max-imbalance; 2 if a file does not load.
+    Tokens {
+        /// Racks per datacenter (named rack1..rackN)
+        #[arg(long, value_name = "N", required_unless_present = "check")]
+        racks: Option<u32>,
+        #[command(flatten)]
+        shape: Shape,
+        /// Also print dyn_seeds lines host:PEER_PORT:rack:dc:token (needs --hosts)
+        #[arg(long, requires = "hosts")]
+        seeds: bool,
+        /// With --seeds: one host per node, in dc, rack, slot order: a file (one per line) or
+        /// a comma-separated list
+        #[arg(long, value_name = "FILE|HOST,...", requires = "seeds")]
+        hosts: Option<String>,
+        /// Peer (dyn_listen) port used in the seed lines
+        #[arg(long, value_name = "PORT", default_value_t = 8101)]
+        peer_port: u16,
+        /// Check the tokens of these config files instead
+        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["racks", "seeds"])]
+        check: Vec<PathBuf>,
+        /// With --check: the largest acceptable largest-range / smallest-range ratio of a rack
+        /// [default: 2.0]
+        #[arg(long, value_name = "RATIO")]
+        max_imbalance: Option<f64>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write one Dynomite YAML file per node (DIR/<dc>-<rack>-<slot>.yml): listen, dyn_listen
+    /// and stats_listen on the node's host, the datastore on 127.0.0.1, the token from the
+    /// formula, every other node as a seed.
+    ///
+    /// Each file is checked like `dynomited -t` first (so hosts must resolve here); nothing is
+    /// written if any would be invalid. Existing files are overwritten.
+    GenConfig {
+        /// Racks per datacenter (named rack1..rackN)
+        #[arg(long, value_name = "N")]
+        racks: u32,
+        #[command(flatten)]
+        shape: Shape,
+        /// One host per node, in dc, rack, slot order: a file (one per line) or a
+        /// comma-separated list
+        #[arg(long, value_name = "FILE|HOST,...")]
+        hosts: String,
+        /// Datastore port (servers: 127.0.0.1:PORT:1)
+        #[arg(long, value_name = "PORT", default_value_t = 22122)]
+        redis_port: u16,
+        /// Client port (listen)
+        #[arg(long, value_name = "PORT", default_value_t = 8102)]
+        client_port: u16,
+        /// Peer port (dyn_listen and the seeds)
+        #[arg(long, value_name = "PORT", default_value_t = 8101)]
+        peer_port: u16,
+        /// Stats and admin port (stats_listen)
+        #[arg(long, value_name = "PORT", default_value_t = 22222)]
+        stats_port: u16,
+        /// Datastore behind each node
+        #[arg(long, value_enum, default_value_t = DataStoreArg::Redis)]
+        data_store: DataStoreArg,
+        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
+        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
+        read_consistency: Consistency,
+        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
+        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
+        write_consistency: Consistency,
+        /// Directory for the files (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Print the files instead of writing them
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the list of files as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the cluster's nodes (host, port, rack, dc, token) from a config file (the node and
+    /// its dyn_seeds), a florida endpoint, or a running node's /cluster_describe. DNS TXT seed
+    /// names (dns_provider) are not supported yet.
+    #[command(group(ArgGroup::new("source").required(true).args(["config", "florida", "node"])))]
+    Seeds {
+        /// A node's config file
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// A florida endpoint: a URL, or HOST:PORT for http://HOST:PORT/REST/v1/admin/get_seeds
+        /// (a DNS TXT name is not supported yet)
+        #[arg(long, value_name = "URL")]
+        florida: Option<String>,
+        /// A running node's stats address; reads http://HOST:PORT/cluster_describe
+        #[arg(long, value_name = "HOST:PORT")]
+        node: Option<String>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = SeedFormat::Table)]
+        format: SeedFormat,
+        /// Same as --format json
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+    },
+    /// Serve a seeds file as a florida endpoint for nodes with dyn_seed_provider:
+    /// florida_provider: GET /REST/v1/admin/get_seeds or /api/v1/admin/get_seeds (any case)
+    /// answers 200 text/plain with the file's seeds joined by '|'.
+    ///
+    /// The file holds one host:port:rack:dc:token per line; blank lines and # comments are
+    /// skipped. It is read again when its modification time or size changes; if it becomes
+    /// invalid, a warning goes to stderr and the last good seeds keep being served.
+    #[command(
+        after_long_help = "SIGNALS:\n  Runs in the foreground until SIGTERM or SIGINT (Ctrl-C) ends it; there is nothing to\n  clean up.\n\nNODES:\n  dynomited's florida provider asks 127.0.0.1:8080 unless DYNOMITE_FLORIDA_IP and\n  DYNOMITE_FLORIDA_PORT say otherwise."
+    )]
+    ServeSeeds {
+        /// The seeds file
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// Address to listen on
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+}
+
+/// A consistency level, exactly as named (any case).
+fn consistency(s: &str) -> Result<Consistency, String> {
+    match Consistency::parse_dynomite(s) {
+        Some(c) if c.name().len() == s.len() => Ok(c),
+        _ => Err("must be one of dc_one, dc_quorum, dc_safe_quorum, dc_each_safe_quorum".into()),
+    }
+}
+
+impl Shape {
+    fn layout(&self, racks: u32) -> tokens::Layout {
+        tokens::Layout {
+            dcs: self.dcs.iter().map(|d| d.trim().to_string()).collect(),
+            racks,
+            nodes_per_rack: self.nodes_per_rack,
+            offset: self.offset,
+            scheme: match self.scheme {
+                SchemeArg::Netflix => tokens::Scheme::Netflix,
+                SchemeArg::Even => tokens::Scheme::Even,
+            },
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -38,8 +241,110 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match cli.command {
-        Command::ConfTest { files } => conf_test(&files),
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+fn run(command: Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::ConfTest { files } => Ok(conf_test(&files)),
+        Command::Tokens {
+            racks,
+            shape,
+            seeds: _,
+            hosts,
+            peer_port,
+            check,
+            max_imbalance,
+            json,
+        } => {
+            if check.is_empty() && max_imbalance.is_some() {
+                return Err(CliError::new(
+                    "--max-imbalance only applies to --check FILE...",
+                ));
+            }
+            if !check.is_empty() {
+                let report = tokens::check(&check, max_imbalance.unwrap_or(2.0))?;
+                print(&report, Style::json(json));
+                return Ok(ExitCode::from(u8::from(!report.ok)));
+            }
+            let layout = shape.layout(racks.unwrap_or(1));
+            let nodes = match hosts {
+                Some(h) => layout.nodes_on(&tokens::read_hosts(&h)?, peer_port)?,
+                None => layout.nodes()?,
+            };
+            let list = tokens::TokenList {
+                scheme: layout.scheme,
+                nodes,
+            };
+            print(&list, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::GenConfig {
+            racks,
+            shape,
+            hosts,
+            redis_port,
+            client_port,
+            peer_port,
+            stats_port,
+            data_store,
+            read_consistency,
+            write_consistency,
+            out,
+            dry_run,
+            json,
+        } => {
+            let settings = gen_config::Settings {
+                redis_port,
+                client_port,
+                peer_port,
+                stats_port,
+                data_store: match data_store {
+                    DataStoreArg::Redis => 0,
+                    DataStoreArg::Memcache => 1,
+                },
+                read_consistency,
+                write_consistency,
+            };
+            let hosts = tokens::read_hosts(&hosts)?;
+            let generated =
+                gen_config::run(&shape.layout(racks), &hosts, &settings, &out, dry_run)?;
+            if dry_run && !json {
+                text_out(&generated.dry_run_text());
+            } else {
+                print(&generated, Style::json(json));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seeds {
+            config,
+            florida,
+            node,
+            format,
+            json,
+        } => {
+            let source = match (&config, &florida, &node) {
+                (Some(c), _, _) => seeds::Source::Config(c),
+                (_, Some(f), _) => seeds::Source::Florida(f),
+                (_, _, Some(n)) => seeds::Source::Node(n),
+                // clap's required group guarantees one of them.
+                _ => return Err(CliError::new("give --config, --florida or --node")),
+            };
+            let list = seeds::run(&source)?;
+            match (json, format) {
+                (true, _) | (_, SeedFormat::Json) => print(&list, Style::Json),
+                (_, SeedFormat::Table) => print(&list, Style::Human),
+                (_, SeedFormat::Florida) => text_out(&list.florida()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ServeSeeds { file, listen } => {
+            serve_seeds::run(&file, &listen)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
