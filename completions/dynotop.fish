@@ -1,0 +1,12 @@
+complete -c dynotop -l node -d 'A node\'s stats address; every node is found from its /cluster_describe' -r
+complete -c dynotop -l config -d 'Config files, one per node; each node is polled on its stats_listen' -r -F
+complete -c dynotop -l nodes -d 'Stats addresses to poll, comma separated' -r
+complete -c dynotop -l stats-port-map -d 'Stats ports of described nodes: PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT, comma separated' -r
+complete -c dynotop -l interval -d 'Seconds between polls' -r
+complete -c dynotop -l timeout -d 'Per-node request timeout in milliseconds' -r
+complete -c dynotop -l width -d 'Width of the --once frame' -r
+complete -c dynotop -l height -d 'Height of the --once frame' -r
+complete -c dynotop -l once -d 'Poll twice, --interval apart, print one frame as plain text and exit'
+complete -c dynotop -l no-color -d 'No colours (also when NO_COLOR is set)'
+complete -c dynotop -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynotop -s V -l version -d 'Print version'

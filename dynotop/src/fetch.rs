@@ -1,0 +1,199 @@
+//! Polling off the UI thread: discovery, one thread per poll round, one per node, timeouts.
+//!
+//! ```text
+//!  fetch thread ──round──► node thread ─GET /info (≤ timeout)─► Msg::Info ─┐
+//!       │                  node thread ─GET /info (≤ timeout)─► Msg::Info ─┼─► channel ─► UI
+//!       └─ sleep to the next interval  first node: /cluster_describe ─────┘
+//! ```
+//! The UI only `try_recv`s, so a slow or dead node never stalls it; every request carries a
+//! timeout, so a round never outlives `timeout` by much. A failed poll becomes a short reason
+//! ("connect: Connection refused", "timeout after 800 ms", "HTTP 404", "bad /info JSON: ...").
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::blocking::Client;
+
+use crate::app::Fetched;
+use crate::sample;
+use crate::topology::{self, connect_host, Described, Target};
+
+/// What the fetch thread sends to the UI.
+#[derive(Debug)]
+pub enum Msg {
+    Info(Box<Fetched>),
+    Describe(Vec<Described>),
+}
+
+/// How to find the nodes (the `--node`, `--config`, `--nodes` options).
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    pub node: Option<String>,
+    pub configs: Vec<PathBuf>,
+    pub nodes: Vec<String>,
+    pub port_map: BTreeMap<String, u16>,
+}
+
+pub fn client(timeout: Duration) -> Result<Client, String> {
+    Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))
+}
+
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The innermost cause of an error: "Connection refused (os error 111)" rather than
+/// "error sending request for url (...)".
+fn reason(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timeout after {} ms", timeout.as_millis());
+    }
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(s) = inner.source() {
+        inner = s;
+    }
+    let what = if e.is_connect() { "connect" } else { "http" };
+    format!("{what}: {inner}")
+}
+
+/// `GET http://addr/path`, the body or a short reason.
+pub fn get(client: &Client, addr: &str, path: &str, timeout: Duration) -> Result<String, String> {
+    let resp = client
+        .get(format!("http://{addr}{path}"))
+        .send()
+        .map_err(|e| reason(&e, timeout))?;
+    if !resp.status().is_success() {
+        return Err(format!("HTTP {} from {path}", resp.status().as_u16()));
+    }
+    resp.text().map_err(|e| reason(&e, timeout))
+}
+
+/// The nodes to watch. Errors are only for bad config files; an unreachable `--node` is
+/// watched alone (and shown DOWN) rather than refused.
+pub fn discover(d: &Discovery, client: &Client, timeout: Duration) -> Result<Vec<Target>, String> {
+    let mut targets = Vec::new();
+    let mut map = BTreeMap::new();
+    for f in &d.configs {
+        let c = dynomite::conf::load(f).map_err(|e| e.to_string())?;
+        let dynomite::conf::Listen::Tcp { host, addr } = &c.stats_listen else {
+            return Err(format!("{}: stats_listen is not host:port", f.display()));
+        };
+        let name = match &c.dyn_listen {
+            Some(dynomite::conf::Listen::Tcp { host: h, addr: a }) => {
+                map.insert(a.port().to_string(), addr.port());
+                format!("{}:{}", connect_host(h), a.port())
+            }
+            _ => f.display().to_string(),
+        };
+        targets.push(Target {
+            addr: format!("{}:{}", connect_host(host), addr.port()),
+            name,
+            dc: c.datacenter.clone(),
+            rack: c.rack.clone(),
+            tokens: c.tokens.clone(),
+        });
+    }
+    map.extend(d.port_map.clone());
+    if let Some(node) = &d.node {
+        let port = node
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .ok_or_else(|| format!("--node \"{node}\": want HOST:STATSPORT"))?;
+        match get(client, node, "/cluster_describe", timeout)
+            .and_then(|b| topology::parse_describe(&b))
+        {
+            Ok(desc) if !desc.is_empty() => {
+                targets.extend(topology::targets_from_describe(&desc, &map, port));
+            }
+            _ => targets.push(bare(node)),
+        }
+    }
+    targets.extend(d.nodes.iter().map(|n| bare(n)));
+    let mut seen = std::collections::HashSet::new();
+    targets.retain(|t| seen.insert(t.addr.clone()));
+    Ok(targets)
+}
+
+fn bare(addr: &str) -> Target {
+    Target {
+        addr: addr.to_owned(),
+        name: addr.to_owned(),
+        ..Target::default()
+    }
+}
+
+/// Poll every address once, in parallel, sending each result as it comes. Returns when all
+/// have answered or timed out.
+pub fn round(
+    client: &Client,
+    addrs: &[String],
+    clock: Instant,
+    timeout: Duration,
+    tx: &Sender<Msg>,
+) {
+    std::thread::scope(|s| {
+        for addr in addrs {
+            let tx = tx.clone();
+            s.spawn(move || {
+                let result = get(client, addr, "/info", timeout)
+                    .and_then(|body| sample::parse(&body, clock.elapsed().as_millis() as u64));
+                let _ = tx.send(Msg::Info(Box::new(Fetched {
+                    addr: addr.clone(),
+                    unix: unix_now(),
+                    result,
+                })));
+            });
+        }
+        // The ring: tokens as the first answering node (of the first three) sees them.
+        s.spawn(|| {
+            for addr in addrs.iter().take(3) {
+                if let Ok(d) = get(client, addr, "/cluster_describe", timeout)
+                    .and_then(|b| topology::parse_describe(&b))
+                {
+                    let _ = tx.send(Msg::Describe(d));
+                    return;
+                }
+            }
+        });
+    });
+}
+
+/// Start the fetch thread: a round every `interval` until the receiver is dropped.
+pub fn spawn(
+    client: Client,
+    addrs: Vec<String>,
+    interval: Duration,
+    timeout: Duration,
+    tx: Sender<Msg>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("dynotop-fetch".into())
+        .spawn(move || {
+            let clock = Instant::now();
+            let mut next = Instant::now();
+            loop {
+                round(&client, &addrs, clock, timeout, &tx);
+                next += interval;
+                let now = Instant::now();
+                if next > now {
+                    std::thread::sleep(next - now);
+                } else {
+                    next = now;
+                }
+                // A closed channel means the UI has gone: stop.
+                if tx.send(Msg::Describe(Vec::new())).is_err() {
+                    return;
+                }
+            }
+        })
+}
