@@ -6,6 +6,7 @@
 mod util;
 
 mod cli;
+mod cluster;
 mod dynoctl;
 mod memcache;
 mod peer;

@@ -183,7 +183,21 @@ pub enum ServerState {
     },
 }
 
+/// What makes an outgoing peer connection different from a datastore connection: where it
+/// goes, and that its replies arrive as dnode frames (header, then the datastore reply).
+pub struct PeerOut {
+    /// The peer's index in the topology.
+    pub node: usize,
+    pub same_dc: bool,
+    pub header: crate::peer::HeaderParser,
+    /// A reply header was read; its payload is being parsed.
+    pub in_payload: bool,
+}
+
+/// A connection the proxy sends requests on: to its datastore, or (with `peer`) to another
+/// node. Both queue, write, match replies first-in first-out, time out and reconnect alike.
 pub struct Server {
+    pub peer: Option<Box<PeerOut>>,
     pub pool: PoolKind,
     pub slot: usize,
     pub state: ServerState,
@@ -231,6 +245,7 @@ impl Role {
             Role::StatsListener => "stats-listener",
             Role::Signals => "signals",
             Role::Client(_) => "client",
+            Role::Server(s) if s.peer.is_some() => "peer",
             Role::Server(_) => "server",
             Role::Stats(_) => "stats",
         }

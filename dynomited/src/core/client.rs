@@ -269,6 +269,7 @@ impl Core {
                         id: h.id,
                         same_dc: h.same_dc,
                         resp3: h.resp3(),
+                        forward: h.ty == MsgType::ReqForward,
                     });
                 }
                 self.dispatch(idx, mref);

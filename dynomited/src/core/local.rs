@@ -64,7 +64,12 @@ impl Core {
                 self.scratch = reply;
                 (Dispatch::Answered, spec.write)
             }
-            _ => {
+            route => {
+                // Writes go to the other racks and DCs whatever this node's state does with
+                // its own copy (SPEC §10.1: forwarding to other nodes is not affected).
+                if spec.write && route != Route::LocalNodeOnly {
+                    self.replicate(idx, mref);
+                }
                 self.count_redis_command(spec.id);
                 self.state_gate(idx, mref, spec.write)
             }
@@ -91,6 +96,7 @@ impl Core {
         let write = cmd.map(|c| !c.is_read()).unwrap_or(true);
         if write {
             self.pool_stats.client_write_requests += 1;
+            self.replicate(idx, mref);
         } else {
             self.pool_stats.client_read_requests += 1;
         }

@@ -17,6 +17,7 @@
 //! HELLO, AUTH, ...) in `local.rs`.
 
 mod client;
+mod cluster;
 mod local;
 mod server;
 mod stats;
@@ -69,6 +70,12 @@ struct Slot {
 
 pub struct Core {
     pub cfg: Config,
+    /// Every node of the cluster: index 0 is this node, then the seeds (SPEC §3.4).
+    topo: crate::ring::Topology,
+    /// Outgoing connection slots to each node, by topology index (empty for this node).
+    peers: Vec<Vec<u32>>,
+    /// Ids of the frames this node sends to peers.
+    next_frame_id: u64,
     pub opts: Options,
     proto: Protocol,
     epoll: Epoll,
@@ -135,7 +142,11 @@ impl Core {
         let mbuf_size = cfg.mbuf_size.unwrap_or(opts.mbuf_size);
         let max_msgs = cfg.max_msgs.unwrap_or(opts.max_msgs);
         let now = Instant::now();
+        let topo = crate::ring::Topology::from_config(&cfg);
         Ok(Core {
+            topo,
+            peers: Vec::new(),
+            next_frame_id: 1,
             proto,
             epoll: Epoll::new(1024)?,
             slots: Vec::new(),
@@ -416,11 +427,15 @@ impl Core {
 
         let n = self.cfg.datastore_connections.max(1) as usize;
         for slot in 0..n {
-            let idx = self.new_server(PoolKind::Main, slot);
+            let idx = self.new_server(PoolKind::Main, slot, None);
             self.servers.push(idx);
             // Dynomite never connects at all with `preconnect: false` (a quirk we fix): the
             // datastore is always connected at start.
             self.server_connect(idx);
+        }
+        // Admin mode (-x) opens no peer connections (SPEC §10.3).
+        if self.opts.admin_op == 0 {
+            self.connect_peers();
         }
         self.state = NodeState::Normal;
         Ok(())
@@ -539,7 +554,8 @@ impl Core {
                 None => self.now,
             });
         }
-        for &idx in self.servers.iter().chain(self.servers3.iter()) {
+        let peers = self.peers.iter().flatten();
+        for &idx in self.servers.iter().chain(self.servers3.iter()).chain(peers) {
             if let Some(t) = self.server_next_deadline(idx) {
                 consider(t);
             }
@@ -570,12 +586,20 @@ impl Core {
                 self.set_interest(idx, event::READ);
             }
         }
+        // Every connection the proxy sends on: datastore (RESP2, RESP3) and peers. Indexed
+        // loops, since a timer may reconnect (no list is collected per iteration).
         for i in 0..self.servers.len() + self.servers3.len() {
             let idx = match self.servers.get(i) {
                 Some(&idx) => idx,
                 None => self.servers3[i - self.servers.len()],
             };
             self.server_timers(idx);
+        }
+        for node in 0..self.peers.len() {
+            for slot in 0..self.peers[node].len() {
+                let idx = self.peers[node][slot];
+                self.server_timers(idx);
+            }
         }
         if !self.held.is_empty() {
             self.expire_held();
@@ -741,21 +765,49 @@ pub(crate) fn show(l: &crate::conf::Listen) -> String {
 
 /// Refuse configurations this build cannot honour, rather than run them half-way.
 pub fn check_supported(cfg: &Config) -> Result<(), String> {
+    let file = cfg.file.display();
     if cfg.secure_server_option != crate::conf::SecureOption::None {
         return Err(format!(
-            "{}: secure_server_option is {:?}, but peer encryption is not available in this build; \
-             refusing to start rather than send peer traffic in the clear (set secure_server_option: none)",
-            cfg.file.display(),
+            "{file}: secure_server_option is {:?}, but peer encryption is not available in this \
+             build; refusing to start rather than send peer traffic in the clear (set \
+             secure_server_option: none)",
             cfg.secure_server_option
         ));
     }
-    if !cfg.dyn_seeds.is_empty() {
+    if cfg.dyn_seed_provider != crate::conf::SeedProvider::Simple || cfg.enable_gossip {
         return Err(format!(
-            "{}: dyn_seeds lists {} peers, but this build serves single nodes only (peers come \
-             with the cluster layer); refusing to start rather than skip replication",
-            cfg.file.display(),
-            cfg.dyn_seeds.len()
+            "{file}: seed providers other than simple_provider and enable_gossip: true are not \
+             available in this build yet; list the peers in dyn_seeds"
         ));
+    }
+    if cfg.dyn_seeds.is_empty() {
+        return Ok(());
+    }
+    for (what, c) in [
+        ("read_consistency", cfg.read_consistency),
+        ("write_consistency", cfg.write_consistency),
+    ] {
+        if !cluster::consistency_supported(c) {
+            return Err(format!(
+                "{file}: {what} is {c}, but with peers this build serves DC_ONE only (quorum \
+                 reconciliation comes with the cluster layer); set {what}: DC_ONE"
+            ));
+        }
+    }
+    let topo = crate::ring::Topology::from_config(cfg);
+    for dc in &topo.dcs {
+        for rack in &dc.racks {
+            if rack.nodes.len() > 1 {
+                return Err(format!(
+                    "{file}: rack {}/{} has {} nodes, but this build serves clusters with one \
+                     node per rack only (key routing between the nodes of a rack comes with the \
+                     cluster layer)",
+                    dc.name,
+                    rack.name,
+                    rack.nodes.len()
+                ));
+            }
+        }
     }
     Ok(())
 }

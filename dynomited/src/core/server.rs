@@ -15,21 +15,29 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::{push_segs, Core, ReadOutcome, READ_BUDGET};
-use crate::conn::{Conn, PoolKind, Role, RspParser, Server, ServerState, Who};
+use crate::conn::{Conn, PeerOut, PoolKind, Role, RspParser, Server, ServerState, Who};
 use crate::event::{self, Event};
 use crate::mbuf::Seg;
 use crate::msg::{MsgRef, MsgState};
+use crate::peer::{HeaderParse, MsgType};
 use crate::proto::error::DynError;
 use crate::proto::{Parse, Protocol, RspInfo};
 use crate::{log_info, log_notice, log_warn};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
+/// Reconnect back-off cap for peers (Dynomite's MAX_WAIT_BEFORE_RECONNECT_IN_SECS).
+const PEER_BACKOFF_CAP: Duration = Duration::from_secs(10);
 /// A connection up at least this long that the datastore closes while idle is re-opened at
 /// once (a datastore that closes every connection right away still gets the back-off).
 const IDLE_RECONNECT_AFTER: Duration = Duration::from_secs(1);
 
 impl Core {
-    pub(super) fn new_server(&mut self, pool: PoolKind, slot: usize) -> u32 {
+    pub(super) fn new_server(
+        &mut self,
+        pool: PoolKind,
+        slot: usize,
+        peer: Option<Box<PeerOut>>,
+    ) -> u32 {
         let proto = self.proto;
         let now = self.now;
         self.insert(|_| Conn {
@@ -40,6 +48,7 @@ impl Core {
             rbuf: None,
             rpos: 0,
             role: Role::Server(Box::new(Server {
+                peer,
                 pool,
                 slot,
                 state: ServerState::Down { retry_at: now },
@@ -57,20 +66,72 @@ impl Core {
         })
     }
 
-    fn backoff_cap(&self) -> Duration {
-        Duration::from_millis(self.cfg.server_retry_timeout_ms.max(1000))
+    /// Reconnect back-off cap: `server_retry_timeout` for the datastore, 10 s for peers.
+    fn backoff_cap(&self, idx: u32) -> Duration {
+        if self.peer_node(idx).is_some() {
+            PEER_BACKOFF_CAP
+        } else {
+            Duration::from_millis(self.cfg.server_retry_timeout_ms.max(1000))
+        }
+    }
+
+    /// The topology index of the peer a connection goes to; `None` for the datastore.
+    pub(super) fn peer_node(&self, idx: u32) -> Option<usize> {
+        self.conn(idx)?.server()?.peer.as_ref().map(|p| p.node)
+    }
+
+    /// What a connection talks to, for log lines: the datastore's name or the peer's.
+    pub(super) fn target_name(&self, idx: u32) -> String {
+        match self.peer_node(idx) {
+            Some(n) => {
+                let node = &self.topo.nodes[n];
+                format!(
+                    "peer {}:{} ({}/{})",
+                    node.host, node.port, node.dc, node.rack
+                )
+            }
+            None => format!("datastore {}", self.cfg.server.name),
+        }
+    }
+
+    /// Request timeout of a connection, times the admin timeout factor: `timeout` for the
+    /// datastore; for peers Dynomite's `timeout` + 200 ms (same DC) or + 5000 ms (other DC),
+    /// + 20000 ms since what the proxy sends peers are writes.
+    pub(super) fn conn_timeout_ns(&self, idx: u32) -> u64 {
+        let extra = match self
+            .conn(idx)
+            .and_then(|c| c.server())
+            .and_then(|s| s.peer.as_ref())
+        {
+            None => 0,
+            Some(p) if p.same_dc => 200 + 20_000,
+            Some(_) => 5_000 + 20_000,
+        };
+        let ms = self.cfg.timeout_ms.saturating_add(extra);
+        Duration::from_millis(ms.saturating_mul(self.timeout_factor)).as_nanos() as u64
     }
 
     /// Start a non-blocking connect; the proxy's own setup requests (AUTH, HELLO 3) are queued
     /// first so they precede every client request on the connection.
     pub(super) fn server_connect(&mut self, idx: u32) {
-        let server = &self.cfg.server;
-        let res = match (&server.unix, &server.addr) {
-            (Some(p), _) => event::unix_connect(p),
-            (None, Some(a)) => event::tcp_connect(a),
-            (None, None) => Err(io::Error::new(io::ErrorKind::InvalidInput, "no address")),
+        let (res, addr) = match self.peer_node(idx) {
+            Some(n) => match self.topo.nodes[n].addr {
+                Some(a) => (event::tcp_connect(&a), Some(a)),
+                None => (
+                    Err(io::Error::new(io::ErrorKind::InvalidInput, "no address")),
+                    None,
+                ),
+            },
+            None => {
+                let server = &self.cfg.server;
+                let res = match (&server.unix, &server.addr) {
+                    (Some(p), _) => event::unix_connect(p),
+                    (None, Some(a)) => event::tcp_connect(a),
+                    (None, None) => Err(io::Error::new(io::ErrorKind::InvalidInput, "no address")),
+                };
+                (res, server.addr)
+            }
         };
-        let addr = server.addr;
         let fd = match res {
             Ok(fd) => fd,
             Err(e) => {
@@ -102,7 +163,7 @@ impl Core {
     }
 
     fn server_setup_requests(&mut self, idx: u32, pool: PoolKind) {
-        if self.proto != Protocol::Redis {
+        if self.proto != Protocol::Redis || self.peer_node(idx).is_some() {
             return;
         }
         let mut setup: Vec<Vec<u8>> = Vec::new();
@@ -130,7 +191,7 @@ impl Core {
     /// Connecting failed or a live connection died: fail its requests, schedule a retry.
     fn server_failed(&mut self, idx: u32, why: &str) {
         let now = self.now;
-        let cap = self.backoff_cap();
+        let cap = self.backoff_cap(idx);
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
             return;
         };
@@ -170,21 +231,28 @@ impl Core {
         s.rsp_len = 0;
         self.mbufs.release(&mut s.rsp_segs);
         let failed: Vec<MsgRef> = s.out_q.drain(..).chain(s.in_q.drain(..)).collect();
-        if was_connected {
+        let is_peer = s.peer.is_some();
+        if let Some(p) = s.peer.as_mut() {
+            p.header.reset();
+            p.in_payload = false;
+        }
+        let target = self.target_name(idx);
+        if was_connected && is_peer {
             log_warn!(
-                "datastore {} connection lost ({why}); {} requests failed; retry in {:?}",
-                self.cfg.server.name,
+                "{target} connection lost ({why}); {} requests dropped; retry in {retry_in:?}",
                 failed.len(),
-                retry_in
+            );
+            self.pool_stats.peer_connections = self.pool_stats.peer_connections.saturating_sub(1);
+            self.pool_stats.peer_ejected_at = unix_ms();
+        } else if was_connected {
+            log_warn!(
+                "{target} connection lost ({why}); {} requests failed; retry in {retry_in:?}",
+                failed.len(),
             );
             self.pool_stats.server_ejects += 1;
             self.server_stats.server_ejected_at = unix_ms();
         } else {
-            log_info!(
-                "datastore {} unreachable ({why}); retry in {:?}",
-                self.cfg.server.name,
-                retry_in
-            );
+            log_info!("{target} unreachable ({why}); retry in {retry_in:?}");
         }
         for mref in failed {
             self.fail_request(mref, DynError::StorageConnectionRefused);
@@ -216,7 +284,7 @@ impl Core {
         if pool == PoolKind::Resp3 && self.servers3.is_empty() {
             let n = self.cfg.datastore_connections.max(1) as usize;
             for slot in 0..n {
-                let idx = self.new_server(PoolKind::Resp3, slot);
+                let idx = self.new_server(PoolKind::Resp3, slot, None);
                 self.servers3.push(idx);
                 self.server_connect(idx);
             }
@@ -265,6 +333,26 @@ impl Core {
         self.server_stats.in_queue_bytes += bytes;
     }
 
+    /// Queue a request on a peer connection that is connected or connecting; it is written
+    /// at the next flush.
+    pub(super) fn enqueue(&mut self, sidx: u32, mref: MsgRef) {
+        let now = self.now_ns;
+        let Some(s) = self.slots[sidx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.server_mut())
+        else {
+            return self.free_msg(mref);
+        };
+        if s.state == ServerState::Connected && s.in_q.is_empty() {
+            self.dirty_servers.push(sidx);
+        }
+        s.in_q.push_back(mref);
+        if let Some(m) = self.msgs.get_mut(mref) {
+            m.t_queued = now;
+        }
+    }
+
     pub(super) fn server_event(&mut self, idx: u32, ev: Event) {
         let state = match self.conn(idx).and_then(|c| c.server()) {
             Some(s) => s.state,
@@ -304,11 +392,14 @@ impl Core {
         s.backoff = BACKOFF_START;
         s.connected_at = now_ns;
         let pool = s.pool;
-        log_notice!(
-            "{who}: connected to datastore {} ({:?} pool)",
-            self.cfg.server.name,
-            pool
-        );
+        let is_peer = s.peer.is_some();
+        let target = self.target_name(idx);
+        if is_peer {
+            self.pool_stats.peer_connections += 1;
+            log_notice!("{who}: connected to {target}");
+        } else {
+            log_notice!("{who}: connected to {target} ({pool:?} pool)");
+        }
         self.set_interest(idx, event::READ);
         self.dirty_servers.push(idx);
     }
@@ -355,6 +446,28 @@ impl Core {
                 return false;
             };
             let chunk = &self.mbufs.filled(buf)[rpos..];
+            let is_peer = s.peer.is_some();
+            // A peer's reply is a dnode frame: its header first, then the datastore reply.
+            if let Some(p) = s.peer.as_mut().filter(|p| !p.in_payload) {
+                match p.header.feed(chunk) {
+                    HeaderParse::Incomplete => {
+                        conn.rpos = filled as u32;
+                        return true;
+                    }
+                    HeaderParse::Done { consumed, header }
+                        if header.ty == MsgType::Res && !header.encrypted() =>
+                    {
+                        p.in_payload = true;
+                        conn.rpos = (rpos + consumed) as u32;
+                        continue;
+                    }
+                    _ => {
+                        self.pool_stats.peer_err += 1;
+                        self.server_failed(idx, "sent something that is not a reply frame");
+                        return false;
+                    }
+                }
+            }
             let res = s.parser.feed(chunk, &mut s.rsp_info);
             let used = match res {
                 Parse::Done { consumed } => consumed,
@@ -369,6 +482,9 @@ impl Core {
             self.mbufs.incref(buf);
             conn.rpos = (rpos + used) as u32;
             if let Parse::Done { .. } = res {
+                if let Some(p) = s.peer.as_mut() {
+                    p.in_payload = false;
+                }
                 let info = std::mem::take(&mut s.rsp_info);
                 if info.broken {
                     self.server_stats.server_err += 1;
@@ -406,7 +522,7 @@ impl Core {
                             self.server_stats.read_responses += 1;
                             self.server_stats.read_response_bytes += len as u64;
                         }
-                        if info.is_error && msg.owner.is_none() {
+                        if info.is_error && msg.owner.is_none() && !is_peer {
                             log_warn!(
                                 "datastore {} refused the proxy's setup request: {}",
                                 self.cfg.server.name,
@@ -530,7 +646,7 @@ impl Core {
     /// The earliest moment something about this connection needs the loop's attention.
     pub(super) fn server_next_deadline(&self, idx: u32) -> Option<Instant> {
         let s = self.conn(idx)?.server()?;
-        let t = self.server_timeout_ns();
+        let t = self.conn_timeout_ns(idx);
         match s.state {
             // No reconnects while shutting down: nothing to wake up for.
             ServerState::Down { .. } if self.shutdown_at.is_some() => None,
@@ -552,7 +668,7 @@ impl Core {
     /// requests past their deadline.
     pub(super) fn server_timers(&mut self, idx: u32) {
         let now_ns = self.now_ns;
-        let timeout = self.server_timeout_ns();
+        let timeout = self.conn_timeout_ns(idx);
         let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
             return;
         };
@@ -639,9 +755,9 @@ impl Core {
         self.server_stats.server_timedout += 1;
         self.server_stats.server_timedout_requests += timed_out as u64;
         log_warn!(
-            "datastore {}: {timed_out} requests timed out after {:?}",
-            self.cfg.server.name,
-            self.server_timeout()
+            "{}: {timed_out} requests timed out after {:?}",
+            self.target_name(idx),
+            Duration::from_nanos(self.conn_timeout_ns(idx))
         );
         let expired = self
             .conn(idx)

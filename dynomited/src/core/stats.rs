@@ -222,24 +222,39 @@ impl Core {
         out
     }
 
+    /// Dynomite's topology JSON (SPEC §7.4), from the ring this node routes by.
     fn render_cluster_describe(&self) -> String {
-        let (host, port) = match &self.cfg.dyn_listen {
-            Some(crate::conf::Listen::Tcp { host, addr }) => (host.clone(), addr.port()),
-            _ => (String::from("127.0.0.1"), 0),
-        };
-        let token = self.cfg.tokens.first().copied().unwrap_or(0);
-        let dcs = vec![model::DescribeDc {
-            name: self.cfg.datacenter.clone(),
-            racks: vec![model::DescribeRack {
-                name: self.cfg.rack.clone(),
-                servers: vec![model::DescribeServer {
-                    name: host.clone(),
-                    host,
-                    port,
-                    token,
-                }],
-            }],
-        }];
+        let dcs = self
+            .topo
+            .dcs
+            .iter()
+            .map(|dc| model::DescribeDc {
+                name: dc.name.clone(),
+                racks: dc
+                    .racks
+                    .iter()
+                    .map(|rack| model::DescribeRack {
+                        name: rack.name.clone(),
+                        servers: rack
+                            .nodes
+                            .iter()
+                            .map(|&n| {
+                                let node = &self.topo.nodes[n];
+                                model::DescribeServer {
+                                    name: node
+                                        .addr
+                                        .map(|a| a.ip().to_string())
+                                        .unwrap_or_else(|| node.name.clone()),
+                                    host: node.host.clone(),
+                                    port: node.port,
+                                    token: node.token,
+                                }
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect::<Vec<_>>();
         let mut out = String::new();
         model::render_cluster_describe(&dcs, &mut out);
         out

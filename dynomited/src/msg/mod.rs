@@ -38,6 +38,8 @@ pub struct PeerReq {
     pub same_dc: bool,
     /// The sender's client speaks RESP3: run it on a RESP3 datastore connection.
     pub resp3: bool,
+    /// A DMSG_REQ_FORWARD from another DC: also replicate it to the other racks of this DC.
+    pub forward: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,164 @@
+//! The cluster role of a node, for clusters with one node per rack under DC_ONE: every node
+//! owns every key of its rack, so a write is served here and replicated to the node of every
+//! other rack of this DC (DMSG_REQ) and to one preselected rack of every other DC
+//! (DMSG_REQ_FORWARD, which that node replicates to the other racks of its own DC).
+//!
+//! ```text
+//!   client ─► coordinator ─┬─► local datastore            (the reply the client gets)
+//!                          ├─► other racks, same DC       DMSG_REQ          (replies dropped)
+//!                          └─► one rack per remote DC     DMSG_REQ_FORWARD  (replies dropped)
+//!                                    └─► its DC's other racks  DMSG_REQ
+//! ```
+//!
+//! A copy is its own message whose request is a fresh dnode header segment followed by
+//! references to the original request's segments: replication copies no payload.
+
+use super::Core;
+use crate::conn::{PeerOut, PoolKind, ServerState};
+use crate::msg::{MsgRef, PeerReq};
+use crate::peer::{write_header, HeaderParser, MsgType, FLAG_RESP3};
+use crate::types::Consistency;
+
+impl Core {
+    /// Connection slots to every other node, connected at once (reconnects back off).
+    pub(super) fn connect_peers(&mut self) {
+        let local_dc = self.topo.local().dc.clone();
+        self.peers = vec![Vec::new(); self.topo.nodes.len()];
+        for node in 1..self.topo.nodes.len() {
+            let same_dc = self.topo.nodes[node].dc == local_dc;
+            let n = if same_dc {
+                self.cfg.local_peer_connections
+            } else {
+                self.cfg.remote_peer_connections
+            }
+            .max(1) as usize;
+            for slot in 0..n {
+                let peer = Box::new(PeerOut {
+                    node,
+                    same_dc,
+                    header: HeaderParser::new(),
+                    in_payload: false,
+                });
+                let idx = self.new_server(PoolKind::Main, slot, Some(peer));
+                self.peers[node].push(idx);
+                self.server_connect(idx);
+            }
+        }
+    }
+
+    /// Send copies of a write to the other racks (and DCs) as the request's origin calls for:
+    /// a client's write goes everywhere; a peer's DMSG_REQ nowhere (it is already a copy); a
+    /// DMSG_REQ_FORWARD to the other racks of this DC.
+    pub(super) fn replicate(&mut self, client: u32, mref: MsgRef) {
+        if self.topo.nodes.len() < 2 || self.peers.is_empty() {
+            return;
+        }
+        let Some(msg) = self.msgs.get(mref) else {
+            return;
+        };
+        let (remote_dcs, resp3) = match msg.peer {
+            None => (true, self.client_of(client).is_some_and(|c| c.resp3)),
+            Some(PeerReq {
+                forward: true,
+                resp3,
+                ..
+            }) => (false, resp3),
+            Some(_) => return,
+        };
+        let (ldc, lrack) = self.topo.local_rack();
+        for rack in 0..self.topo.dcs[ldc].racks.len() {
+            if rack == lrack {
+                continue;
+            }
+            for i in 0..self.topo.dcs[ldc].racks[rack].nodes.len() {
+                let node = self.topo.dcs[ldc].racks[rack].nodes[i];
+                self.send_copy(client, mref, node, MsgType::Req, resp3);
+            }
+        }
+        if !remote_dcs {
+            return;
+        }
+        for dc in 0..self.topo.dcs.len() {
+            if dc == ldc || self.topo.dcs[dc].racks.is_empty() {
+                continue;
+            }
+            let rack = self.topo.preselected_remote_rack(dc);
+            if let Some(&node) = self.topo.dcs[dc].racks[rack].nodes.first() {
+                self.send_copy(client, mref, node, MsgType::ReqForward, resp3);
+            }
+        }
+    }
+
+    /// Queue a copy of `mref` to `node` as a `ty` frame. Under DC_ONE its reply (or its
+    /// failure) does not reach the client, as in Dynomite; it is counted.
+    fn send_copy(&mut self, client: u32, mref: MsgRef, node: usize, ty: MsgType, resp3: bool) {
+        let Some(slots) = self.peers.get(node).filter(|s| !s.is_empty()) else {
+            return;
+        };
+        let fd = self.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize;
+        let sidx = slots[fd % slots.len()];
+        let same_dc = ty == MsgType::Req;
+        // A peer that is down, or so slow that its queue is full, gets no copy: the copies of
+        // a stalled peer must not use up max_msgs and stall this node's own clients.
+        let down = match self.conn(sidx).and_then(|c| c.server()) {
+            Some(s) => {
+                !matches!(
+                    s.state,
+                    ServerState::Connected | ServerState::Connecting { .. }
+                ) || s.in_q.len() + s.out_q.len() - s.expired.min(s.out_q.len()) >= PEER_MAX_QUEUE
+            }
+            None => true,
+        };
+        if down {
+            if same_dc {
+                self.pool_stats.peer_dropped_requests += 1;
+            } else {
+                self.pool_stats.remote_peer_dropped_requests += 1;
+            }
+            return;
+        }
+        let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
+            return;
+        };
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        let Some(orig) = self.msgs.get(mref) else {
+            self.msgs.free(copy);
+            return;
+        };
+        let payload_len = orig.req_len;
+        let flags = if resp3 { FLAG_RESP3 } else { 0 };
+        self.scratch.clear();
+        write_header(&mut self.scratch, id, ty, flags, same_dc, payload_len);
+        let hdr_len = self.scratch.len();
+        let mut segs = std::mem::take(&mut self.frame_segs);
+        segs.clear();
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        // The header's segments hold their references already; the payload's get one each.
+        let header_segs = segs.len();
+        let orig = self.msgs.get(mref).expect("checked above");
+        segs.extend_from_slice(&orig.req_segs);
+        for seg in &segs[header_segs..] {
+            self.mbufs.incref(seg.buf);
+        }
+        let c = self.msgs.get_mut(copy).expect("fresh");
+        std::mem::swap(&mut c.req_segs, &mut segs);
+        self.frame_segs = segs;
+        c.req_len = hdr_len + payload_len;
+        c.is_write = true;
+        c.swallow = true;
+        self.pool_stats.peer_requests += 1;
+        self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
+        self.enqueue(sidx, copy);
+    }
+}
+
+/// Copies one peer connection may have queued or in flight before more are dropped.
+const PEER_MAX_QUEUE: usize = 20_000;
+
+/// The consistency levels this build can honour with peers (quorum needs the reply
+/// reconciliation of the cluster layer).
+pub(super) fn consistency_supported(c: Consistency) -> bool {
+    c == Consistency::DcOne
+}

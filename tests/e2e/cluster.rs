@@ -1,0 +1,159 @@
+//! Clusters of one node per rack under DC_ONE: writes through any node reach every rack of
+//! every DC (checked in each node's own redis-server); a dead peer does not stop writes.
+
+use std::time::Duration;
+
+use crate::util::*;
+
+struct Member {
+    redis: Redis,
+    node: Option<Node>,
+}
+
+/// Start one redis-server + dynomited per (dc, rack), all with token 1383429731, each
+/// listing every other node as a seed.
+fn cluster(layout: &[(&str, &str)], extra: &str) -> Vec<Member> {
+    let ports: Vec<(u16, u16, u16)> = layout
+        .iter()
+        .map(|_| (free_port(), free_port(), free_port()))
+        .collect();
+    let mut members = Vec::new();
+    for (i, (dc, rack)) in layout.iter().enumerate() {
+        let redis = Redis::start();
+        let (port, dyn_port, stats) = ports[i];
+        let mut seeds = String::new();
+        for (j, (sdc, srack)) in layout.iter().enumerate() {
+            if j != i {
+                seeds += &format!("  - 127.0.0.1:{}:{srack}:{sdc}:1383429731\n", ports[j].1);
+            }
+        }
+        let text = format!(
+            "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '1383429731'\n  servers:\n  - {}:1\n  dyn_seeds:\n{seeds}{extra}",
+            redis.addr()
+        );
+        let node = Node::start_conf(&text, port, stats, &[]);
+        node.wait_backend();
+        members.push(Member {
+            redis,
+            node: Some(node),
+        });
+    }
+    // Peers started after a node are reached on its reconnect back-off: wait until every
+    // node has its connections to all the others (copies for a down peer are dropped under
+    // DC_ONE, as in Dynomite).
+    let others = layout.len() as u64 - 1;
+    for m in &members {
+        let n = m.node.as_ref().unwrap();
+        wait_for("peer connections", Duration::from_secs(20), || {
+            let v: serde_json::Value =
+                serde_json::from_str(&http_get(n.stats_port, "/info").1).ok()?;
+            (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(others)).then_some(())
+        });
+    }
+    members
+}
+
+/// Wait until `key` has `value` in the redis-server of every listed member.
+fn everywhere(members: &[Member], which: &[usize], key: &str, value: &str) {
+    for &i in which {
+        let port = members[i].redis.port;
+        wait_for(
+            &format!("{key}={value} in member {i}'s redis"),
+            Duration::from_secs(10),
+            || {
+                let mut r = Resp::connect(port);
+                let want = format!("${}\r\n{value}\r\n", value.len());
+                (r.cmd(&["GET", key]) == want.as_bytes()).then_some(())
+            },
+        );
+    }
+}
+
+#[test]
+fn three_racks_replicate_every_write() {
+    let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
+    for (i, member) in m.iter().enumerate() {
+        let mut c = member.node.as_ref().unwrap().client();
+        let key = format!("k{i}");
+        assert_eq!(c.cmd(&["SET", &key, &format!("v{i}")]), b"+OK\r\n");
+        // A read is served by the coordinator's own rack.
+        assert_eq!(s(&c.cmd(&["GET", &key])), format!("$2\r\nv{i}\r\n"));
+    }
+    for i in 0..3 {
+        everywhere(&m, &[0, 1, 2], &format!("k{i}"), &format!("v{i}"));
+    }
+    // /cluster_describe lists every rack with its node and token.
+    let n = m[0].node.as_ref().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&http_get(n.stats_port, "/cluster_describe").1).unwrap();
+    let racks = v["dcs"][0]["racks"].as_array().unwrap();
+    assert_eq!(racks.len(), 3, "{v}");
+    for r in racks {
+        assert_eq!(r["servers"][0]["token"], 1383429731u64);
+    }
+    // Multi-key writes and deletes replicate as well.
+    let mut c = m[1].node.as_ref().unwrap().client();
+    assert_eq!(c.cmd(&["MSET", "a", "1", "b", "2"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "b", "2");
+    assert_eq!(c.cmd(&["DEL", "a", "b"]), b":2\r\n");
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("the delete replicated", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["EXISTS", "a", "b"]) == b":0\r\n").then_some(())
+        });
+    }
+}
+
+#[test]
+fn two_dcs_forward_to_every_rack() {
+    // dc1: one rack; dc2: two racks. A write in dc1 goes to dc2's preselected rack as a
+    // REQ_FORWARD, and that node replicates it to the other rack of dc2.
+    let m = cluster(&[("dc1", "rack1"), ("dc2", "rack1"), ("dc2", "rack2")], "");
+    let mut c = m[0].node.as_ref().unwrap().client();
+    assert_eq!(c.cmd(&["SET", "from-dc1", "x"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "from-dc1", "x");
+    let mut c = m[2].node.as_ref().unwrap().client();
+    assert_eq!(c.cmd(&["SET", "from-dc2", "y"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "from-dc2", "y");
+}
+
+#[test]
+fn writes_continue_with_a_peer_down() {
+    let mut m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
+    m[2].node.take(); // kills rack3's dynomited (by PID, on drop)
+    let mut c = m[0].node.as_ref().unwrap().client();
+    for i in 0..20 {
+        assert_eq!(c.cmd(&["SET", &format!("d{i}"), "1"]), b"+OK\r\n");
+    }
+    everywhere(&m, &[0, 1], "d19", "1");
+}
+
+#[test]
+fn unsupported_topologies_are_refused() {
+    let port = free_port();
+    let dir = TempDir::new("refuse");
+    let cases = [
+        (
+            "  read_consistency: DC_QUORUM\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc1:1\n",
+            "serves DC_ONE only",
+        ),
+        (
+            "  dyn_seeds:\n  - 127.0.0.1:1:rack1:dc1:5\n",
+            "has 2 nodes, but this build serves clusters with one node per rack only",
+        ),
+    ];
+    for (extra, want) in cases {
+        let text = format!(
+            "dyn_o_mite:\n  datacenter: dc1\n  rack: rack1\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{}\n  tokens: '1383429731'\n  servers:\n  - 127.0.0.1:6379:1\n{extra}",
+            free_port()
+        );
+        let conf = dir.path().join("c.yml");
+        std::fs::write(&conf, text).unwrap();
+        let out = std::process::Command::new(DYNOMITED)
+            .args(["-c", conf.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(s(&out.stderr).contains(want), "{}", s(&out.stderr));
+    }
+}
