@@ -157,3 +157,21 @@ fn unsupported_topologies_are_refused() {
         assert!(s(&out.stderr).contains(want), "{}", s(&out.stderr));
     }
 }
+
+#[test]
+fn reads_fail_over_to_another_rack_when_the_datastore_is_down() {
+    let mut m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
+    let n = m[0].node.take().unwrap();
+    let mut c = n.client();
+    assert_eq!(c.cmd(&["SET", "fo", "v"]), b"+OK\r\n");
+    everywhere(&m, &[1, 2], "fo", "v");
+    m[0].redis.proc.kill();
+    // rack1's datastore is gone: its node serves the read from another rack.
+    assert_eq!(c.cmd(&["GET", "fo"]), b"$1\r\nv\r\n");
+    assert_eq!(c.cmd(&["GET", "nokey"]), b"$-1\r\n");
+    // A write still needs the local datastore and says so.
+    assert!(c.cmd(&["SET", "fo", "w"]).starts_with(b"-ERR Storage"));
+    let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+    assert!(v["read_failovers"].as_u64().unwrap() >= 2, "{v}");
+    m[0].node = Some(n);
+}

@@ -340,6 +340,9 @@ impl Core {
 
     /// A request's reply is ready: wake its client, or drop it if the client is gone.
     pub(super) fn complete(&mut self, mref: MsgRef) {
+        if self.relay_to_parent(mref) {
+            return;
+        }
         self.frame_peer_reply(mref);
         let Some(msg) = self.msgs.get_mut(mref) else {
             return;
@@ -371,6 +374,32 @@ impl Core {
                 self.dirty_clients.push(owner.idx);
             }
         }
+    }
+
+    /// A copy that served a read for another message hands its reply over (the segments move;
+    /// nothing is copied) and is freed. Returns false if `mref` is not such a copy.
+    fn relay_to_parent(&mut self, mref: MsgRef) -> bool {
+        let Some(msg) = self.msgs.get_mut(mref) else {
+            return false;
+        };
+        let Some(parent) = msg.parent.take() else {
+            return false;
+        };
+        let mut segs = std::mem::take(&mut msg.rsp_segs);
+        let (len, info) = (msg.rsp_len, msg.rsp);
+        self.free_msg(mref);
+        match self.msgs.get_mut(parent) {
+            Some(p) if p.state == MsgState::Pending => {
+                self.mbufs.release(&mut p.rsp_segs);
+                self.mbufs.release(&mut p.req_segs);
+                std::mem::swap(&mut p.rsp_segs, &mut segs);
+                p.rsp_len = len;
+                p.rsp = info;
+                self.complete(parent);
+            }
+            _ => self.mbufs.release(&mut segs),
+        }
+        true
     }
 
     /// A reply to another node's request goes back as a DMSG_RES frame with the request's id:

@@ -72,7 +72,7 @@ impl Core {
             }
             for i in 0..self.topo.dcs[ldc].racks[rack].nodes.len() {
                 let node = self.topo.dcs[ldc].racks[rack].nodes[i];
-                self.send_copy(client, mref, node, MsgType::Req, resp3);
+                self.send_copy(client, mref, node, MsgType::Req, resp3, None);
             }
         }
         if !remote_dcs {
@@ -84,16 +84,63 @@ impl Core {
             }
             let rack = self.topo.preselected_remote_rack(dc);
             if let Some(&node) = self.topo.dcs[dc].racks[rack].nodes.first() {
-                self.send_copy(client, mref, node, MsgType::ReqForward, resp3);
+                self.send_copy(client, mref, node, MsgType::ReqForward, resp3, None);
             }
         }
     }
 
-    /// Queue a copy of `mref` to `node` as a `ty` frame. Under DC_ONE its reply (or its
-    /// failure) does not reach the client, as in Dynomite; it is counted.
-    fn send_copy(&mut self, client: u32, mref: MsgRef, node: usize, ty: MsgType, resp3: bool) {
+    /// A read from a client whose local datastore is down is served by the node of another
+    /// rack of this DC (server-side failover; Dynomite fails such reads). Returns false when
+    /// it is not a client's read or no such node is connected.
+    pub(super) fn failover_read(&mut self, client: u32, mref: MsgRef) -> bool {
+        let Some(msg) = self.msgs.get(mref) else {
+            return false;
+        };
+        if msg.is_write || msg.peer.is_some() || self.peers.is_empty() {
+            return false;
+        }
+        // Only while the request's bytes are still held: once written to the datastore they
+        // are released, and a copy must carry every byte its header announces.
+        let held: usize = msg.req_segs.iter().map(|s| s.len()).sum();
+        if held != msg.req_len || held == 0 {
+            return false;
+        }
+        let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
+        let (ldc, lrack) = self.topo.local_rack();
+        for rack in 0..self.topo.dcs[ldc].racks.len() {
+            if rack == lrack {
+                continue;
+            }
+            let Some(&node) = self.topo.dcs[ldc].racks[rack].nodes.first() else {
+                continue;
+            };
+            let connected = self.peers[node].iter().any(|&i| {
+                self.conn(i)
+                    .and_then(|c| c.server())
+                    .is_some_and(|s| s.state == ServerState::Connected)
+            });
+            if connected && self.send_copy(client, mref, node, MsgType::Req, resp3, Some(mref)) {
+                self.read_failovers += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Queue a copy of `mref` to `node` as a `ty` frame. With `parent`, the copy's reply (or
+    /// failure) answers that message; without, under DC_ONE, it does not reach the client, as
+    /// in Dynomite, and is only counted. Returns whether the copy was queued.
+    fn send_copy(
+        &mut self,
+        client: u32,
+        mref: MsgRef,
+        node: usize,
+        ty: MsgType,
+        resp3: bool,
+        parent: Option<MsgRef>,
+    ) -> bool {
         let Some(slots) = self.peers.get(node).filter(|s| !s.is_empty()) else {
-            return;
+            return false;
         };
         let fd = self.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize;
         let sidx = slots[fd % slots.len()];
@@ -115,18 +162,23 @@ impl Core {
             } else {
                 self.pool_stats.remote_peer_dropped_requests += 1;
             }
-            return;
+            return false;
         }
         let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
-            return;
+            return false;
         };
         let id = self.next_frame_id;
         self.next_frame_id += 1;
         let Some(orig) = self.msgs.get(mref) else {
             self.msgs.free(copy);
-            return;
+            return false;
         };
         let payload_len = orig.req_len;
+        debug_assert_eq!(
+            orig.req_segs.iter().map(|s| s.len()).sum::<usize>(),
+            payload_len,
+            "a copy must carry every byte its header announces"
+        );
         let flags = if resp3 { FLAG_RESP3 } else { 0 };
         self.scratch.clear();
         write_header(&mut self.scratch, id, ty, flags, same_dc, payload_len);
@@ -146,11 +198,13 @@ impl Core {
         std::mem::swap(&mut c.req_segs, &mut segs);
         self.frame_segs = segs;
         c.req_len = hdr_len + payload_len;
-        c.is_write = true;
-        c.swallow = true;
+        c.is_write = parent.is_none();
+        c.swallow = parent.is_none();
+        c.parent = parent;
         self.pool_stats.peer_requests += 1;
         self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
         self.enqueue(sidx, copy);
+        true
     }
 }
 

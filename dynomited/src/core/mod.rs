@@ -76,6 +76,8 @@ pub struct Core {
     peers: Vec<Vec<u32>>,
     /// Ids of the frames this node sends to peers.
     next_frame_id: u64,
+    /// Reads served by another rack because the local datastore was down.
+    read_failovers: u64,
     pub opts: Options,
     proto: Protocol,
     epoll: Epoll,
@@ -147,6 +149,7 @@ impl Core {
             topo,
             peers: Vec::new(),
             next_frame_id: 1,
+            read_failovers: 0,
             proto,
             epoll: Epoll::new(1024)?,
             slots: Vec::new(),

@@ -272,8 +272,20 @@ impl Core {
             return;
         }
         if msg.owner.is_none() {
+            let parent = msg.parent;
             self.free_msg(mref);
+            if let Some(p) = parent {
+                // The peer serving a read for one of our clients failed it.
+                self.pool_stats.peer_forward_error += 1;
+                self.answer_dyn_error(p, DynError::PeerConnectionRefused);
+            }
             return;
+        }
+        // A client's read the datastore could not serve: another rack may (failover).
+        if let Some(owner) = msg.owner.filter(|o| self.live(*o)) {
+            if self.failover_read(owner.idx, mref) {
+                return;
+            }
         }
         self.server_stats.server_dropped_requests += 1;
         self.answer_dyn_error(mref, err);
@@ -305,6 +317,9 @@ impl Core {
         };
         match s.state {
             ServerState::Down { .. } => {
+                if self.failover_read(cidx, mref) {
+                    return;
+                }
                 self.answer_dyn_error(mref, DynError::StorageConnectionRefused);
                 return;
             }
@@ -514,11 +529,16 @@ impl Core {
                         msg.rsp_len = len;
                         msg.rsp = info;
                         let us = now.saturating_sub(msg.t_sent) / 1000;
-                        self.histos.server_latency.record(us);
-                        if msg.is_write {
+                        if is_peer {
+                            self.histos.cross_zone_latency.record(us);
+                            self.pool_stats.peer_responses += 1;
+                            self.pool_stats.peer_response_bytes += len as u64;
+                        } else if msg.is_write {
+                            self.histos.server_latency.record(us);
                             self.server_stats.write_responses += 1;
                             self.server_stats.write_response_bytes += len as u64;
                         } else {
+                            self.histos.server_latency.record(us);
                             self.server_stats.read_responses += 1;
                             self.server_stats.read_response_bytes += len as u64;
                         }

@@ -209,6 +209,7 @@ impl Core {
                 "write_consistency",
                 ExtraValue::Str(self.write_consistency.name()),
             ),
+            ("read_failovers", ExtraValue::Num(self.read_failovers)),
         ];
         model::render_info(&info, &extra, &mut out);
         out

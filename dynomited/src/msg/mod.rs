@@ -60,6 +60,9 @@ pub struct Msg {
     pub swallow: bool,
     /// Set for a request received from another node: its reply goes back as a dnode frame.
     pub peer: Option<PeerReq>,
+    /// Set on a copy sent to a peer whose reply answers another message (a read served by
+    /// another rack): the reply, or the failure, is handed to that message.
+    pub parent: Option<MsgRef>,
     pub req: ReqInfo,
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
@@ -85,6 +88,7 @@ impl Msg {
             owner: None,
             swallow: false,
             peer: None,
+            parent: None,
             req: ReqInfo::default(),
             req_segs: Vec::new(),
             req_len: 0,
@@ -133,6 +137,7 @@ impl MsgPool {
         m.owner = owner;
         m.swallow = false;
         m.peer = None;
+        m.parent = None;
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
