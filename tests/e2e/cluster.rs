@@ -175,3 +175,26 @@ fn reads_fail_over_to_another_rack_when_the_datastore_is_down() {
     assert!(v["read_failovers"].as_u64().unwrap() >= 2, "{v}");
     m[0].node = Some(n);
 }
+
+#[test]
+fn differential_through_a_three_rack_cluster() {
+    // One client on rack1's node, DC_ONE: every reply as plain redis-server gives it, and the
+    // datastores of all three racks end up with plain redis-server's dataset.
+    let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
+    let plain = Redis::start();
+    let port = m[0].node.as_ref().unwrap().port;
+    crate::redis::differential_against(&plain, port, false, 0x5eed_0c1);
+    let mut p = Resp::connect(plain.port);
+    for k in 0..12 {
+        let key = format!("key:{k}");
+        let want = p.cmd(&["DUMP", &key]);
+        for (i, member) in m.iter().enumerate() {
+            let port = member.redis.port;
+            wait_for(
+                &format!("{key} in rack {} as in plain redis", i + 1),
+                Duration::from_secs(10),
+                || (Resp::connect(port).cmd(&["DUMP", &key]) == want).then_some(()),
+            );
+        }
+    }
+}

@@ -324,8 +324,14 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
 fn differential(resp3: bool, seed: u64) {
     let plain = Redis::start();
     let (_r, n) = node();
+    differential_against(&plain, n.port, resp3, seed);
+}
+
+/// Send one seeded random command stream to a plain redis-server and to `port`; every reply
+/// must be byte-identical.
+pub fn differential_against(plain: &Redis, port: u16, resp3: bool, seed: u64) {
     let mut a = Resp::connect(plain.port);
-    let mut b = n.client();
+    let mut b = Resp::connect(port);
     if resp3 {
         a.cmd(&["HELLO", "3"]);
         b.cmd(&["HELLO", "3"]);
