@@ -183,7 +183,7 @@ fn differential_through_a_three_rack_cluster() {
     let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
     let plain = Redis::start();
     let port = m[0].node.as_ref().unwrap().port;
-    crate::redis::differential_against(&plain, port, false, 0x5eed_0c1);
+    crate::redis::differential_against(&plain, port, false, 0x5eed_00c1);
     let mut p = Resp::connect(plain.port);
     for k in 0..12 {
         let key = format!("key:{k}");
