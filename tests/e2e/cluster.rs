@@ -13,6 +13,18 @@ struct Member {
 /// Start one redis-server + dynomited per (dc, rack), all with token 1383429731, each
 /// listing every other node as a seed.
 fn cluster(layout: &[(&str, &str)], extra: &str) -> Vec<Member> {
+    let stores: Vec<String> = layout.iter().map(|_| String::new()).collect();
+    cluster_with(layout, extra, &stores, 0).0
+}
+
+/// The same with the datastores given (`host:port`, empty = start a redis-server), and
+/// `data_store` 0 (Redis) or 1 (Memcached).
+fn cluster_with(
+    layout: &[(&str, &str)],
+    extra: &str,
+    stores: &[String],
+    data_store: u8,
+) -> (Vec<Member>, ()) {
     let ports: Vec<(u16, u16, u16)> = layout
         .iter()
         .map(|_| (free_port(), free_port(), free_port()))
@@ -20,6 +32,11 @@ fn cluster(layout: &[(&str, &str)], extra: &str) -> Vec<Member> {
     let mut members = Vec::new();
     for (i, (dc, rack)) in layout.iter().enumerate() {
         let redis = Redis::start();
+        let backend = if stores[i].is_empty() {
+            redis.addr()
+        } else {
+            stores[i].clone()
+        };
         let (port, dyn_port, stats) = ports[i];
         let mut seeds = String::new();
         for (j, (sdc, srack)) in layout.iter().enumerate() {
@@ -28,11 +45,12 @@ fn cluster(layout: &[(&str, &str)], extra: &str) -> Vec<Member> {
             }
         }
         let text = format!(
-            "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '1383429731'\n  servers:\n  - {}:1\n  dyn_seeds:\n{seeds}{extra}",
-            redis.addr()
+            "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '1383429731'\n  data_store: {data_store}\n  servers:\n  - {backend}:1\n  dyn_seeds:\n{seeds}{extra}",
         );
         let node = Node::start_conf(&text, port, stats, &[]);
-        node.wait_backend();
+        if data_store == 0 {
+            node.wait_backend();
+        }
         members.push(Member {
             redis,
             node: Some(node),
@@ -50,7 +68,7 @@ fn cluster(layout: &[(&str, &str)], extra: &str) -> Vec<Member> {
             (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(others)).then_some(())
         });
     }
-    members
+    (members, ())
 }
 
 /// Wait until `key` has `value` in the redis-server of every listed member.
@@ -197,4 +215,78 @@ fn differential_through_a_three_rack_cluster() {
             );
         }
     }
+}
+
+#[test]
+fn remote_dc_write_fails_over_to_another_rack_of_that_dc() {
+    // dc1's write goes to dc2's preselected rack (rack1); with it down, to dc2's rack2.
+    let mut m = cluster(&[("dc1", "rack1"), ("dc2", "rack1"), ("dc2", "rack2")], "");
+    m[1].node.take();
+    let n = m[0].node.as_ref().unwrap();
+    let mut c = n.client();
+    wait_for("dc1 to see dc2/rack1 down", Duration::from_secs(10), || {
+        let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).ok()?;
+        (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(1)).then_some(())
+    });
+    assert_eq!(c.cmd(&["SET", "x", "1"]), b"+OK\r\n");
+    everywhere(&m, &[0, 2], "x", "1");
+    let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+    assert!(
+        v["dyn_o_mite"]["remote_peer_failover_requests"].as_u64() >= Some(1),
+        "{v}"
+    );
+}
+
+#[test]
+fn memcached_noreply_does_not_shift_peer_replies() {
+    use std::io::{Read, Write};
+    let mcs: Vec<Memcached> = (0..2).map(|_| Memcached::start()).collect();
+    let stores: Vec<String> = mcs
+        .iter()
+        .map(|m| format!("127.0.0.1:{}", m.port))
+        .collect();
+    let (m, ()) = cluster_with(&[("dc1", "rack1"), ("dc1", "rack2")], "", &stores, 1);
+    let n = m[0].node.as_ref().unwrap();
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", n.port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read_until = |c: &mut std::net::TcpStream, end: &str| {
+        let mut out = Vec::new();
+        let mut b = [0u8; 4096];
+        while !out.ends_with(end.as_bytes()) {
+            let k = c.read(&mut b).expect("reply");
+            assert!(k > 0);
+            out.extend_from_slice(&b[..k]);
+        }
+        s(&out)
+    };
+    c.write_all(b"set a 0 0 1\r\nA\r\nset b 0 0 1\r\nB\r\n")
+        .unwrap();
+    assert_eq!(
+        read_until(&mut c, "STORED\r\nSTORED\r\n"),
+        "STORED\r\nSTORED\r\n"
+    );
+    c.write_all(b"set z 0 0 1 noreply\r\nZ\r\n").unwrap();
+    // rack2 has everything; now rack1's memcached dies and reads fail over to rack2.
+    let rack2 = mcs[1].port;
+    wait_for("z replicated to rack2", Duration::from_secs(10), || {
+        let mut r = std::net::TcpStream::connect(("127.0.0.1", rack2)).ok()?;
+        r.write_all(b"get z\r\n").ok()?;
+        let mut b = [0u8; 256];
+        let k = r.read(&mut b).ok()?;
+        s(&b[..k]).starts_with("VALUE z").then_some(())
+    });
+    let mut mcs = mcs.into_iter();
+    drop(mcs.next()); // rack1's memcached, killed by PID
+    let _rack2_alive = mcs.next();
+    c.write_all(b"get a\r\nget b\r\n").unwrap();
+    let got = read_until(&mut c, "END\r\n");
+    let got = if got.matches("END").count() < 2 {
+        got + &read_until(&mut c, "END\r\n")
+    } else {
+        got
+    };
+    assert_eq!(
+        got,
+        "VALUE a 0 1\r\nA\r\nEND\r\nVALUE b 0 1\r\nB\r\nEND\r\n"
+    );
 }

@@ -12,11 +12,24 @@ use dynomite::proto::{redis::RspParser, Parse, RspInfo};
 
 pub const DYNOMITED: &str = env!("CARGO_BIN_EXE_dynomited");
 
-/// A port nobody listens on right now (bind to 0 and let go).
+/// A port nobody listens on right now. Ports come from below the kernel's ephemeral range
+/// (where bind(0) and every outgoing connection take theirs, so a port found that way can be
+/// taken by someone else before our server binds it), sequentially from an offset that
+/// depends on the test process (nextest runs each test in its own process), and are checked
+/// free by binding them once.
 pub fn free_port() -> u16 {
-    // Keep away from the ephemeral range collisions by asking the kernel each time.
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
+    const LOW: u32 = 10_000;
+    const SPAN: u32 = 22_000; // 10000..32000, below the default ephemeral range (32768..)
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let offset = std::process::id().wrapping_mul(7919) % SPAN;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < SPAN, "no free port left");
+        let port = (LOW + (offset + n) % SPAN) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Poll `f` until it returns Some or the deadline passes.

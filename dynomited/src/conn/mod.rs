@@ -192,6 +192,11 @@ pub struct PeerOut {
     pub header: crate::peer::HeaderParser,
     /// A reply header was read; its payload is being parsed.
     pub in_payload: bool,
+    /// The id in the header of the reply being parsed.
+    pub reply_id: u64,
+    /// Frame ids of the requests in `out_q`, in the same order: replies are matched by id
+    /// (SPEC §5.3), so a request that gets no reply cannot shift the others' replies.
+    pub out_ids: std::collections::VecDeque<u64>,
 }
 
 /// A connection the proxy sends requests on: to its datastore, or (with `peer`) to another

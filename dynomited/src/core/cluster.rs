@@ -38,6 +38,8 @@ impl Core {
                     same_dc,
                     header: HeaderParser::new(),
                     in_payload: false,
+                    reply_id: 0,
+                    out_ids: Default::default(),
                 });
                 let idx = self.new_server(PoolKind::Main, slot, Some(peer));
                 self.peers[node].push(idx);
@@ -72,7 +74,9 @@ impl Core {
             }
             for i in 0..self.topo.dcs[ldc].racks[rack].nodes.len() {
                 let node = self.topo.dcs[ldc].racks[rack].nodes[i];
-                self.send_copy(client, mref, node, MsgType::Req, resp3, None);
+                if !self.send_copy(client, mref, node, MsgType::Req, resp3, None) {
+                    self.pool_stats.peer_dropped_requests += 1;
+                }
             }
         }
         if !remote_dcs {
@@ -82,9 +86,26 @@ impl Core {
             if dc == ldc || self.topo.dcs[dc].racks.is_empty() {
                 continue;
             }
-            let rack = self.topo.preselected_remote_rack(dc);
-            if let Some(&node) = self.topo.dcs[dc].racks[rack].nodes.first() {
-                self.send_copy(client, mref, node, MsgType::ReqForward, resp3, None);
+            // The preselected rack first; if it cannot take the copy, the DC's other racks in
+            // order (SPEC §4.4, remote_peer_failover_requests).
+            let racks = self.topo.dcs[dc].racks.len();
+            let first = self.topo.preselected_remote_rack(dc);
+            let mut sent = false;
+            for k in 0..racks {
+                let rack = (first + k) % racks;
+                let Some(&node) = self.topo.dcs[dc].racks[rack].nodes.first() else {
+                    continue;
+                };
+                if self.send_copy(client, mref, node, MsgType::ReqForward, resp3, None) {
+                    if k > 0 {
+                        self.pool_stats.remote_peer_failover_requests += 1;
+                    }
+                    sent = true;
+                    break;
+                }
+            }
+            if !sent {
+                self.pool_stats.remote_peer_dropped_requests += 1;
             }
         }
     }
@@ -143,27 +164,30 @@ impl Core {
             return false;
         };
         let fd = self.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize;
-        let sidx = slots[fd % slots.len()];
-        let same_dc = ty == MsgType::Req;
-        // A peer that is down, or so slow that its queue is full, gets no copy: the copies of
-        // a stalled peer must not use up max_msgs and stall this node's own clients.
-        let down = match self.conn(sidx).and_then(|c| c.server()) {
-            Some(s) => {
-                !matches!(
+        // A client's copies keep to one connection (fd mod n, per-client order); a read served
+        // for a client takes any usable connection.
+        let usable = |core: &Core, sidx: u32| -> bool {
+            // A peer that is down, or so slow that its queue is full, gets no copy: the copies
+            // of a stalled peer must not use up max_msgs and stall this node's own clients.
+            core.conn(sidx).and_then(|c| c.server()).is_some_and(|s| {
+                matches!(
                     s.state,
                     ServerState::Connected | ServerState::Connecting { .. }
-                ) || s.in_q.len() + s.out_q.len() - s.expired.min(s.out_q.len()) >= PEER_MAX_QUEUE
-            }
-            None => true,
+                ) && s.in_q.len() + s.out_q.len() - s.expired.min(s.out_q.len()) < PEER_MAX_QUEUE
+            })
         };
-        if down {
-            if same_dc {
-                self.pool_stats.peer_dropped_requests += 1;
-            } else {
-                self.pool_stats.remote_peer_dropped_requests += 1;
+        let preferred = slots[fd % slots.len()];
+        let sidx = if usable(self, preferred) {
+            preferred
+        } else if parent.is_some() {
+            match slots.iter().copied().find(|&i| usable(self, i)) {
+                Some(i) => i,
+                None => return false,
             }
+        } else {
             return false;
-        }
+        };
+        let same_dc = ty == MsgType::Req;
         let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
             return false;
         };
@@ -174,6 +198,7 @@ impl Core {
             return false;
         };
         let payload_len = orig.req_len;
+        let noreply = orig.req.noreply;
         debug_assert_eq!(
             orig.req_segs.iter().map(|s| s.len()).sum::<usize>(),
             payload_len,
@@ -201,6 +226,9 @@ impl Core {
         c.is_write = parent.is_none();
         c.swallow = parent.is_none();
         c.parent = parent;
+        c.frame_id = id;
+        // A memcached noreply request gets no reply from the peer either.
+        c.req.noreply = noreply;
         self.pool_stats.peer_requests += 1;
         self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
         self.enqueue(sidx, copy);

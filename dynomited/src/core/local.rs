@@ -113,8 +113,13 @@ impl Core {
                     self.answer_dyn_error(mref, DynError::InvalidState);
                     return (Dispatch::Answered, write);
                 }
+                let peer_resp3 = self
+                    .msgs
+                    .get(mref)
+                    .and_then(|m| m.peer)
+                    .is_some_and(|p| p.resp3);
                 let pool = match self.client_of(idx) {
-                    Some(c) if c.resp3 => PoolKind::Resp3,
+                    Some(c) if c.resp3 || peer_resp3 => PoolKind::Resp3,
                     _ => PoolKind::Main,
                 };
                 if let Some(m) = self.msgs.get_mut(mref) {

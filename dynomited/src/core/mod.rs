@@ -27,7 +27,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::conf::Config;
-use crate::conn::{Conn, PoolKind, Role};
+use crate::conn::{Conn, PoolKind, Role, ServerState};
 use crate::event::{self, Epoll, IoVecs};
 use crate::mbuf::MbufPool;
 use crate::msg::{ConnRef, MsgPool};
@@ -694,7 +694,13 @@ impl Core {
                 Some(Role::Client(c)) => !c.queue.is_empty(),
                 _ => false,
             })
-            || !self.held.is_empty();
+            || !self.held.is_empty()
+            // Copies not yet written to a connected peer: replication is not done yet.
+            || self.peers.iter().flatten().any(|&i| {
+                self.conn(i)
+                    .and_then(|c| c.server())
+                    .is_some_and(|s| s.state == ServerState::Connected && !s.in_q.is_empty())
+            });
         if !busy && self.now.duration_since(self.last_request) >= SHUTDOWN_QUIET {
             log_notice!("all replies written; exiting");
             return true;

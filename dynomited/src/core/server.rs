@@ -235,6 +235,7 @@ impl Core {
         if let Some(p) = s.peer.as_mut() {
             p.header.reset();
             p.in_payload = false;
+            p.out_ids.clear();
         }
         let target = self.target_name(idx);
         if was_connected && is_peer {
@@ -473,6 +474,7 @@ impl Core {
                         if header.ty == MsgType::Res && !header.encrypted() =>
                     {
                         p.in_payload = true;
+                        p.reply_id = header.id;
                         conn.rpos = (rpos + consumed) as u32;
                         continue;
                     }
@@ -511,6 +513,43 @@ impl Core {
                     s.rsp_len = 0;
                     continue;
                 }
+                // Peer replies carry the request's frame id: a reply older than the oldest
+                // request is dropped; requests older than the reply got none and are failed.
+                let mut skipped: Vec<MsgRef> = Vec::new();
+                let mut drop_reply = false;
+                if let Some(p) = s.peer.as_mut() {
+                    while p.out_ids.front().is_some_and(|&fid| fid < p.reply_id) {
+                        p.out_ids.pop_front();
+                        if let Some(m) = s.out_q.pop_front() {
+                            skipped.push(m);
+                        }
+                        s.expired = s.expired.saturating_sub(1);
+                    }
+                    if p.out_ids.front() == Some(&p.reply_id) {
+                        p.out_ids.pop_front();
+                    } else {
+                        drop_reply = true; // older than every request we wait for
+                    }
+                }
+                if drop_reply {
+                    self.mbufs.release(&mut s.rsp_segs);
+                    s.rsp_len = 0;
+                }
+                if !skipped.is_empty() || drop_reply {
+                    self.pool_stats.peer_mismatch_requests += skipped.len() as u64;
+                    for m in skipped {
+                        self.fail_request(m, DynError::PeerConnectionRefused);
+                    }
+                    if drop_reply {
+                        continue;
+                    }
+                }
+                let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
+                    return false;
+                };
+                let Role::Server(s) = &mut conn.role else {
+                    return false;
+                };
                 let front = s.out_q.pop_front();
                 s.expired = s.expired.saturating_sub(1);
                 let len = s.rsp_len;
@@ -647,6 +686,9 @@ impl Core {
                 // Memcached noreply: nothing will come back; the client gets nothing.
                 self.done_scratch.push(mref);
                 continue;
+            }
+            if let Some(p) = s.peer.as_mut() {
+                p.out_ids.push_back(msg.frame_id);
             }
             s.out_q.push_back(mref);
             self.server_stats.out_queue += 1;

@@ -63,6 +63,8 @@ pub struct Msg {
     /// Set on a copy sent to a peer whose reply answers another message (a read served by
     /// another rack): the reply, or the failure, is handed to that message.
     pub parent: Option<MsgRef>,
+    /// The dnode frame id a copy was sent with (replies are matched by it).
+    pub frame_id: u64,
     pub req: ReqInfo,
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
@@ -89,6 +91,7 @@ impl Msg {
             swallow: false,
             peer: None,
             parent: None,
+            frame_id: 0,
             req: ReqInfo::default(),
             req_segs: Vec::new(),
             req_len: 0,
@@ -138,6 +141,7 @@ impl MsgPool {
         m.swallow = false;
         m.peer = None;
         m.parent = None;
+        m.frame_id = 0;
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
