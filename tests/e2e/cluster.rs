@@ -100,6 +100,28 @@ fn three_racks_replicate_every_write() {
     for i in 0..3 {
         everywhere(&m, &[0, 1, 2], &format!("k{i}"), &format!("v{i}"));
     }
+    // Peer traffic is counted as peer traffic: rack1's datastore saw its own 3 keys' writes
+    // (one from its client, two copies from peers), its peers got 2 copies of its one write.
+    let n0 = m[0].node.as_ref().unwrap();
+    let redis0 = format!("127.0.0.1:{}", m[0].redis.port);
+    wait_for(
+        "queues drained and counted",
+        Duration::from_secs(10),
+        || {
+            let v: serde_json::Value =
+                serde_json::from_str(&http_get(n0.stats_port, "/info").1).ok()?;
+            let pool = &v["dyn_o_mite"];
+            let ds = &pool[&redis0];
+            let ok = ds["write_requests"] == 3
+                && ds["in_queue"] == 0
+                && ds["out_queue"] == 0
+                && pool["peer_requests"] == 2
+                && pool["peer_responses"] == 2
+                && pool["peer_in_queue"] == 0
+                && pool["peer_out_queue"] == 0;
+            ok.then_some(())
+        },
+    );
     // /cluster_describe lists every rack with its node and token.
     let n = m[0].node.as_ref().unwrap();
     let v: serde_json::Value =

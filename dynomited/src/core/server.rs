@@ -230,6 +230,13 @@ impl Core {
         s.expired = 0;
         s.rsp_len = 0;
         self.mbufs.release(&mut s.rsp_segs);
+        let (n_out, n_in) = (s.out_q.len() as i64, s.in_q.len() as i64);
+        let in_bytes: usize = s
+            .in_q
+            .iter()
+            .filter_map(|m| self.msgs.get(*m))
+            .map(|m| m.req_len)
+            .sum();
         let failed: Vec<MsgRef> = s.out_q.drain(..).chain(s.in_q.drain(..)).collect();
         let is_peer = s.peer.is_some();
         if let Some(p) = s.peer.as_mut() {
@@ -258,8 +265,9 @@ impl Core {
         for mref in failed {
             self.fail_request(mref, DynError::StorageConnectionRefused);
         }
-        self.server_stats.out_queue = 0;
-        self.server_stats.in_queue = 0;
+        let kind = self.kind(idx);
+        self.stat_out_queue(kind, -n_out);
+        self.stat_in_queue(kind, -n_in, -(in_bytes as i64));
         if idle_close && self.shutdown_at.is_none() {
             self.server_connect(idx);
         }
@@ -364,9 +372,17 @@ impl Core {
             self.dirty_servers.push(sidx);
         }
         s.in_q.push_back(mref);
-        if let Some(m) = self.msgs.get_mut(mref) {
-            m.t_queued = now;
-        }
+        let qlen = s.in_q.len() as u64;
+        let bytes = match self.msgs.get_mut(mref) {
+            Some(m) => {
+                m.t_queued = now;
+                m.req_len as i64
+            }
+            None => 0,
+        };
+        let kind = self.kind(sidx);
+        self.stat_in_queue(kind, 1, bytes);
+        self.histo_queues(kind, Some(qlen), None, None);
     }
 
     pub(super) fn server_event(&mut self, idx: u32, ev: Event) {
@@ -433,11 +449,13 @@ impl Core {
                     }
                 }
                 ReadOutcome::Eof => {
-                    self.server_stats.server_eof += 1;
-                    return self.server_failed(idx, "closed by the datastore");
+                    let kind = self.kind(idx);
+                    self.stat_eof(kind);
+                    return self.server_failed(idx, "closed by the other end");
                 }
                 ReadOutcome::Error(e) => {
-                    self.server_stats.server_err += 1;
+                    let kind = self.kind(idx);
+                    self.stat_err(kind);
                     return self.server_failed(idx, &e.to_string());
                 }
                 ReadOutcome::Empty | ReadOutcome::Gone => return self.release_rbuf_if_parsed(idx),
@@ -448,6 +466,7 @@ impl Core {
     /// Parse replies and hand each to the request at the front of `out_q`. Returns false if
     /// the connection was closed (a broken reply stream).
     fn server_parse(&mut self, idx: u32) -> bool {
+        let kind = self.kind(idx);
         loop {
             let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
                 return false;
@@ -504,7 +523,8 @@ impl Core {
                 }
                 let info = std::mem::take(&mut s.rsp_info);
                 if info.broken {
-                    self.server_stats.server_err += 1;
+                    let kind = self.kind(idx);
+                    self.stat_err(kind);
                     self.server_failed(idx, "unparseable reply");
                     return false;
                 }
@@ -537,6 +557,8 @@ impl Core {
                 }
                 if !skipped.is_empty() || drop_reply {
                     self.pool_stats.peer_mismatch_requests += skipped.len() as u64;
+                    let kind = self.kind(idx);
+                    self.stat_out_queue(kind, -(skipped.len() as i64));
                     for m in skipped {
                         self.fail_request(m, DynError::PeerConnectionRefused);
                     }
@@ -560,7 +582,8 @@ impl Core {
                     self.server_failed(idx, "unexpected reply");
                     return false;
                 };
-                self.server_stats.out_queue = self.server_stats.out_queue.saturating_sub(1);
+                let gauge = out_queue_gauge(&mut self.pool_stats, &mut self.server_stats, kind);
+                *gauge = gauge.saturating_sub(1);
                 let now = self.now_ns;
                 match self.msgs.get_mut(mref) {
                     Some(msg) if msg.state == MsgState::Pending => {
@@ -646,7 +669,8 @@ impl Core {
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    self.server_stats.server_err += 1;
+                    let kind = self.kind(idx);
+                    self.stat_err(kind);
                     self.server_failed(idx, &e.to_string());
                     return;
                 }
@@ -657,16 +681,24 @@ impl Core {
     /// Move fully written requests from `in_q` to `out_q`, releasing their request bytes.
     fn server_pop_written(&mut self, idx: u32, n: usize) {
         let now = self.now_ns;
+        let kind = self.kind(idx);
+        let (mut popped, mut popped_bytes, mut pushed) = (0i64, 0i64, 0i64);
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
             return;
         };
         let Role::Server(s) = &mut conn.role else {
             return;
         };
+        let wait_histogram = match kind {
+            Kind::Datastore => &mut self.histos.server_queue_wait,
+            Kind::LocalPeer => &mut self.histos.cross_zone_queue_wait,
+            Kind::RemotePeer => &mut self.histos.cross_region_queue_wait,
+        };
         let mut left = n + s.wpos;
         while let Some(&mref) = s.in_q.front() {
             let Some(msg) = self.msgs.get_mut(mref) else {
                 s.in_q.pop_front();
+                popped += 1;
                 continue;
             };
             let len = msg.req_len;
@@ -675,13 +707,11 @@ impl Core {
             }
             left -= len;
             s.in_q.pop_front();
+            popped += 1;
+            popped_bytes += len as i64;
             self.mbufs.release(&mut msg.req_segs);
             msg.t_sent = now;
-            let wait = now.saturating_sub(msg.t_queued) / 1000;
-            self.histos.server_queue_wait.record(wait);
-            self.server_stats.in_queue = self.server_stats.in_queue.saturating_sub(1);
-            self.server_stats.in_queue_bytes =
-                self.server_stats.in_queue_bytes.saturating_sub(len as u64);
+            wait_histogram.record(now.saturating_sub(msg.t_queued) / 1000);
             if msg.req.noreply {
                 // Memcached noreply: nothing will come back; the client gets nothing.
                 self.done_scratch.push(mref);
@@ -691,11 +721,13 @@ impl Core {
                 p.out_ids.push_back(msg.frame_id);
             }
             s.out_q.push_back(mref);
-            self.server_stats.out_queue += 1;
+            pushed += 1;
         }
         s.wpos = left;
-        let ol = s.out_q.len() as u64;
-        self.histos.server_out_queue.record(ol);
+        let out_len = s.out_q.len() as u64;
+        self.stat_in_queue(kind, -popped, -popped_bytes);
+        self.stat_out_queue(kind, pushed);
+        self.histo_queues(kind, None, Some(out_len), None);
         if !self.done_scratch.is_empty() {
             let mut done = std::mem::take(&mut self.done_scratch);
             for mref in done.drain(..) {
@@ -743,7 +775,8 @@ impl Core {
             }
             ServerState::Connecting { since } => {
                 if since + timeout <= now_ns {
-                    self.server_stats.server_timedout += 1;
+                    let kind = self.kind(idx);
+                    self.stat_timedout(kind, 0);
                     self.server_failed(idx, "connect timed out");
                 }
                 return;
@@ -758,10 +791,12 @@ impl Core {
                 .and_then(|m| self.msgs.get(*m))
                 .is_some_and(|m| m.t_queued + timeout <= now_ns);
         if stuck {
-            self.server_stats.server_timedout += 1;
+            let kind = self.kind(idx);
+            self.stat_timedout(kind, 0);
             return self.server_failed(idx, "timed out with a request half written");
         }
         let mut timed_out = 0usize;
+        let (mut unqueued, mut unqueued_bytes) = (0i64, 0i64);
         // Written requests: answer with the error; the entry stays to swallow the late reply.
         loop {
             let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
@@ -809,13 +844,16 @@ impl Core {
             }
             s.in_q.pop_front();
             timed_out += 1;
+            unqueued += 1;
+            unqueued_bytes += self.msgs.get(mref).map_or(0, |m| m.req_len as i64);
             self.fail_request(mref, DynError::StorageTimeout);
         }
+        let kind = self.kind(idx);
+        self.stat_in_queue(kind, -unqueued, -unqueued_bytes);
         if timed_out == 0 {
             return;
         }
-        self.server_stats.server_timedout += 1;
-        self.server_stats.server_timedout_requests += timed_out as u64;
+        self.stat_timedout(kind, timed_out as u64);
         log_warn!(
             "{}: {timed_out} requests timed out after {:?}",
             self.target_name(idx),
@@ -834,6 +872,138 @@ impl Core {
 /// Timed-out requests a datastore connection keeps waiting for before it is given up
 /// (Dynomite's MAX_CONN_QUEUE_SIZE).
 const MAX_EXPIRED: usize = 20_000;
+
+/// Which counters a connection's traffic feeds: the datastore's, or Dynomite's peer counters
+/// (same DC) or remote-peer counters (other DC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Datastore,
+    LocalPeer,
+    RemotePeer,
+}
+
+impl Core {
+    pub(super) fn kind(&self, idx: u32) -> Kind {
+        match self
+            .conn(idx)
+            .and_then(|c| c.server())
+            .and_then(|s| s.peer.as_ref())
+        {
+            None => Kind::Datastore,
+            Some(p) if p.same_dc => Kind::LocalPeer,
+            Some(_) => Kind::RemotePeer,
+        }
+    }
+
+    /// Requests waiting to be written: `n` more (or fewer), `bytes` of them.
+    fn stat_in_queue(&mut self, k: Kind, n: i64, bytes: i64) {
+        let (q, b) = match k {
+            Kind::Datastore => (
+                &mut self.server_stats.in_queue,
+                &mut self.server_stats.in_queue_bytes,
+            ),
+            Kind::LocalPeer => (
+                &mut self.pool_stats.peer_in_queue,
+                &mut self.pool_stats.peer_in_queue_bytes,
+            ),
+            Kind::RemotePeer => (
+                &mut self.pool_stats.remote_peer_in_queue,
+                &mut self.pool_stats.remote_peer_in_queue_bytes,
+            ),
+        };
+        *q = q.saturating_add_signed(n);
+        *b = b.saturating_add_signed(bytes);
+    }
+
+    /// Requests written and waiting for their reply.
+    fn stat_out_queue(&mut self, k: Kind, n: i64) {
+        let q = out_queue_gauge(&mut self.pool_stats, &mut self.server_stats, k);
+        *q = q.saturating_add_signed(n);
+    }
+
+    fn stat_eof(&mut self, k: Kind) {
+        match k {
+            Kind::Datastore => self.server_stats.server_eof += 1,
+            _ => self.pool_stats.peer_eof += 1,
+        }
+    }
+
+    fn stat_err(&mut self, k: Kind) {
+        match k {
+            Kind::Datastore => self.server_stats.server_err += 1,
+            _ => self.pool_stats.peer_err += 1,
+        }
+    }
+
+    /// A timeout on a connection, and how many requests it failed.
+    fn stat_timedout(&mut self, k: Kind, requests: u64) {
+        match k {
+            Kind::Datastore => {
+                self.server_stats.server_timedout += 1;
+                self.server_stats.server_timedout_requests += requests;
+            }
+            Kind::LocalPeer => {
+                self.pool_stats.peer_timedout += 1;
+                self.pool_stats.peer_timedout_requests += requests;
+            }
+            Kind::RemotePeer => {
+                self.pool_stats.remote_peer_timedout += 1;
+                self.pool_stats.remote_peer_timedout_requests += requests;
+            }
+        }
+    }
+
+    /// Queue lengths and waits go to the histograms of the connection's kind.
+    fn histo_queues(
+        &mut self,
+        k: Kind,
+        in_len: Option<u64>,
+        out_len: Option<u64>,
+        wait_us: Option<u64>,
+    ) {
+        let h = &mut self.histos;
+        let (i, o, w) = match k {
+            Kind::Datastore => (
+                &mut h.server_in_queue,
+                &mut h.server_out_queue,
+                &mut h.server_queue_wait,
+            ),
+            Kind::LocalPeer => (
+                &mut h.peer_in_queue,
+                &mut h.peer_out_queue,
+                &mut h.cross_zone_queue_wait,
+            ),
+            Kind::RemotePeer => (
+                &mut h.remote_peer_in_queue,
+                &mut h.remote_peer_out_queue,
+                &mut h.cross_region_queue_wait,
+            ),
+        };
+        if let Some(v) = in_len {
+            i.record(v);
+        }
+        if let Some(v) = out_len {
+            o.record(v);
+        }
+        if let Some(v) = wait_us {
+            w.record(v);
+        }
+    }
+}
+
+/// The out-queue gauge of a connection kind (a function of the two stats structs only, so it
+/// can be used while a connection is borrowed).
+fn out_queue_gauge<'a>(
+    pool: &'a mut crate::stats::model::PoolStats,
+    server: &'a mut crate::stats::model::ServerStats,
+    k: Kind,
+) -> &'a mut u64 {
+    match k {
+        Kind::Datastore => &mut server.out_queue,
+        Kind::LocalPeer => &mut pool.peer_out_queue,
+        Kind::RemotePeer => &mut pool.remote_peer_out_queue,
+    }
+}
 
 /// Encode a command as a RESP multi-bulk (the proxy's own requests only; not the hot path).
 pub(super) fn resp_command(args: &[&[u8]]) -> Vec<u8> {
