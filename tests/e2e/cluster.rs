@@ -312,3 +312,19 @@ fn memcached_noreply_does_not_shift_peer_replies() {
         "VALUE a 0 1\r\nA\r\nEND\r\nVALUE b 0 1\r\nB\r\nEND\r\n"
     );
 }
+
+#[test]
+fn failover_read_to_a_frozen_peer_fails_near_the_timeout() {
+    let mut m = cluster(&[("dc1", "rack1"), ("dc1", "rack2")], "  timeout: 500\n");
+    let n = m[0].node.take().unwrap();
+    let mut c = n.client();
+    m[0].redis.proc.kill();
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGSTOP);
+    let t0 = std::time::Instant::now();
+    let got = c.cmd(&["GET", "k"]);
+    let took = t0.elapsed();
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGCONT);
+    assert_eq!(s(&got), "-ERR Peer: Peer Node refused connection\r\n");
+    assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    m[0].node = Some(n);
+}

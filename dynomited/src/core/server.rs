@@ -95,8 +95,11 @@ impl Core {
     }
 
     /// Request timeout of a connection, times the admin timeout factor: `timeout` for the
-    /// datastore; for peers Dynomite's `timeout` + 200 ms (same DC) or + 5000 ms (other DC),
-    /// + 20000 ms since what the proxy sends peers are writes.
+    /// datastore; for peers Dynomite's `timeout` + 200 ms (same DC) or + 5000 ms (other DC).
+    /// Dynomite adds 20000 ms more for writes because quorum writes make the client wait on
+    /// peers; at DC_ONE no client waits on a copy, and the one peer request a client does
+    /// wait for, a failover read, must fail near `timeout`, so the write allowance comes with
+    /// quorum writes.
     pub(super) fn conn_timeout_ns(&self, idx: u32) -> u64 {
         let extra = match self
             .conn(idx)
@@ -104,8 +107,8 @@ impl Core {
             .and_then(|s| s.peer.as_ref())
         {
             None => 0,
-            Some(p) if p.same_dc => 200 + 20_000,
-            Some(_) => 5_000 + 20_000,
+            Some(p) if p.same_dc => 200,
+            Some(_) => 5_000,
         };
         let ms = self.cfg.timeout_ms.saturating_add(extra);
         Duration::from_millis(ms.saturating_mul(self.timeout_factor)).as_nanos() as u64
