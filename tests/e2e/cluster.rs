@@ -328,3 +328,30 @@ fn failover_read_to_a_frozen_peer_fails_near_the_timeout() {
     assert!(took < Duration::from_secs(3), "answered after {took:?}");
     m[0].node = Some(n);
 }
+
+#[test]
+fn copies_queued_for_a_frozen_peer_do_not_pin_client_buffers() {
+    let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2")], "");
+    let n = m[0].node.as_ref().unwrap();
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGSTOP);
+    let mut c = n.client();
+    let v = vec![b'p'; 4096];
+    // One request per write: each arrives in a read buffer of its own.
+    for i in 0..3000 {
+        let key = format!("p{i}");
+        assert_eq!(c.cmd_bytes(&[b"SET", key.as_bytes(), &v]), b"+OK\r\n");
+    }
+    let info: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGCONT);
+    let mbufs = info["alloc_mbufs"].as_u64().unwrap();
+    eprintln!("alloc_mbufs {mbufs} after 3000 x 4 KiB SETs with the peer frozen");
+    // 12 MB of copies waiting: packed, about 750 mbufs of 16 KiB; pinned, one per request.
+    assert!(
+        mbufs < 1500,
+        "{mbufs} mbufs: each queued copy pins its client's read buffer"
+    );
+    // The packed copies arrive intact once the peer runs again.
+    let value = "p".repeat(4096);
+    everywhere(&m, &[1], "p0", &value);
+    everywhere(&m, &[1], "p2999", &value);
+}

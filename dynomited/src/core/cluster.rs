@@ -212,12 +212,30 @@ impl Core {
         segs.clear();
         self.mbufs
             .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        // The header's segments hold their references already; the payload's get one each.
-        let header_segs = segs.len();
+        let backlog = self
+            .conn(sidx)
+            .and_then(|c| c.server())
+            .map_or(0, |s| s.in_q.len());
         let orig = self.msgs.get(mref).expect("checked above");
-        segs.extend_from_slice(&orig.req_segs);
-        for seg in &segs[header_segs..] {
-            self.mbufs.incref(seg.buf);
+        if backlog >= PACK_AFTER {
+            // The peer is not keeping up: its copies may wait long, and referencing the
+            // client's read mbuf would pin a whole mbuf per copy. Pack the payload instead.
+            let mut pack = std::mem::take(&mut self.pack_buf);
+            crate::mbuf::gather(&self.mbufs, &orig.req_segs, 0, payload_len, &mut pack);
+            self.mbufs
+                .append_shared(&mut self.reply_buf, &mut segs, &pack);
+            pack.clear();
+            if pack.capacity() > 1 << 20 {
+                pack.shrink_to(4096);
+            }
+            self.pack_buf = pack;
+        } else {
+            // The header's segments hold their references already; the payload's get one each.
+            let header_segs = segs.len();
+            segs.extend_from_slice(&orig.req_segs);
+            for seg in &segs[header_segs..] {
+                self.mbufs.incref(seg.buf);
+            }
         }
         let c = self.msgs.get_mut(copy).expect("fresh");
         std::mem::swap(&mut c.req_segs, &mut segs);
@@ -235,6 +253,10 @@ impl Core {
         true
     }
 }
+
+/// Copies a peer connection may have waiting to be written before new copies carry their
+/// payload packed in the shared buffer rather than references to the client's mbufs.
+const PACK_AFTER: usize = 32;
 
 /// Copies one peer connection may have queued or in flight before more are dropped.
 const PEER_MAX_QUEUE: usize = 20_000;

@@ -95,6 +95,8 @@ pub struct Core {
     iov: IoVecs,
     /// Reused to put a dnode header in front of a reply (no allocation per peer reply).
     frame_segs: Vec<crate::mbuf::Seg>,
+    /// Reused to pack a copy's payload when its peer has a backlog.
+    pack_buf: Vec<u8>,
     /// The shared mbuf the proxy's own replies are written into.
     reply_buf: Option<crate::mbuf::MbufId>,
     /// Clients over the hard limit of unread replies, closed after this iteration's writes.
@@ -164,6 +166,7 @@ impl Core {
             iov: IoVecs::new(),
             reply_buf: None,
             frame_segs: Vec::new(),
+            pack_buf: Vec::new(),
             overflowing: Vec::new(),
             done_scratch: Vec::new(),
             scratch: Vec::with_capacity(512),
