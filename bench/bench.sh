@@ -89,6 +89,46 @@ for P in 1 16; do for T in set get; do
 done; done
 echo "(cpu us/req: dynomited/twemproxy; p99 ms: dynomited/redis)"
 
+# Replication: a 3-rack DC (one node per rack, DC_ONE), SET through rack1's node at -P 16;
+# every write is also sent to the other two racks.
+C1=$(port); C2=$(port); C3=$(port); P1=$(port); P2=$(port); P3=$(port); S1=$(port); S2=$(port); S3=$(port)
+RR1=$(port); RR2=$(port); RR3=$(port)
+redis "$RR1"; redis "$RR2"; redis "$RR3"
+for i in 1 2 3; do
+  eval "c=\$C$i; p=\$P$i; st=\$S$i; rr=\$RR$i"
+  seeds=""
+  for j in 1 2 3; do
+    [ "$j" = "$i" ] && continue
+    eval "pj=\$P$j"
+    seeds="$seeds
+  - 127.0.0.1:$pj:rack$j:dc1:1383429731"
+  done
+  cat > "$dir/rack$i.yml" <<YML
+dyn_o_mite:
+  datacenter: dc1
+  rack: rack$i
+  listen: 127.0.0.1:$c
+  dyn_listen: 127.0.0.1:$p
+  stats_listen: 127.0.0.1:$st
+  tokens: '1383429731'
+  servers:
+  - 127.0.0.1:$rr:1
+  dyn_seeds:$seeds
+YML
+done
+for i in 1 2 3; do $BIN -c "$dir/rack$i.yml" -o "$dir/rack$i.log" -v 4 & pids+=($!); done
+RACK1_PID=${pids[-3]}
+for p in $C1 $C2 $C3 $RR1 $RR2 $RR3; do waitport "$p"; done
+for _ in $(seq 100); do
+  n=$(curl -s "127.0.0.1:$S1/info" 2>/dev/null | grep -o '"peer_connections":[0-9]*' | cut -d: -f2)
+  [ "${n:-0}" = 2 ] && break; sleep 0.1
+done
+t0=$(cpu_ticks "$RACK1_PID")
+read -r rps _ < <(run "$C1" 16 set)
+us=$(python3 -c "print(round(($(cpu_ticks "$RACK1_PID")-$t0)*1e6/$HZ/$N, 2))")
+echo "3-rack DC, SET -P16 through one node (replicated to 3 racks): $rps req/s, coordinator CPU $us us/req"
+echo "  (target: 3x Dynomite C's ~34k/s = 102k/s on this machine)"
+
 # Idle connections: RSS growth per connection for 10,000 idle clients.
 idle() {
   python3 - "$1" "$2" <<'PY'
