@@ -355,3 +355,40 @@ fn copies_queued_for_a_frozen_peer_do_not_pin_client_buffers() {
     everywhere(&m, &[1], "p0", &value);
     everywhere(&m, &[1], "p2999", &value);
 }
+
+#[test]
+fn admin_peer_down_up_and_reset() {
+    let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2")], "");
+    let n = m[0].node.as_ref().unwrap();
+    let mut c = n.client();
+    // Every peer here is named 127.0.0.1 (a peer's name is its host, as in Dynomite).
+    assert_eq!(http_get(n.stats_port, "/peer/down/127.0.0.1").1, "OK\r\n");
+    assert_eq!(c.cmd(&["SET", "while-down", "1"]), b"+OK\r\n");
+    assert_eq!(
+        http_req(n.stats_port, "POST", "/peer/up/127.0.0.1").1,
+        "OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "after-up", "1"]), b"+OK\r\n");
+    everywhere(&m, &[1], "after-up", "1");
+    // Copies go in order, so the write made while the peer was DOWN would have arrived first.
+    let mut r = Resp::connect(m[1].redis.port);
+    assert_eq!(r.cmd(&["EXISTS", "while-down"]), b":0\r\n");
+    let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+    assert!(
+        v["dyn_o_mite"]["peer_dropped_requests"].as_u64() >= Some(1),
+        "{v}"
+    );
+    // RESET rebuilds the connection; replication carries on.
+    assert_eq!(http_get(n.stats_port, "/peer/reset/all").1, "OK\r\n");
+    wait_for("the peer connection back", Duration::from_secs(10), || {
+        let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).ok()?;
+        (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(1)).then_some(())
+    });
+    assert_eq!(c.cmd(&["SET", "after-reset", "1"]), b"+OK\r\n");
+    everywhere(&m, &[1], "after-reset", "1");
+    assert!(
+        n.log_text().contains("set Reset by the admin API"),
+        "{}",
+        n.log_text()
+    );
+}

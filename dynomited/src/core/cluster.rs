@@ -17,6 +17,7 @@ use super::Core;
 use crate::conn::{PeerOut, PoolKind, ServerState};
 use crate::msg::{MsgRef, PeerReq};
 use crate::peer::{write_header, HeaderParser, MsgType, FLAG_RESP3};
+use crate::stats::http::PeerVerb;
 use crate::types::Consistency;
 
 impl Core {
@@ -24,6 +25,7 @@ impl Core {
     pub(super) fn connect_peers(&mut self) {
         let local_dc = self.topo.local().dc.clone();
         self.peers = vec![Vec::new(); self.topo.nodes.len()];
+        self.peer_down = vec![false; self.topo.nodes.len()];
         for node in 1..self.topo.nodes.len() {
             let same_dc = self.topo.nodes[node].dc == local_dc;
             let n = if same_dc {
@@ -160,6 +162,9 @@ impl Core {
         resp3: bool,
         parent: Option<MsgRef>,
     ) -> bool {
+        if self.peer_down.get(node).copied().unwrap_or(false) {
+            return false;
+        }
         let Some(slots) = self.peers.get(node).filter(|s| !s.is_empty()) else {
             return false;
         };
@@ -251,6 +256,58 @@ impl Core {
         self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
         self.enqueue(sidx, copy);
         true
+    }
+}
+
+impl Core {
+    /// `/peer/<up|down|reset>/<name>` (SPEC §7.2): `name` is a peer's host as in its seed;
+    /// `all` resets every peer whatever the verb, as in Dynomite. DOWN keeps copies and
+    /// failover reads away from the peer until UP; RESET drops its connections (their queued
+    /// copies are counted as dropped) and reconnects at once. Returns how many peers matched.
+    pub(super) fn peer_admin(&mut self, verb: PeerVerb, name: &str) -> usize {
+        let all = name == "all";
+        let verb = if all { PeerVerb::Reset } else { verb };
+        let mut matched = 0;
+        for node in 1..self.topo.nodes.len().min(self.peers.len()) {
+            if !all && self.topo.nodes[node].name != name && self.topo.nodes[node].host != name {
+                continue;
+            }
+            matched += 1;
+            match verb {
+                PeerVerb::Down => self.peer_down[node] = true,
+                PeerVerb::Up => self.peer_down[node] = false,
+                PeerVerb::Reset => {
+                    self.peer_down[node] = false;
+                    for i in 0..self.peers[node].len() {
+                        let idx = self.peers[node][i];
+                        let live = matches!(
+                            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+                            Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
+                        );
+                        if live {
+                            self.server_failed(idx, "reset by the admin API");
+                        }
+                        // Reconnect now (an idle connection may have been reopened already).
+                        let down = matches!(
+                            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+                            Some(ServerState::Down { .. })
+                        );
+                        if down {
+                            self.server_connect(idx);
+                        }
+                    }
+                }
+            }
+            crate::log_notice!(
+                "peer {}:{} ({}/{}) set {:?} by the admin API",
+                self.topo.nodes[node].host,
+                self.topo.nodes[node].port,
+                self.topo.nodes[node].dc,
+                self.topo.nodes[node].rack,
+                verb
+            );
+        }
+        matched
     }
 }
 

@@ -74,6 +74,8 @@ pub struct Core {
     topo: crate::ring::Topology,
     /// Outgoing connection slots to each node, by topology index (empty for this node).
     peers: Vec<Vec<u32>>,
+    /// Peers an operator marked DOWN (`/peer/down/<name>`): no copies, no failover reads.
+    peer_down: Vec<bool>,
     /// Ids of the frames this node sends to peers.
     next_frame_id: u64,
     /// Reads served by another rack because the local datastore was down.
@@ -150,6 +152,7 @@ impl Core {
         Ok(Core {
             topo,
             peers: Vec::new(),
+            peer_down: Vec::new(),
             next_frame_id: 1,
             read_failovers: 0,
             proto,

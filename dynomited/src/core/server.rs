@@ -192,7 +192,7 @@ impl Core {
     }
 
     /// Connecting failed or a live connection died: fail its requests, schedule a retry.
-    fn server_failed(&mut self, idx: u32, why: &str) {
+    pub(super) fn server_failed(&mut self, idx: u32, why: &str) {
         let now = self.now;
         let cap = self.backoff_cap(idx);
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {

@@ -159,7 +159,10 @@ impl Core {
                 self.timeout_factor = n.clamp(1, 10) as u64;
                 ok()
             }
-            Admin::Peer { .. } => ok(),
+            Admin::Peer { verb, name } => {
+                self.peer_admin(verb, &name);
+                ok()
+            }
             Admin::ReadRepairs(Some(on)) => {
                 self.read_repairs = on;
                 let s = if on { "ENABLED" } else { "DISABLED" };
