@@ -371,23 +371,9 @@ fn conf_test(files: &[PathBuf]) -> ExitCode {
 mod tests {
     use super::*;
     use clap::CommandFactory;
-    use dynomite::cli::check_generated;
 
     #[test]
     fn man_page_and_completions_are_current() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cmd = Cli::command();
-        let mut man = Vec::new();
-        clap_mangen::Man::new(cmd.clone()).render(&mut man).unwrap();
-        check_generated(&root.join("man/dynoctl.1"), &man).unwrap();
-        for (shell, file) in [
-            (clap_complete::Shell::Bash, "dynoctl.bash"),
-            (clap_complete::Shell::Zsh, "_dynoctl"),
-            (clap_complete::Shell::Fish, "dynoctl.fish"),
-        ] {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cmd.clone(), "dynoctl", &mut out);
-            check_generated(&root.join("completions").join(file), &out).unwrap();
-        }
+        dynomite::cli::check_docs(Cli::command(), "dynoctl", "1").unwrap();
     }
 }

@@ -176,6 +176,29 @@ pub fn check_generated(path: &std::path::Path, content: &[u8]) -> Result<(), Str
     }
 }
 
+/// Render `cmd`'s man page (`man/<name>.<section>`) and bash/zsh/fish completions
+/// (`completions/<name>.bash`, `_<name>`, `<name>.fish`) and compare them with the checked-in
+/// files (see [`check_generated`]). Every program's tests call this once.
+pub fn check_docs(cmd: clap::Command, name: &str, section: &str) -> Result<(), String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut man = Vec::new();
+    clap_mangen::Man::new(cmd.clone())
+        .section(section)
+        .render(&mut man)
+        .map_err(|e| e.to_string())?;
+    check_generated(&root.join(format!("man/{name}.{section}")), &man)?;
+    for (shell, file) in [
+        (clap_complete::Shell::Bash, format!("{name}.bash")),
+        (clap_complete::Shell::Zsh, format!("_{name}")),
+        (clap_complete::Shell::Fish, format!("{name}.fish")),
+    ] {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut cmd.clone(), name, &mut out);
+        check_generated(&root.join("completions").join(file), &out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,24 +227,7 @@ mod tests {
 
     #[test]
     fn man_page_and_completions_are_current() {
-        use clap::CommandFactory;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let cmd = Args::command();
-        let mut man = Vec::new();
-        clap_mangen::Man::new(cmd.clone())
-            .section("8")
-            .render(&mut man)
-            .unwrap();
-        check_generated(&root.join("man/dynomited.8"), &man).unwrap();
-        for (shell, file) in [
-            (clap_complete::Shell::Bash, "dynomited.bash"),
-            (clap_complete::Shell::Zsh, "_dynomited"),
-            (clap_complete::Shell::Fish, "dynomited.fish"),
-        ] {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cmd.clone(), "dynomited", &mut out);
-            check_generated(&root.join("completions").join(file), &out).unwrap();
-        }
+        check_docs(<Args as clap::CommandFactory>::command(), "dynomited", "8").unwrap();
     }
 
     #[test]

@@ -6,16 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::util::*;
 
-fn node() -> (Redis, Node) {
-    let r = Redis::start();
-    let n = Node::start(&r.addr(), 0, "");
-    n.wait_backend();
-    (r, n)
-}
-
 #[test]
 fn raw_wire_table() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let table: &[(&[u8], &[u8])] = &[
         (b"*1\r\n$4\r\nPING\r\n", b"+PONG\r\n"),
@@ -73,7 +66,7 @@ fn raw_wire_table() {
 
 #[test]
 fn ten_thousand_pipelined_in_one_write() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let mut batch = Vec::new();
     for i in 0..10_000 {
@@ -100,7 +93,7 @@ fn ten_thousand_pipelined_in_one_write() {
 
 #[test]
 fn requests_one_byte_at_a_time() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let mut stream = Vec::new();
     stream.extend_from_slice(&encode_str(&["SET", "slow", "value with spaces"]));
@@ -119,7 +112,7 @@ fn requests_one_byte_at_a_time() {
 
 #[test]
 fn large_values_and_large_arrays() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let big: Vec<u8> = (0..5 * 1024 * 1024)
         .map(|i| b'a' + (i % 26) as u8)
@@ -141,7 +134,7 @@ fn large_values_and_large_arrays() {
 
 #[test]
 fn killed_datastore_errors_fast_and_recovers() {
-    let (mut r, n) = node();
+    let (mut r, n) = redis_node();
     let mut c = n.client();
     assert_eq!(c.cmd(&["SET", "a", "1"]), b"+OK\r\n");
     r.proc.kill();
@@ -222,7 +215,7 @@ fn requirepass_and_datastore_password() {
 
 #[test]
 fn resp3_hello_and_typed_replies() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let hello = c.cmd(&["HELLO", "3"]);
     assert!(
@@ -323,7 +316,7 @@ fn random_command(rng: &mut Rng) -> Vec<String> {
 
 fn differential(resp3: bool, seed: u64) {
     let plain = Redis::start();
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     differential_against(&plain, n.port, resp3, seed);
 }
 
@@ -375,7 +368,7 @@ fn redis_py_default_client() {
         ok,
         "python3 with redis-py >= 5 is required: pip install 'redis>=8'"
     );
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let script = r#"
 import sys, redis
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
@@ -409,7 +402,7 @@ print("ok")
 
 #[test]
 fn client_that_never_reads_is_bounded() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let val = vec![b'x'; 100_000];
     assert_eq!(c.cmd_bytes(&[b"SET", b"fat", &val]), b"+OK\r\n");
@@ -457,19 +450,9 @@ fn client_that_never_reads_is_bounded() {
         "dyn_memory {mem} KiB after {sent} unread GETs"
     );
     // While that client is paused the loop must sleep, not spin on its readable socket.
-    let ticks = |pid: i32| -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let f: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect();
-        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-    };
-    let before = ticks(n.proc.pid());
+    let before = cpu_ticks(n.proc.pid());
     std::thread::sleep(Duration::from_secs(1));
-    let used = ticks(n.proc.pid()) - before;
+    let used = cpu_ticks(n.proc.pid()) - before;
     assert!(
         used < 50,
         "dynomited used {used} clock ticks in 1 s with a paused client"
@@ -481,7 +464,7 @@ fn client_that_never_reads_is_bounded() {
 
 #[test]
 fn out_of_descriptors_pauses_accepts_without_spinning() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let pid = n.proc.pid().to_string();
     let ok = std::process::Command::new("prlimit")
         .args(["--pid", &pid, "--nofile=48:48"])
@@ -496,20 +479,10 @@ fn out_of_descriptors_pauses_accepts_without_spinning() {
     let conns: Vec<std::net::TcpStream> = (0..80)
         .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", n.port)).ok())
         .collect();
-    let ticks = |pid: i32| -> u64 {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let f: Vec<&str> = stat
-            .rsplit(')')
-            .next()
-            .unwrap()
-            .split_whitespace()
-            .collect();
-        f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
-    };
     std::thread::sleep(Duration::from_millis(200));
-    let before = ticks(n.proc.pid());
+    let before = cpu_ticks(n.proc.pid());
     std::thread::sleep(Duration::from_secs(1));
-    let used = ticks(n.proc.pid()) - before;
+    let used = cpu_ticks(n.proc.pid()) - before;
     assert!(
         used < 50,
         "dynomited used {used} clock ticks in 1 s while out of descriptors"
@@ -586,7 +559,7 @@ fn connect_that_never_completes_times_out() {
 
 #[test]
 fn trickled_request_fills_one_buffer() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let req = encode(&[b"SET", b"trickle", &[b'x'; 600]]);
     // 40 small writes, each given time to arrive as a read of its own (a slow client).
@@ -606,7 +579,7 @@ fn trickled_request_fills_one_buffer() {
 
 #[test]
 fn proxy_replies_share_buffers() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     let mut batch = Vec::new();
     for _ in 0..10_000 {

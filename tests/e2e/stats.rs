@@ -2,16 +2,9 @@
 
 use crate::util::*;
 
-fn node() -> (Redis, Node) {
-    let r = Redis::start();
-    let n = Node::start(&r.addr(), 0, "");
-    n.wait_backend();
-    (r, n)
-}
-
 #[test]
 fn info_is_dynomites_json() {
-    let (r, n) = node();
+    let (r, n) = redis_node();
     let mut c = n.client();
     for i in 0..50 {
         assert_eq!(c.cmd(&["SET", &format!("k{i}"), "v"]), b"+OK\r\n");
@@ -62,7 +55,7 @@ fn info_is_dynomites_json() {
 
 #[test]
 fn metrics_ping_help_and_admin() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let (head, body) = http_get(n.stats_port, "/metrics");
     assert!(head.contains("text/plain"), "{head}");
     assert!(
@@ -114,7 +107,7 @@ fn metrics_ping_help_and_admin() {
 
 #[test]
 fn node_states_gate_the_datastore() {
-    let (_r, n) = node();
+    let (_r, n) = redis_node();
     let mut c = n.client();
     assert_eq!(c.cmd(&["SET", "s", "1"]), b"+OK\r\n");
     http_get(n.stats_port, "/state/standby");

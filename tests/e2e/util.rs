@@ -397,6 +397,26 @@ impl Resp {
     }
 }
 
+/// A redis-server and a dynomited in front of it, the datastore connected.
+pub fn redis_node() -> (Redis, Node) {
+    let r = Redis::start();
+    let n = Node::start(&r.addr(), 0, "");
+    n.wait_backend();
+    (r, n)
+}
+
+/// CPU clock ticks (user + system) a process has used, from /proc.
+pub fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
 /// Minimal HTTP/1.0 GET; returns (head, body).
 pub fn http_get(port: u16, path: &str) -> (String, String) {
     http_req(port, "GET", path)

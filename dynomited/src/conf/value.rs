@@ -190,14 +190,7 @@ const SEED_FORMAT: &str = "has an invalid format must match \"hostname:port:rack
 pub(crate) fn parse_seed(text: &str) -> Result<Seed, String> {
     let bad_format = || format!("\"{text}\" {SEED_FORMAT}");
     let (main, _name) = split_name(text);
-    let mut parts = main.rsplitn(5, ':');
-    let (Some(tokens), Some(dc), Some(rack), Some(port), Some(host)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some((host, port, rack, dc, tokens)) = crate::peer::split_seed(main) else {
         return Err(bad_format());
     };
     if host.is_empty() || rack.is_empty() || dc.is_empty() || tokens.is_empty() {

@@ -270,6 +270,19 @@ pub struct Conn {
 }
 
 impl Conn {
+    /// A connection with no socket or read buffer yet (the caller registers its fd).
+    pub fn new(role: Role, addr: Option<SocketAddr>, interest: u32) -> Conn {
+        Conn {
+            gen: 0,
+            fd: None,
+            addr,
+            interest,
+            rbuf: None,
+            rpos: 0,
+            role,
+        }
+    }
+
     pub fn raw_fd(&self) -> RawFd {
         self.fd.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1)
     }

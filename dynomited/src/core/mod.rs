@@ -348,15 +348,7 @@ impl Core {
         };
         event::set_nodelay(fd.as_raw_fd());
         let addr = event::peer_addr(fd.as_raw_fd());
-        let idx = self.insert(|_| Conn {
-            gen: 0,
-            fd: None,
-            addr,
-            interest: event::READ,
-            rbuf: None,
-            rpos: 0,
-            role: role(),
-        });
+        let idx = self.insert(|_| Conn::new(role(), addr, event::READ));
         if let Err(e) = self.register(idx, &fd, event::READ) {
             log_warn!("registering an accepted connection: {e}");
             self.remove(idx);
@@ -394,15 +386,7 @@ impl Core {
     pub fn start(&mut self) -> io::Result<()> {
         let sig = event::signal_fd()?;
         let sfd = sig.as_raw_fd();
-        let idx = self.insert(|_| Conn {
-            gen: 0,
-            fd: None,
-            addr: None,
-            interest: event::READ,
-            rbuf: None,
-            rpos: 0,
-            role: Role::Signals,
-        });
+        let idx = self.insert(|_| Conn::new(Role::Signals, None, event::READ));
         self.epoll.add(sfd, event::READ, token(idx, 0))?;
         self.signals = Some(sig);
 
@@ -451,15 +435,7 @@ impl Core {
     }
 
     fn add_listener(&mut self, fd: OwnedFd, role: Role) -> io::Result<()> {
-        let idx = self.insert(|_| Conn {
-            gen: 0,
-            fd: None,
-            addr: None,
-            interest: event::READ,
-            rbuf: None,
-            rpos: 0,
-            role,
-        });
+        let idx = self.insert(|_| Conn::new(role, None, event::READ));
         self.register(idx, &fd, event::READ)?;
         if let Some(c) = self.conn_mut(idx) {
             c.fd = Some(fd);
@@ -720,11 +696,6 @@ impl Core {
 
     fn uptime(&self) -> u64 {
         self.now.duration_since(self.started).as_secs()
-    }
-
-    /// Debug-build check of the pools' bookkeeping.
-    pub fn check_invariants(&self) {
-        self.mbufs.check_invariants();
     }
 }
 

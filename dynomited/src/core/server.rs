@@ -40,30 +40,23 @@ impl Core {
     ) -> u32 {
         let proto = self.proto;
         let now = self.now;
-        self.insert(|_| Conn {
-            gen: 0,
-            fd: None,
-            addr: None,
-            interest: 0,
-            rbuf: None,
-            rpos: 0,
-            role: Role::Server(Box::new(Server {
-                peer,
-                pool,
-                slot,
-                state: ServerState::Down { retry_at: now },
-                parser: RspParser::new(proto),
-                in_q: Default::default(),
-                out_q: Default::default(),
-                wpos: 0,
-                expired: 0,
-                rsp_segs: Vec::new(),
-                rsp_info: RspInfo::default(),
-                rsp_len: 0,
-                backoff: BACKOFF_START,
-                connected_at: 0,
-            })),
-        })
+        let server = Server {
+            peer,
+            pool,
+            slot,
+            state: ServerState::Down { retry_at: now },
+            parser: RspParser::new(proto),
+            in_q: Default::default(),
+            out_q: Default::default(),
+            wpos: 0,
+            expired: 0,
+            rsp_segs: Vec::new(),
+            rsp_info: RspInfo::default(),
+            rsp_len: 0,
+            backoff: BACKOFF_START,
+            connected_at: 0,
+        };
+        self.insert(|_| Conn::new(Role::Server(Box::new(server)), None, 0))
     }
 
     /// Reconnect back-off cap: `server_retry_timeout` for the datastore, 10 s for peers.

@@ -9,7 +9,6 @@ use crate::event::{self, Event};
 use crate::log_notice;
 use crate::stats::http::{self, Admin, HttpParse};
 use crate::stats::model::{self, ExtraValue, Info};
-use crate::types::NodeState;
 
 /// Largest HTTP request we read.
 const MAX_REQUEST: usize = 8192;
@@ -262,10 +261,6 @@ impl Core {
         let mut out = String::new();
         model::render_cluster_describe(&dcs, &mut out);
         out
-    }
-
-    pub fn node_state(&self) -> NodeState {
-        self.state
     }
 }
 

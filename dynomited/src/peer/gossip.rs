@@ -180,15 +180,21 @@ pub fn parse_seed_list(text: &str) -> Result<Vec<SeedRecord>, String> {
         .collect()
 }
 
+/// The five fields of a seed string `host:port:rack:dc:tokens`, split from the right (so the
+/// host may contain `:`), as Dynomite splits both `dyn_seeds` entries and seed-provider
+/// records: `(host, port, rack, dc, tokens)`. `None` with fewer than five fields.
+pub fn split_seed(s: &str) -> Option<(&str, &str, &str, &str, &str)> {
+    let mut parts = s.rsplitn(5, ':');
+    let tokens = parts.next()?;
+    let dc = parts.next()?;
+    let rack = parts.next()?;
+    let port = parts.next()?;
+    let host = parts.next()?;
+    Some((host, port, rack, dc, tokens))
+}
+
 fn parse_seed(entry: &str) -> Result<SeedRecord, String> {
-    let mut parts = entry.rsplitn(5, ':');
-    let (Some(token), Some(dc), Some(rack), Some(port), Some(host)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some((host, port, rack, dc, token)) = split_seed(entry) else {
         return Err(format!("seed \"{entry}\" has too few fields; {SEED_FIX}"));
     };
     for (what, value) in [("host", host), ("rack", rack), ("dc", dc)] {

@@ -47,8 +47,8 @@ pub use frame::{
     DATA_MAX, DATA_REQ, MAGIC, MAX_DIGITS, MAX_HEADER_LEN, PAYLOAD_MAX,
 };
 pub use gossip::{
-    parse_gossip, parse_seed_list, write_gossip, write_seed_list, GossipError, GossipNode,
-    SeedRecord,
+    parse_gossip, parse_seed_list, split_seed, write_gossip, write_seed_list, GossipError,
+    GossipNode, SeedRecord,
 };
 
 use crate::proto::Span;
