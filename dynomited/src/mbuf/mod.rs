@@ -252,9 +252,56 @@ pub fn gather(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut
     }
 }
 
+/// Append to `out` references to the bytes of `segs` from `start` (an offset into their
+/// concatenation), `len` bytes, taking one reference per piece: a zero-copy slice (a key or
+/// value re-sent in a request the proxy builds).
+pub fn slice_into(pool: &mut MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut Vec<Seg>) {
+    let mut off = 0usize;
+    let end = start + len;
+    for s in segs {
+        let (lo, hi) = (off, off + s.len());
+        if hi > start && lo < end {
+            let a = (start.max(lo) - lo) as u32;
+            let z = (end.min(hi) - lo) as u32;
+            out.push(Seg {
+                buf: s.buf,
+                start: s.start + a,
+                end: s.start + z,
+            });
+            pool.incref(s.buf);
+        }
+        off = hi;
+        if off >= end {
+            break;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_take_references() {
+        let mut p = MbufPool::new(8);
+        let mut cur = None;
+        let mut segs = Vec::new();
+        p.append_shared(&mut cur, &mut segs, b"0123456789abcdef");
+        assert_eq!(segs.len(), 2);
+        let mut out = Vec::new();
+        slice_into(&mut p, &segs, 6, 4, &mut out);
+        let bytes: Vec<u8> = out.iter().flat_map(|s| p.slice(*s).to_vec()).collect();
+        assert_eq!(bytes, b"6789");
+        assert_eq!(out.len(), 2, "a slice across two mbufs has two pieces");
+        p.release(&mut segs);
+        if let Some(c) = cur.take() {
+            p.decref(c);
+        }
+        assert_eq!(p.free_count(), 0, "the slice still holds both buffers");
+        p.release(&mut out);
+        assert_eq!(p.free_count(), p.allocated());
+        p.check_invariants();
+    }
 
     #[test]
     fn refcounts_return_buffers() {

@@ -27,6 +27,7 @@
 
 pub mod error;
 pub mod memcache;
+pub mod merge;
 pub mod redis;
 
 /// Longest command name the parsers copy for lookup; longer names are unknown commands.
@@ -106,6 +107,9 @@ pub struct ReqInfo {
     pub args: [Span; ARGS_MAX],
     /// Positions of every key of the request, in request order (routing, multi-key split).
     pub keys: Vec<Span>,
+    /// Positions of the values of key/value commands split per key (`MSET`): `vals[i]` goes
+    /// with `keys[i]`. Empty for every other command.
+    pub vals: Vec<Span>,
     /// Memcached `noreply`: no reply will come from the datastore.
     pub noreply: bool,
     /// The request was sent in Redis inline form (`PING\r\n`), not as a multi-bulk.
@@ -122,6 +126,10 @@ impl ReqInfo {
         self.keys.clear();
         if self.keys.capacity() > 4096 {
             self.keys.shrink_to(64);
+        }
+        self.vals.clear();
+        if self.vals.capacity() > 4096 {
+            self.vals.shrink_to(16);
         }
         self.noreply = false;
         self.inline = false;

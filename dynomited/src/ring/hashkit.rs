@@ -106,7 +106,7 @@ pub fn crc16(key: &[u8]) -> u32 {
 }
 
 /// Reflected CRC-32 (polynomial 0xEDB88320) lookup table.
-const CRC32_TABLE: [u32; 256] = {
+pub(crate) const CRC32_TABLE: [u32; 256] = {
     let mut table = [0u32; 256];
     let mut i = 0;
     while i < 256 {

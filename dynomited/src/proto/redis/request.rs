@@ -44,7 +44,7 @@ pub(crate) const E_QUOTES: &str = "Protocol error: unbalanced quotes in request"
 pub(crate) const E_BULK_CRLF: &str = "Protocol error: expected CRLF after bulk argument";
 /// Ours: an inline request whose key needs unescaping cannot be hashed from its raw bytes.
 pub(crate) const E_INLINE_ESC_KEY: &str =
-    "Protocol error: escaped keys in inline requests are not supported";
+    "Protocol error: quoted or escaped keys (and MSET values) in inline requests are not supported";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LineKind {
@@ -535,6 +535,8 @@ impl ReqParser {
             }
             if is_key(s, i, Some(self.nargs), self.numkeys) {
                 info.keys.push(span);
+            } else if s.route == Route::SplitKv && i >= 2 {
+                info.vals.push(span);
             }
         }
     }

@@ -15,6 +15,7 @@
 //! be hashed as the datastore will see it. Redis ends the line's arguments at a NUL byte; so do
 //! we. A line longer than 64 KiB is an error, as in redis-server.
 
+use super::super::commands::Route;
 use super::{
     copy_name, is_key, range_key_count, u32_of, ReqParser, Role, St, E_INLINE_BIG,
     E_INLINE_ESC_KEY, E_QUOTES, PROTO_INLINE_MAX_SIZE,
@@ -252,6 +253,13 @@ impl ReqParser {
                         self.esc_key = info.keys.len();
                     }
                     info.keys.push(span);
+                } else if s.route == Route::SplitKv && i >= 2 {
+                    // A value is re-encoded from its raw bytes when the request is split, so
+                    // it must not need unescaping either.
+                    if self.tok_esc && self.esc_key == usize::MAX {
+                        self.esc_key = info.keys.len().saturating_sub(1);
+                    }
+                    info.vals.push(span);
                 }
             }
         }
