@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use crate::util::*;
 
-struct Member {
-    redis: Redis,
-    node: Option<Node>,
+pub struct Member {
+    pub redis: Redis,
+    pub node: Option<Node>,
 }
+
+/// The token of the only node of a rack (Netflix's formula for one node per rack).
+pub const ONE_TOKEN: u32 = 1383429731;
 
 /// Start one redis-server + dynomited per (dc, rack), all with token 1383429731, each
 /// listing every other node as a seed.
@@ -25,12 +28,24 @@ fn cluster_with(
     stores: &[String],
     data_store: u8,
 ) -> (Vec<Member>, ()) {
+    let layout: Vec<(&str, &str, u32)> = layout.iter().map(|&(d, r)| (d, r, ONE_TOKEN)).collect();
+    (cluster_tokens(&layout, extra, stores, data_store), ())
+}
+
+/// A cluster of any shape: one redis-server (or the given datastore) + dynomited per
+/// `(dc, rack, token)`, each listing every other node as a seed.
+pub fn cluster_tokens(
+    layout: &[(&str, &str, u32)],
+    extra: &str,
+    stores: &[String],
+    data_store: u8,
+) -> Vec<Member> {
     let ports: Vec<(u16, u16, u16)> = layout
         .iter()
         .map(|_| (free_port(), free_port(), free_port()))
         .collect();
     let mut members = Vec::new();
-    for (i, (dc, rack)) in layout.iter().enumerate() {
+    for (i, (dc, rack, token)) in layout.iter().enumerate() {
         let redis = Redis::start();
         let backend = if stores[i].is_empty() {
             redis.addr()
@@ -39,13 +54,13 @@ fn cluster_with(
         };
         let (port, dyn_port, stats) = ports[i];
         let mut seeds = String::new();
-        for (j, (sdc, srack)) in layout.iter().enumerate() {
+        for (j, (sdc, srack, stoken)) in layout.iter().enumerate() {
             if j != i {
-                seeds += &format!("  - 127.0.0.1:{}:{srack}:{sdc}:1383429731\n", ports[j].1);
+                seeds += &format!("  - 127.0.0.1:{}:{srack}:{sdc}:{stoken}\n", ports[j].1);
             }
         }
         let text = format!(
-            "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '1383429731'\n  data_store: {data_store}\n  servers:\n  - {backend}:1\n  dyn_seeds:\n{seeds}{extra}",
+            "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '{token}'\n  data_store: {data_store}\n  servers:\n  - {backend}:1\n  dyn_seeds:\n{seeds}{extra}",
         );
         let node = Node::start_conf(&text, port, stats, &[]);
         if data_store == 0 {
@@ -68,7 +83,7 @@ fn cluster_with(
             (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(others)).then_some(())
         });
     }
-    (members, ())
+    members
 }
 
 /// Wait until `key` has `value` in the redis-server of every listed member.
@@ -174,12 +189,12 @@ fn unsupported_topologies_are_refused() {
     let dir = TempDir::new("refuse");
     let cases = [
         (
-            "  read_consistency: DC_QUORUM\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc1:1\n",
-            "serves DC_ONE only",
+            "  secure_server_option: datacenter\n  pem_key_file: /nonexistent.pem\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc2:1\n",
+            "refusing to start rather than send peer traffic in the clear",
         ),
         (
-            "  dyn_seeds:\n  - 127.0.0.1:1:rack1:dc1:5\n",
-            "has 2 nodes, but this build serves clusters with one node per rack only",
+            "  enable_gossip: true\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc1:1\n",
+            "enable_gossip: true are not available in this build yet",
         ),
     ];
     for (extra, want) in cases {

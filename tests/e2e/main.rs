@@ -6,9 +6,10 @@
 mod util;
 
 mod cli;
-mod cluster;
+pub mod cluster;
 mod dynoctl;
 mod memcache;
 mod peer;
 mod redis;
+mod ring;
 mod stats;

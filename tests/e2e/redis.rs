@@ -323,18 +323,30 @@ fn differential(resp3: bool, seed: u64) {
 /// Send one seeded random command stream to a plain redis-server and to `port`; every reply
 /// must be byte-identical.
 pub fn differential_against(plain: &Redis, port: u16, resp3: bool, seed: u64) {
+    differential_nodes(plain, &[port], resp3, seed, 3000);
+}
+
+/// The same, each command sent to one of `ports` picked at random (one connection each).
+pub fn differential_nodes(plain: &Redis, ports: &[u16], resp3: bool, seed: u64, count: usize) {
     let mut a = Resp::connect(plain.port);
-    let mut b = Resp::connect(port);
+    let mut bs: Vec<Resp> = ports.iter().map(|&p| Resp::connect(p)).collect();
     if resp3 {
         a.cmd(&["HELLO", "3"]);
-        b.cmd(&["HELLO", "3"]);
+        for b in &mut bs {
+            b.cmd(&["HELLO", "3"]);
+        }
     }
     let mut rng = Rng(seed);
-    for i in 0..3000 {
+    for i in 0..count {
         let cmd = random_command(&mut rng);
         let args: Vec<&str> = cmd.iter().map(|s| s.as_str()).collect();
         let want = a.cmd(&args);
-        let got = b.cmd(&args);
+        let which = if bs.len() > 1 {
+            rng.below(bs.len() as u64) as usize
+        } else {
+            0
+        };
+        let got = bs[which].cmd(&args);
         assert_eq!(
             s(&got),
             s(&want),

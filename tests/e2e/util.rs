@@ -299,10 +299,12 @@ impl Node {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Wait until the node answers `PING` through to the datastore (a GET of a key).
+    /// Wait until the node answers through to its own datastore (a GET of a key at DC_ONE,
+    /// which a node can serve before its peers are up).
     pub fn wait_backend(&self) {
         wait_for("the datastore connection", Duration::from_secs(10), || {
             let mut c = Resp::try_connect(self.port)?;
+            c.cmd(&["dyno_config:conn_consistency", "DC_ONE"]);
             let r = c.cmd(&["GET", "__probe__"]);
             (!r.starts_with(b"-")).then_some(())
         });
@@ -385,6 +387,15 @@ impl Resp {
     pub fn cmd(&mut self, args: &[&str]) -> Vec<u8> {
         self.send(&encode_str(args));
         self.read_reply()
+    }
+    /// Send every command in one write, then read one reply per command.
+    pub fn pipeline(&mut self, cmds: &[Vec<&str>]) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for c in cmds {
+            out.extend_from_slice(&encode_str(c));
+        }
+        self.send(&out);
+        cmds.iter().map(|_| self.read_reply()).collect()
     }
     pub fn cmd_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
         self.send(&encode(args));

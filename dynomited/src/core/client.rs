@@ -8,7 +8,7 @@ use super::{
 };
 use crate::conn::{Client, Framing, PoolKind, Role, Who};
 use crate::event::{self, Event};
-use crate::msg::{MsgRef, MsgState, PeerReq};
+use crate::msg::{MsgRef, MsgState, PeerReq, NO_AGG};
 use crate::peer::{write_header, HeaderParse, MsgType, FLAG_RESP3};
 use crate::proto::{self, Discard, Parse, Protocol};
 use crate::{log_debug, log_info, log_warn};
@@ -376,8 +376,10 @@ impl Core {
         }
     }
 
-    /// A copy that served a read for another message hands its reply over (the segments move;
-    /// nothing is copied) and is freed. Returns false if `mref` is not such a copy.
+    /// A child hands its reply to its parent and is freed: into the parent's collector, or,
+    /// for a parent without one (the owner in another node of the rack, a failover read),
+    /// as the parent's reply (the segments move; nothing is copied). Returns false if `mref`
+    /// has no parent.
     fn relay_to_parent(&mut self, mref: MsgRef) -> bool {
         let Some(msg) = self.msgs.get_mut(mref) else {
             return false;
@@ -385,10 +387,14 @@ impl Core {
         let Some(parent) = msg.parent.take() else {
             return false;
         };
+        let slot = msg.slot;
         let mut segs = std::mem::take(&mut msg.rsp_segs);
         let (len, info) = (msg.rsp_len, msg.rsp);
         self.free_msg(mref);
         match self.msgs.get_mut(parent) {
+            Some(p) if p.state == MsgState::Pending && p.agg != NO_AGG => {
+                self.agg_part(parent, slot, segs, len, info.is_error);
+            }
             Some(p) if p.state == MsgState::Pending => {
                 self.mbufs.release(&mut p.rsp_segs);
                 self.mbufs.release(&mut p.req_segs);
@@ -652,6 +658,9 @@ impl Core {
             Protocol::Memcache if msg.req.noreply => {}
             Protocol::Memcache => proto::memcache::req_error_reply(err, &mut self.scratch),
         }
+        if let Some(m) = self.msgs.get_mut(mref) {
+            m.rsp.is_error = true;
+        }
         let reply = std::mem::take(&mut self.scratch);
         self.answer(mref, &reply);
         self.scratch = reply;
@@ -660,6 +669,9 @@ impl Core {
 
     /// Answer with one of Dynomite's own errors (`-ERR Storage: ...` / `SERVER_ERROR ...`).
     pub(super) fn answer_dyn_error(&mut self, mref: MsgRef, err: proto::error::DynError) {
+        if let Some(m) = self.msgs.get_mut(mref) {
+            m.rsp.is_error = true;
+        }
         self.scratch.clear();
         proto::error::dyn_error_reply(self.proto, err, &mut self.scratch);
         let reply = std::mem::take(&mut self.scratch);

@@ -15,10 +15,9 @@
 
 use super::Core;
 use crate::conn::{PeerOut, PoolKind, ServerState};
-use crate::msg::{MsgRef, PeerReq};
+use crate::msg::MsgRef;
 use crate::peer::{write_header, HeaderParser, MsgType, FLAG_RESP3};
 use crate::stats::http::PeerVerb;
-use crate::types::Consistency;
 
 impl Core {
     /// Connection slots to every other node, connected at once (reconnects back off).
@@ -50,76 +49,19 @@ impl Core {
         }
     }
 
-    /// Send copies of a write to the other racks (and DCs) as the request's origin calls for:
-    /// a client's write goes everywhere; a peer's DMSG_REQ nowhere (it is already a copy); a
-    /// DMSG_REQ_FORWARD to the other racks of this DC.
-    pub(super) fn replicate(&mut self, client: u32, mref: MsgRef) {
-        if self.topo.nodes.len() < 2 || self.peers.is_empty() {
-            return;
-        }
-        let Some(msg) = self.msgs.get(mref) else {
-            return;
-        };
-        let (remote_dcs, resp3) = match msg.peer {
-            None => (true, self.client_of(client).is_some_and(|c| c.resp3)),
-            Some(PeerReq {
-                forward: true,
-                resp3,
-                ..
-            }) => (false, resp3),
-            Some(_) => return,
-        };
-        let (ldc, lrack) = self.topo.local_rack();
-        for rack in 0..self.topo.dcs[ldc].racks.len() {
-            if rack == lrack {
-                continue;
-            }
-            for i in 0..self.topo.dcs[ldc].racks[rack].nodes.len() {
-                let node = self.topo.dcs[ldc].racks[rack].nodes[i];
-                if !self.send_copy(client, mref, node, MsgType::Req, resp3, None) {
-                    self.pool_stats.peer_dropped_requests += 1;
-                }
-            }
-        }
-        if !remote_dcs {
-            return;
-        }
-        for dc in 0..self.topo.dcs.len() {
-            if dc == ldc || self.topo.dcs[dc].racks.is_empty() {
-                continue;
-            }
-            // The preselected rack first; if it cannot take the copy, the DC's other racks in
-            // order (SPEC §4.4, remote_peer_failover_requests).
-            let racks = self.topo.dcs[dc].racks.len();
-            let first = self.topo.preselected_remote_rack(dc);
-            let mut sent = false;
-            for k in 0..racks {
-                let rack = (first + k) % racks;
-                let Some(&node) = self.topo.dcs[dc].racks[rack].nodes.first() else {
-                    continue;
-                };
-                if self.send_copy(client, mref, node, MsgType::ReqForward, resp3, None) {
-                    if k > 0 {
-                        self.pool_stats.remote_peer_failover_requests += 1;
-                    }
-                    sent = true;
-                    break;
-                }
-            }
-            if !sent {
-                self.pool_stats.remote_peer_dropped_requests += 1;
-            }
-        }
-    }
-
-    /// A read from a client whose local datastore is down is served by the node of another
-    /// rack of this DC (server-side failover; Dynomite fails such reads). Returns false when
-    /// it is not a client's read or no such node is connected.
+    /// A client's read that the local-rack owner cannot serve (its datastore or its node is
+    /// down) is served by the owner in another rack of this DC (server-side failover;
+    /// Dynomite fails such reads). Returns false when it is not a client's read, or no such
+    /// node is connected.
     pub(super) fn failover_read(&mut self, client: u32, mref: MsgRef) -> bool {
         let Some(msg) = self.msgs.get(mref) else {
             return false;
         };
-        if msg.is_write || msg.peer.is_some() || self.peers.is_empty() {
+        if msg.is_write || msg.peer.is_some() || msg.failed_over || self.peers.is_empty() {
+            return false;
+        }
+        // A quorum's vote is not moved to another rack: that rack has a vote of its own.
+        if msg.parent.is_some_and(|p| !self.is_split_parent(p)) {
             return false;
         }
         // Only while the request's bytes are still held: once written to the datastore they
@@ -129,12 +71,14 @@ impl Core {
             return false;
         }
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
+        let hint = self.fd_hint(client);
+        let h = self.key_hash(mref);
         let (ldc, lrack) = self.topo.local_rack();
         for rack in 0..self.topo.dcs[ldc].racks.len() {
             if rack == lrack {
                 continue;
             }
-            let Some(&node) = self.topo.dcs[ldc].racks[rack].nodes.first() else {
+            let Some(node) = self.owner(ldc, rack, h).filter(|&n| n != 0) else {
                 continue;
             };
             let connected = self.peers[node].iter().any(|&i| {
@@ -142,7 +86,14 @@ impl Core {
                     .and_then(|c| c.server())
                     .is_some_and(|s| s.state == ServerState::Connected)
             });
-            if connected && self.send_copy(client, mref, node, MsgType::Req, resp3, Some(mref)) {
+            if connected
+                && self
+                    .send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref))
+                    .is_some()
+            {
+                if let Some(m) = self.msgs.get_mut(mref) {
+                    m.failed_over = true;
+                }
                 self.read_failovers += 1;
                 return true;
             }
@@ -151,24 +102,23 @@ impl Core {
     }
 
     /// Queue a copy of `mref` to `node` as a `ty` frame. With `parent`, the copy's reply (or
-    /// failure) answers that message; without, under DC_ONE, it does not reach the client, as
-    /// in Dynomite, and is only counted. Returns whether the copy was queued.
-    fn send_copy(
+    /// failure) goes to that message (the copy's `slot` says where, if it has a collector);
+    /// without, it does not reach the client, as in Dynomite, and is only counted. `hint`
+    /// (the client's descriptor) picks the connection. Returns the copy if it was queued.
+    pub(super) fn send_copy(
         &mut self,
-        client: u32,
+        hint: usize,
         mref: MsgRef,
         node: usize,
         ty: MsgType,
         resp3: bool,
         parent: Option<MsgRef>,
-    ) -> bool {
+    ) -> Option<MsgRef> {
         if self.peer_down.get(node).copied().unwrap_or(false) {
-            return false;
+            return None;
         }
-        let Some(slots) = self.peers.get(node).filter(|s| !s.is_empty()) else {
-            return false;
-        };
-        let fd = self.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize;
+        let slots = self.peers.get(node).filter(|s| !s.is_empty())?;
+        let fd = hint;
         // A client's copies keep to one connection (fd mod n, per-client order); a read served
         // for a client takes any usable connection.
         let usable = |core: &Core, sidx: u32| -> bool {
@@ -185,25 +135,21 @@ impl Core {
         let sidx = if usable(self, preferred) {
             preferred
         } else if parent.is_some() {
-            match slots.iter().copied().find(|&i| usable(self, i)) {
-                Some(i) => i,
-                None => return false,
-            }
+            slots.iter().copied().find(|&i| usable(self, i))?
         } else {
-            return false;
+            return None;
         };
-        let same_dc = ty == MsgType::Req;
-        let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
-            return false;
-        };
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        let copy = self.msgs.alloc(self.now_ns, None)?;
         let id = self.next_frame_id;
         self.next_frame_id += 1;
         let Some(orig) = self.msgs.get(mref) else {
             self.msgs.free(copy);
-            return false;
+            return None;
         };
         let payload_len = orig.req_len;
         let noreply = orig.req.noreply;
+        let is_write = orig.is_write;
         debug_assert_eq!(
             orig.req_segs.iter().map(|s| s.len()).sum::<usize>(),
             payload_len,
@@ -246,7 +192,7 @@ impl Core {
         std::mem::swap(&mut c.req_segs, &mut segs);
         self.frame_segs = segs;
         c.req_len = hdr_len + payload_len;
-        c.is_write = parent.is_none();
+        c.is_write = is_write;
         c.swallow = parent.is_none();
         c.parent = parent;
         c.frame_id = id;
@@ -255,7 +201,7 @@ impl Core {
         self.pool_stats.peer_requests += 1;
         self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
         self.enqueue(sidx, copy);
-        true
+        Some(copy)
     }
 }
 
@@ -317,9 +263,3 @@ const PACK_AFTER: usize = 32;
 
 /// Copies one peer connection may have queued or in flight before more are dropped.
 const PEER_MAX_QUEUE: usize = 20_000;
-
-/// The consistency levels this build can honour with peers (quorum needs the reply
-/// reconciliation of the cluster layer).
-pub(super) fn consistency_supported(c: Consistency) -> bool {
-    c == Consistency::DcOne
-}

@@ -5,12 +5,14 @@ use std::collections::VecDeque;
 use std::io::Write;
 
 use super::client::Dispatch;
+use super::coordinator::SplitKind;
 use super::Core;
 use crate::conn::PoolKind;
 use crate::msg::MsgRef;
 use crate::proto::error::DynError;
 use crate::proto::memcache::Cmd as McCmd;
 use crate::proto::redis::{self, Route};
+use crate::proto::Protocol;
 use crate::types::{Consistency, NodeState};
 
 /// Writes held in WRITES_ONLY are bounded; past this they get the invalid-state error.
@@ -65,13 +67,63 @@ impl Core {
                 (Dispatch::Answered, spec.write)
             }
             route => {
-                // Writes go to the other racks and DCs whatever this node's state does with
-                // its own copy (SPEC §10.1: forwarding to other nodes is not affected).
-                if spec.write && route != Route::LocalNodeOnly {
-                    self.replicate(idx, mref);
+                if let Some(m) = self.msgs.get_mut(mref) {
+                    m.is_write = spec.write;
                 }
                 self.count_redis_command(spec.id);
-                self.state_gate(idx, mref, spec.write)
+                (
+                    self.route_keyed(idx, mref, spec.write, route, spec.name),
+                    spec.write,
+                )
+            }
+        }
+    }
+
+    /// Where a request for the datastore goes, by its origin: another node's DMSG_REQ runs
+    /// here (the owner role); a DMSG_REQ_FORWARD is fanned out to this DC (the forwarder
+    /// role); a client's request is coordinated.
+    fn route_keyed(
+        &mut self,
+        idx: u32,
+        mref: MsgRef,
+        write: bool,
+        route: Route,
+        name: &str,
+    ) -> Dispatch {
+        match self.msgs.get(mref).and_then(|m| m.peer) {
+            Some(p) if p.forward => return self.forward_dc(idx, mref, write),
+            Some(_) => return self.state_gate(idx, mref, write),
+            None => {}
+        }
+        match route {
+            Route::LocalNodeOnly => self.state_gate(idx, mref, write),
+            Route::AllNodes => {
+                self.broadcast(idx, mref);
+                self.state_gate(idx, mref, write)
+            }
+            Route::SplitArgx | Route::SplitKv => {
+                let kind = match (self.proto, name) {
+                    (Protocol::Memcache, _) => SplitKind::McGet,
+                    (_, "mget") => SplitKind::Mget,
+                    (_, "mset") => SplitKind::Ok,
+                    _ => SplitKind::Sum,
+                };
+                if self.split(idx, mref, write, kind) {
+                    Dispatch::Answered
+                } else {
+                    self.coordinate(idx, mref, write, Route::Normal)
+                }
+            }
+            _ => {
+                let script = matches!(
+                    name,
+                    "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+                );
+                if script && self.script_spans_nodes(mref) {
+                    self.answer_dyn_error(mref, DynError::ScriptSpansNodes);
+                    return Dispatch::Answered;
+                }
+                self.coordinate(idx, mref, write, route)
             }
         }
     }
@@ -96,22 +148,30 @@ impl Core {
         let write = cmd.map(|c| !c.is_read()).unwrap_or(true);
         if write {
             self.pool_stats.client_write_requests += 1;
-            self.replicate(idx, mref);
         } else {
             self.pool_stats.client_read_requests += 1;
         }
-        self.state_gate(idx, mref, write)
+        if let Some(m) = self.msgs.get_mut(mref) {
+            m.is_write = write;
+        }
+        let multi_get = matches!(cmd, Some(McCmd::Get) | Some(McCmd::Gets));
+        let route = if multi_get {
+            Route::SplitArgx
+        } else {
+            Route::Normal
+        };
+        (self.route_keyed(idx, mref, write, route, ""), write)
     }
 
     /// Apply the node state to a request for the local datastore (SPEC §10.1).
-    fn state_gate(&mut self, idx: u32, mref: MsgRef, write: bool) -> (Dispatch, bool) {
+    pub(super) fn state_gate(&mut self, idx: u32, mref: MsgRef, write: bool) -> Dispatch {
         match self.state {
-            NodeState::Normal | NodeState::Joining | NodeState::Init => (Dispatch::Forward, write),
-            NodeState::Resuming if write => (Dispatch::Forward, write),
+            NodeState::Normal | NodeState::Joining | NodeState::Init => Dispatch::Forward,
+            NodeState::Resuming if write => Dispatch::Forward,
             NodeState::WritesOnly if write => {
                 if self.held.len() >= MAX_HELD_WRITES {
                     self.answer_dyn_error(mref, DynError::InvalidState);
-                    return (Dispatch::Answered, write);
+                    return Dispatch::Answered;
                 }
                 let peer_resp3 = self
                     .msgs
@@ -131,11 +191,11 @@ impl Core {
                     msg: mref,
                     pool,
                 });
-                (Dispatch::Answered, write)
+                Dispatch::Answered
             }
             _ => {
                 self.answer_dyn_error(mref, DynError::InvalidState);
-                (Dispatch::Answered, write)
+                Dispatch::Answered
             }
         }
     }

@@ -18,6 +18,7 @@
 
 mod client;
 mod cluster;
+mod coordinator;
 mod local;
 mod server;
 mod stats;
@@ -80,6 +81,19 @@ pub struct Core {
     next_frame_id: u64,
     /// Reads served by another rack because the local datastore was down.
     read_failovers: u64,
+    /// Some rack has more than one node: keys must be hashed to find their owner.
+    multi_node_racks: bool,
+    /// Reply collectors (quorums, split requests), pooled; see `coordinator`.
+    aggs: Vec<coordinator::Agg>,
+    free_aggs: Vec<u32>,
+    /// Scratch vectors of the coordinator, reused across requests.
+    targets: Vec<(usize, usize)>,
+    split_keys: Vec<crate::proto::Span>,
+    split_owners: Vec<u16>,
+    split_frags: Vec<usize>,
+    merge_in: Vec<u8>,
+    merge_out: Vec<u8>,
+    merge_ranges: Vec<std::ops::Range<usize>>,
     pub opts: Options,
     proto: Protocol,
     epoll: Epoll,
@@ -149,8 +163,22 @@ impl Core {
         let max_msgs = cfg.max_msgs.unwrap_or(opts.max_msgs);
         let now = Instant::now();
         let topo = crate::ring::Topology::from_config(&cfg);
+        let multi_node_racks = topo
+            .dcs
+            .iter()
+            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
         Ok(Core {
             topo,
+            multi_node_racks,
+            aggs: Vec::new(),
+            free_aggs: Vec::new(),
+            targets: Vec::new(),
+            split_keys: Vec::new(),
+            split_owners: Vec::new(),
+            split_frags: Vec::new(),
+            merge_in: Vec::new(),
+            merge_out: Vec::new(),
+            merge_ranges: Vec::new(),
             peers: Vec::new(),
             peer_down: Vec::new(),
             next_frame_id: 1,
@@ -765,35 +793,6 @@ pub fn check_supported(cfg: &Config) -> Result<(), String> {
             "{file}: seed providers other than simple_provider and enable_gossip: true are not \
              available in this build yet; list the peers in dyn_seeds"
         ));
-    }
-    if cfg.dyn_seeds.is_empty() {
-        return Ok(());
-    }
-    for (what, c) in [
-        ("read_consistency", cfg.read_consistency),
-        ("write_consistency", cfg.write_consistency),
-    ] {
-        if !cluster::consistency_supported(c) {
-            return Err(format!(
-                "{file}: {what} is {c}, but with peers this build serves DC_ONE only (quorum \
-                 reconciliation comes with the cluster layer); set {what}: DC_ONE"
-            ));
-        }
-    }
-    let topo = crate::ring::Topology::from_config(cfg);
-    for dc in &topo.dcs {
-        for rack in &dc.racks {
-            if rack.nodes.len() > 1 {
-                return Err(format!(
-                    "{file}: rack {}/{} has {} nodes, but this build serves clusters with one \
-                     node per rack only (key routing between the nodes of a rack comes with the \
-                     cluster layer)",
-                    dc.name,
-                    rack.name,
-                    rack.nodes.len()
-                ));
-            }
-        }
     }
     Ok(())
 }

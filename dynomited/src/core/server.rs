@@ -18,7 +18,7 @@ use super::{push_segs, Core, ReadOutcome, READ_BUDGET};
 use crate::conn::{Conn, PeerOut, PoolKind, Role, RspParser, Server, ServerState, Who};
 use crate::event::{self, Event};
 use crate::mbuf::Seg;
-use crate::msg::{MsgRef, MsgState};
+use crate::msg::{MsgRef, MsgState, NO_AGG};
 use crate::peer::{HeaderParse, MsgType};
 use crate::proto::error::DynError;
 use crate::proto::{Parse, Protocol, RspInfo};
@@ -89,10 +89,7 @@ impl Core {
 
     /// Request timeout of a connection, times the admin timeout factor: `timeout` for the
     /// datastore; for peers Dynomite's `timeout` + 200 ms (same DC) or + 5000 ms (other DC).
-    /// Dynomite adds 20000 ms more for writes because quorum writes make the client wait on
-    /// peers; at DC_ONE no client waits on a copy, and the one peer request a client does
-    /// wait for, a failover read, must fail near `timeout`, so the write allowance comes with
-    /// quorum writes.
+    /// Writes to peers get [`PEER_WRITE_EXTRA_MS`] more (set per message in `enqueue`).
     pub(super) fn conn_timeout_ns(&self, idx: u32) -> u64 {
         let extra = match self
             .conn(idx)
@@ -276,14 +273,48 @@ impl Core {
         if msg.state == MsgState::Done {
             return;
         }
-        if msg.owner.is_none() {
-            let parent = msg.parent;
-            self.free_msg(mref);
-            if let Some(p) = parent {
-                // The peer serving a read for one of our clients failed it.
-                self.pool_stats.peer_forward_error += 1;
-                self.answer_dyn_error(p, DynError::PeerConnectionRefused);
+        if let Some(parent) = msg.parent {
+            let slot = msg.slot;
+            let local = msg.frame_id == 0;
+            // A fragment's DC_ONE read the local datastore could not serve: another rack may.
+            if local && !msg.is_write && self.msgs.get(parent).is_some_and(|p| p.agg != NO_AGG) {
+                let split = self.is_split_parent(parent);
+                if split {
+                    if let Some(client) = self.client_idx_of(parent) {
+                        if self.failover_read(client, mref) {
+                            return;
+                        }
+                    }
+                }
             }
+            self.free_msg(mref);
+            let err = if local {
+                err
+            } else {
+                self.pool_stats.peer_forward_error += 1;
+                DynError::PeerConnectionRefused
+            };
+            match self.msgs.get(parent) {
+                Some(p) if p.agg != NO_AGG => self.agg_part_failed(parent, slot, err),
+                Some(p) if p.state == MsgState::Pending => {
+                    // The owner of a read in another node failed it: another rack may serve it.
+                    let read = !p.is_write && p.peer.is_none();
+                    if read {
+                        if let Some(client) = self.client_idx_of(parent) {
+                            if self.failover_read(client, parent) {
+                                return;
+                            }
+                        }
+                    }
+                    self.answer_dyn_error(parent, err)
+                }
+                _ => {}
+            }
+            return;
+        }
+        if msg.owner.is_none() {
+            // A swallowed copy, or the proxy's own setup request.
+            self.free_msg(mref);
             return;
         }
         // A client's read the datastore could not serve: another rack may (failover).
@@ -294,6 +325,18 @@ impl Core {
         }
         self.server_stats.server_dropped_requests += 1;
         self.answer_dyn_error(mref, err);
+    }
+
+    /// The client connection a request (or a child of one) answers, if it is still open.
+    pub(super) fn client_idx_of(&self, mut mref: MsgRef) -> Option<u32> {
+        for _ in 0..4 {
+            let m = self.msgs.get(mref)?;
+            if let Some(o) = m.owner {
+                return self.live(o).then_some(o.idx);
+            }
+            mref = m.parent?;
+        }
+        None
     }
 
     /// Queue a request for the local datastore.
@@ -339,8 +382,10 @@ impl Core {
         let qlen = s.in_q.len() as u64;
         self.histos.server_in_queue.record(qlen);
         self.server_stats.in_queue += 1;
+        let timeout = self.server_timeout_ns();
         let msg = self.msgs.get_mut(mref).expect("live");
         msg.t_queued = now;
+        msg.deadline = now + timeout;
         let bytes = msg.req_len as u64;
         if msg.is_write {
             self.server_stats.write_requests += 1;
@@ -369,9 +414,12 @@ impl Core {
         }
         s.in_q.push_back(mref);
         let qlen = s.in_q.len() as u64;
+        let timeout = self.conn_timeout_ns(sidx);
+        let write_extra = PEER_WRITE_EXTRA_MS * 1_000_000 * self.timeout_factor;
         let bytes = match self.msgs.get_mut(mref) {
             Some(m) => {
                 m.t_queued = now;
+                m.deadline = now + timeout + if m.is_write { write_extra } else { 0 };
                 m.req_len as i64
             }
             None => 0,
@@ -600,7 +648,8 @@ impl Core {
                             self.server_stats.read_responses += 1;
                             self.server_stats.read_response_bytes += len as u64;
                         }
-                        if info.is_error && msg.owner.is_none() && !is_peer {
+                        if info.is_error && msg.owner.is_none() && msg.parent.is_none() && !is_peer
+                        {
                             log_warn!(
                                 "datastore {} refused the proxy's setup request: {}",
                                 self.cfg.server.name,
@@ -749,7 +798,7 @@ impl Core {
                     .get(s.expired)
                     .or(s.in_q.front())
                     .and_then(|m| self.msgs.get(*m))?;
-                Some(self.instant_of(head.t_queued + t))
+                Some(self.instant_of(due(head, t)))
             }
         }
     }
@@ -785,7 +834,7 @@ impl Core {
             && s.in_q
                 .front()
                 .and_then(|m| self.msgs.get(*m))
-                .is_some_and(|m| m.t_queued + timeout <= now_ns);
+                .is_some_and(|m| due(m, timeout) <= now_ns);
         if stuck {
             let kind = self.kind(idx);
             self.stat_timedout(kind, 0);
@@ -804,7 +853,7 @@ impl Core {
             if self
                 .msgs
                 .get(mref)
-                .is_some_and(|m| m.t_queued + timeout > now_ns)
+                .is_some_and(|m| due(m, timeout) > now_ns)
             {
                 break;
             }
@@ -834,7 +883,7 @@ impl Core {
             if self
                 .msgs
                 .get(mref)
-                .is_some_and(|m| m.t_queued + timeout > now_ns)
+                .is_some_and(|m| due(m, timeout) > now_ns)
             {
                 break;
             }
@@ -864,6 +913,20 @@ impl Core {
         }
     }
 }
+
+/// When a queued request times out: its own deadline, or for a request queued without one
+/// (the proxy's setup requests) the connection's timeout after it was queued.
+fn due(m: &crate::msg::Msg, timeout: u64) -> u64 {
+    if m.deadline == u64::MAX {
+        m.t_queued + timeout
+    } else {
+        m.deadline
+    }
+}
+
+/// Dynomite's extra time for a write sent to a peer (SPEC §9.4): a quorum write waits on
+/// other nodes' datastores, and a copy gives up later than a read.
+const PEER_WRITE_EXTRA_MS: u64 = 20_000;
 
 /// Timed-out requests a datastore connection keeps waiting for before it is given up
 /// (Dynomite's MAX_CONN_QUEUE_SIZE).

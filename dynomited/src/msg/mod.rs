@@ -42,6 +42,9 @@ pub struct PeerReq {
     pub forward: bool,
 }
 
+/// `Msg::agg` of a message without a reply collector.
+pub const NO_AGG: u32 = u32::MAX;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MsgState {
     /// Parsed, waiting for its reply.
@@ -63,6 +66,14 @@ pub struct Msg {
     /// Set on a copy sent to a peer whose reply answers another message (a read served by
     /// another rack): the reply, or the failure, is handed to that message.
     pub parent: Option<MsgRef>,
+    /// The reply collector of a request answered from several replies (a quorum, or the
+    /// fragments of a split multi-key request): an index into the core's collectors, or
+    /// [`NO_AGG`].
+    pub agg: u32,
+    /// Which of its parent's collector slots a child's reply fills.
+    pub slot: u16,
+    /// A read already sent to another rack once (a failover is not retried).
+    pub failed_over: bool,
     /// The dnode frame id a copy was sent with (replies are matched by it).
     pub frame_id: u64,
     pub req: ReqInfo,
@@ -78,6 +89,8 @@ pub struct Msg {
     pub t_recv: u64,
     /// When it was queued to a backend (timeout and queue-wait start here).
     pub t_queued: u64,
+    /// When it times out, once queued to a backend.
+    pub deadline: u64,
     /// When it was written to a backend (server latency starts here).
     pub t_sent: u64,
 }
@@ -91,6 +104,9 @@ impl Msg {
             swallow: false,
             peer: None,
             parent: None,
+            agg: NO_AGG,
+            slot: 0,
+            failed_over: false,
             frame_id: 0,
             req: ReqInfo::default(),
             req_segs: Vec::new(),
@@ -101,6 +117,7 @@ impl Msg {
             rsp_len: 0,
             t_recv: now,
             t_queued: now,
+            deadline: u64::MAX,
             t_sent: now,
         }
     }
@@ -141,6 +158,9 @@ impl MsgPool {
         m.swallow = false;
         m.peer = None;
         m.parent = None;
+        m.agg = NO_AGG;
+        m.slot = 0;
+        m.failed_over = false;
         m.frame_id = 0;
         m.req.clear();
         m.req_len = 0;
@@ -149,6 +169,7 @@ impl MsgPool {
         m.rsp_len = 0;
         m.t_recv = now;
         m.t_queued = now;
+        m.deadline = u64::MAX;
         m.t_sent = now;
         Some(MsgRef { idx, gen: m.gen })
     }

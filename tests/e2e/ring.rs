@@ -1,0 +1,459 @@
+//! Clusters with several nodes per rack, and quorum consistency: keys land on their token
+//! owner in every rack, multi-key commands split across owners, replies reconciled.
+
+use std::time::{Duration, Instant};
+
+use crate::cluster::{cluster_tokens, Member, ONE_TOKEN};
+use crate::util::*;
+
+/// Netflix's tokens for two nodes per rack.
+const TWO: [u32; 2] = [1383429731, 3530913378];
+
+/// dc1 with three racks of two nodes: member `2 * rack + slot`.
+fn three_by_two(extra: &str) -> Vec<Member> {
+    let mut layout = Vec::new();
+    for rack in ["rack1", "rack2", "rack3"] {
+        for t in TWO {
+            layout.push(("dc1", rack, t));
+        }
+    }
+    cluster_tokens(&layout, extra, &vec![String::new(); layout.len()], 0)
+}
+
+/// dc1 with three racks of one node each.
+fn three_racks(extra: &str) -> Vec<Member> {
+    let layout: Vec<(&str, &str, u32)> = ["rack1", "rack2", "rack3"]
+        .iter()
+        .map(|r| ("dc1", *r, ONE_TOKEN))
+        .collect();
+    cluster_tokens(&layout, extra, &vec![String::new(); 3], 0)
+}
+
+/// The members whose redis-server holds `key` with `value`.
+fn holders(m: &[Member], key: &str, value: &str) -> Vec<usize> {
+    let want = format!("${}\r\n{value}\r\n", value.len());
+    (0..m.len())
+        .filter(|&i| Resp::connect(m[i].redis.port).cmd(&["GET", key]) == want.as_bytes())
+        .collect()
+}
+
+/// Wait until exactly `want` members hold the key, and return them.
+fn settle(m: &[Member], key: &str, value: &str, want: usize) -> Vec<usize> {
+    wait_for(
+        &format!("{key} on {want} nodes"),
+        Duration::from_secs(10),
+        || {
+            let h = holders(m, key, value);
+            (h.len() == want).then_some(h)
+        },
+    )
+}
+
+fn node(m: &[Member], i: usize) -> &Node {
+    m[i].node.as_ref().unwrap()
+}
+
+fn info(n: &Node) -> serde_json::Value {
+    serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap()
+}
+
+#[test]
+fn keys_land_on_their_owner_in_every_rack() {
+    let m = three_by_two("");
+    let mut slots_used = [false; 2];
+    for i in 0..30 {
+        let key = format!("k{i}");
+        let val = format!("v{i}");
+        let mut c = node(&m, i % 6).client();
+        assert_eq!(
+            c.cmd(&["SET", &key, &val]),
+            b"+OK\r\n",
+            "via member {}",
+            i % 6
+        );
+        let h = settle(&m, &key, &val, 3);
+        // One node per rack, and the same slot in every rack (identical token layouts).
+        let racks: Vec<usize> = h.iter().map(|i| i / 2).collect();
+        assert_eq!(racks, vec![0, 1, 2], "{key} held by {h:?}");
+        let slot = h[0] % 2;
+        assert!(h.iter().all(|i| i % 2 == slot), "{key} held by {h:?}");
+        slots_used[slot] = true;
+        // Every node reads it back (from the owner in its own rack).
+        for j in 0..6 {
+            let got = node(&m, j).client().cmd(&["GET", &key]);
+            assert_eq!(
+                s(&got),
+                format!("${}\r\n{val}\r\n", val.len()),
+                "GET via {j}"
+            );
+        }
+    }
+    assert!(slots_used[0] && slots_used[1], "30 keys all on one slot");
+}
+
+#[test]
+fn asymmetric_two_dcs_place_every_key_once_per_rack() {
+    // dc1: three racks of one node; dc2: two racks of two nodes.
+    let layout = [
+        ("dc1", "rack1", ONE_TOKEN),
+        ("dc1", "rack2", ONE_TOKEN),
+        ("dc1", "rack3", ONE_TOKEN),
+        ("dc2", "rackA", TWO[0]),
+        ("dc2", "rackA", TWO[1]),
+        ("dc2", "rackB", TWO[0]),
+        ("dc2", "rackB", TWO[1]),
+    ];
+    let m = cluster_tokens(&layout, "", &vec![String::new(); layout.len()], 0);
+    for i in 0..21 {
+        let key = format!("a{i}");
+        let val = format!("w{i}");
+        let via = i % layout.len();
+        assert_eq!(node(&m, via).client().cmd(&["SET", &key, &val]), b"+OK\r\n");
+        let h = settle(&m, &key, &val, 5);
+        assert_eq!(&h[..3], &[0, 1, 2], "{key} via {via}: {h:?}");
+        let (a, b) = (h[3], h[4]);
+        assert!(
+            (a == 3 || a == 4) && (b == 5 || b == 6) && a - 3 == b - 5,
+            "{key} via {via}: dc2 holders {h:?}"
+        );
+    }
+}
+
+#[test]
+fn multi_key_commands_split_across_owners() {
+    let m = three_by_two("");
+    let mut c = node(&m, 0).client();
+    let keys: Vec<String> = (0..16).map(|i| format!("mk{i}")).collect();
+    let mut mset = vec!["MSET".to_string()];
+    for k in &keys {
+        mset.push(k.clone());
+        mset.push(format!("val-{k}"));
+    }
+    let args: Vec<&str> = mset.iter().map(|s| s.as_str()).collect();
+    assert_eq!(c.cmd(&args), b"+OK\r\n");
+    // Both nodes of rack1 got some of the keys.
+    let on0 = Resp::connect(m[0].redis.port).cmd(&["DBSIZE"]);
+    let on1 = Resp::connect(m[1].redis.port).cmd(&["DBSIZE"]);
+    assert!(on0 != b":0\r\n" && on1 != b":0\r\n", "{on0:?} {on1:?}");
+    // MGET in key order, a missing key in the middle, a key twice.
+    let mut mget = vec!["MGET", "mk3", "nosuch", "mk0", "mk15", "mk3"];
+    let mut want =
+        "*5\r\n$7\r\nval-mk3\r\n$-1\r\n$7\r\nval-mk0\r\n$8\r\nval-mk15\r\n$7\r\nval-mk3\r\n"
+            .to_string();
+    assert_eq!(s(&c.cmd(&mget)), want);
+    // The same through a RESP3 connection of another node.
+    let mut c3 = node(&m, 5).client();
+    c3.cmd(&["HELLO", "3"]);
+    want = want.replace("$-1", "_");
+    assert_eq!(s(&c3.cmd(&mget)), want);
+    let mut exists: Vec<&str> = vec!["EXISTS"];
+    exists.extend(keys.iter().map(|k| k.as_str()));
+    exists.push("nosuch");
+    assert_eq!(c.cmd(&exists), b":16\r\n");
+    let mut del: Vec<&str> = vec!["DEL"];
+    del.extend(keys[..8].iter().map(|k| k.as_str()));
+    assert_eq!(c.cmd(&del), b":8\r\n");
+    assert_eq!(c.cmd(&exists), b":8\r\n");
+    let mut touch: Vec<&str> = vec!["TOUCH"];
+    touch.extend(keys.iter().map(|k| k.as_str()));
+    assert_eq!(c.cmd(&touch), b":8\r\n");
+    mget.truncate(3);
+    assert_eq!(s(&c.cmd(&mget)), "*2\r\n$-1\r\n$-1\r\n");
+    // The deletes reached the other racks.
+    for k in &keys[..8] {
+        for member in &m {
+            let port = member.redis.port;
+            wait_for("deletes replicated", Duration::from_secs(10), || {
+                (Resp::connect(port).cmd(&["EXISTS", k]) == b":0\r\n").then_some(())
+            });
+        }
+    }
+}
+
+#[test]
+fn a_node_down_in_the_rack() {
+    // rack1's second node dies: reads of its keys fail over to another rack; writes of its
+    // keys get the peer error, and a multi-key write touching it fails as a whole.
+    let mut m = three_by_two("");
+    let mut c = node(&m, 0).client();
+    let mut mine = None; // a key member 1 owns
+    for i in 0..40 {
+        let key = format!("d{i}");
+        assert_eq!(c.cmd(&["SET", &key, "x"]), b"+OK\r\n");
+        let h = settle(&m, &key, "x", 3);
+        if h[0] == 1 && mine.is_none() {
+            mine = Some(key);
+        }
+    }
+    let mine = mine.expect("some key on member 1");
+    m[1].node.take();
+    let n0 = node(&m, 0);
+    wait_for(
+        "member 0 to see member 1 gone",
+        Duration::from_secs(10),
+        || (info(n0)["dyn_o_mite"]["peer_connections"].as_u64() == Some(4)).then_some(()),
+    );
+    assert_eq!(c.cmd(&["GET", &mine]), b"$1\r\nx\r\n");
+    let mut mget = vec!["MGET"];
+    let all: Vec<String> = (0..40).map(|i| format!("d{i}")).collect();
+    mget.extend(all.iter().map(|k| k.as_str()));
+    let got = s(&c.cmd(&mget));
+    assert!(got.starts_with("*40\r\n") && !got.contains("$-1"), "{got}");
+    assert_eq!(
+        s(&c.cmd(&["SET", &mine, "y"])),
+        "-ERR Peer: Peer Node is not connected\r\n"
+    );
+    let mut mset = vec!["MSET"];
+    for k in &all {
+        mset.push(k);
+        mset.push("z");
+    }
+    assert_eq!(
+        s(&c.cmd(&mset)),
+        "-ERR Peer: Peer Node is not connected\r\n"
+    );
+    assert!(info(n0)["read_failovers"].as_u64().unwrap() >= 2);
+}
+
+#[test]
+fn scripts_stay_on_one_node_and_load_everywhere() {
+    let m = three_by_two("  hash_tag: '{}'\n");
+    let mut c = node(&m, 0).client();
+    // Two keys on different nodes of rack1.
+    let mut by_slot: [Option<String>; 2] = [None, None];
+    for i in 0..40 {
+        let key = format!("s{i}");
+        assert_eq!(c.cmd(&["SET", &key, "1"]), b"+OK\r\n");
+        let h = settle(&m, &key, "1", 3);
+        by_slot[h[0] % 2].get_or_insert(key);
+    }
+    let (a, b) = (by_slot[0].clone().unwrap(), by_slot[1].clone().unwrap());
+    assert_eq!(
+        s(&c.cmd(&["EVAL", "return 1", "2", &a, &b])),
+        "-ERR Dynomite: Keys in the script cannot span multiple nodes\r\n"
+    );
+    // Hash tags keep keys together.
+    assert_eq!(
+        c.cmd(&["EVAL", "return #KEYS", "2", "{t}x", "{t}y"]),
+        b":2\r\n"
+    );
+    // SCRIPT LOAD reaches every node: EVALSHA works anywhere.
+    let sha = c.cmd(&["SCRIPT", "LOAD", "return 'hi'"]);
+    let sha = s(&sha).lines().nth(1).unwrap().to_string();
+    for (i, member) in m.iter().enumerate() {
+        let port = member.redis.port;
+        wait_for(
+            &format!("script on member {i}"),
+            Duration::from_secs(10),
+            || {
+                (Resp::connect(port).cmd(&["SCRIPT", "EXISTS", &sha]) == b"*1\r\n:1\r\n")
+                    .then_some(())
+            },
+        );
+    }
+    assert_eq!(
+        node(&m, 5).client().cmd(&["EVALSHA", &sha, "0"]),
+        b"$2\r\nhi\r\n"
+    );
+}
+
+#[test]
+fn quorum_reads_reconcile_replicas() {
+    let m = three_racks("  read_consistency: DC_QUORUM\n  write_consistency: DC_QUORUM\n");
+    let mut c = node(&m, 0).client();
+    assert_eq!(c.cmd(&["SET", "q", "1"]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "q"]), b"$1\r\n1\r\n");
+    let direct = |i: usize, args: &[&str]| Resp::connect(m[i].redis.port).cmd(args);
+    // Three different values: DC_QUORUM answers with one of them; DC_SAFE_QUORUM refuses.
+    for (i, v) in ["a", "b", "c"].iter().enumerate() {
+        direct(i, &["SET", "q", v]);
+    }
+    let got = s(&c.cmd(&["GET", "q"]));
+    assert!(
+        ["$1\r\na\r\n", "$1\r\nb\r\n", "$1\r\nc\r\n"].contains(&got.as_str()),
+        "{got}"
+    );
+    let mut safe = node(&m, 0).client();
+    assert_eq!(
+        safe.cmd(&["dyno_config:conn_consistency", "DC_SAFE_QUORUM"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(
+        s(&safe.cmd(&["GET", "q"])),
+        "-ERR Dynomite: Failed to achieve Quorum\r\n"
+    );
+    // Two agree: that value, whatever the third says.
+    direct(2, &["SET", "q", "a"]);
+    assert_eq!(safe.cmd(&["GET", "q"]), b"$1\r\na\r\n");
+    // Replies that differ only in case agree (Dynomite's checksum ignores case).
+    direct(0, &["SET", "cs", "Hello"]);
+    direct(1, &["SET", "cs", "hello"]);
+    direct(2, &["SET", "cs", "other"]);
+    let got = s(&safe.cmd(&["GET", "cs"]));
+    assert!(
+        got == "$5\r\nHello\r\n" || got == "$5\r\nhello\r\n",
+        "{got}"
+    );
+    // MGET is reconciled element by element.
+    for (i, (x, y)) in [("1", "1"), ("1", "2"), ("3", "2")].iter().enumerate() {
+        direct(i, &["MSET", "x", x, "y", y]);
+    }
+    assert_eq!(
+        s(&safe.cmd(&["MGET", "x", "y"])),
+        "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+    let v = info(node(&m, 0));
+    assert!(
+        v["dyn_o_mite"]["client_non_quorum_r_responses"].as_u64() >= Some(1),
+        "{v}"
+    );
+    // A write under DC_QUORUM reaches every rack.
+    assert_eq!(safe.cmd(&["SET", "w", "all"]), b"+OK\r\n");
+    settle(&m, "w", "all", 3);
+}
+
+#[test]
+fn quorum_survives_one_rack_down_and_fails_fast_with_two() {
+    let mut m = three_racks("  read_consistency: DC_QUORUM\n  write_consistency: DC_QUORUM\n");
+    m[2].node.take();
+    let mut c = node(&m, 0).client();
+    for i in 0..20 {
+        let key = format!("r{i}");
+        assert_eq!(c.cmd(&["SET", &key, "v"]), b"+OK\r\n");
+        assert_eq!(c.cmd(&["GET", &key]), b"$1\r\nv\r\n");
+    }
+    m[1].node.take();
+    let n0 = node(&m, 0);
+    wait_for("both peers seen down", Duration::from_secs(10), || {
+        (info(n0)["dyn_o_mite"]["peer_connections"].as_u64() == Some(0)).then_some(())
+    });
+    let t0 = Instant::now();
+    let w = s(&c.cmd(&["SET", "r0", "w"]));
+    let r = s(&c.cmd(&["GET", "r0"]));
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+    assert_eq!(w, "-ERR Peer: Peer Node is not connected\r\n");
+    assert_eq!(r, "-ERR Peer: Peer Node is not connected\r\n");
+}
+
+#[test]
+fn differential_under_quorum_from_random_nodes() {
+    for (level, seed) in [
+        ("DC_QUORUM", 0x5eed_0a01u64),
+        ("DC_SAFE_QUORUM", 0x5eed_0a02),
+    ] {
+        let m = three_racks(&format!(
+            "  read_consistency: {level}\n  write_consistency: {level}\n"
+        ));
+        let plain = Redis::start();
+        let ports: Vec<u16> = (0..3).map(|i| node(&m, i).port).collect();
+        crate::redis::differential_nodes(&plain, &ports, false, seed, 1500);
+    }
+}
+
+#[test]
+fn memcached_multi_get_spans_the_nodes_of_a_rack() {
+    use std::io::{Read, Write};
+    let mcs: Vec<Memcached> = (0..2).map(|_| Memcached::start()).collect();
+    let stores: Vec<String> = mcs
+        .iter()
+        .map(|m| format!("127.0.0.1:{}", m.port))
+        .collect();
+    let layout = [("dc1", "rack1", TWO[0]), ("dc1", "rack1", TWO[1])];
+    let m = cluster_tokens(&layout, "", &stores, 1);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", node(&m, 0).port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read_until = |c: &mut std::net::TcpStream, end: &str| {
+        let mut out = Vec::new();
+        let mut b = [0u8; 4096];
+        while !out.ends_with(end.as_bytes()) {
+            let k = c.read(&mut b).expect("reply");
+            assert!(k > 0);
+            out.extend_from_slice(&b[..k]);
+        }
+        s(&out)
+    };
+    let mut want = String::new();
+    let mut get = String::from("get");
+    for i in 0..12 {
+        let (k, v) = (format!("m{i}"), format!("value{i}"));
+        c.write_all(format!("set {k} {i} 0 {}\r\n{v}\r\n", v.len()).as_bytes())
+            .unwrap();
+        assert_eq!(read_until(&mut c, "\r\n"), "STORED\r\n");
+        get += &format!(" {k}");
+        want += &format!("VALUE {k} {i} {}\r\n{v}\r\n", v.len());
+        if i == 5 {
+            get += " missing";
+        }
+    }
+    // Both memcacheds hold some of the keys, none holds all.
+    for mc in &mcs {
+        let mut r = std::net::TcpStream::connect(("127.0.0.1", mc.port)).unwrap();
+        r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        r.write_all(format!("{get}\r\n").as_bytes()).unwrap();
+        let got = read_until(&mut r, "END\r\n");
+        let n = got.matches("VALUE").count();
+        assert!(n > 0 && n < 12, "{n} keys on one node: {got}");
+    }
+    get += " m0\r\n";
+    want += "VALUE m0 0 6\r\nvalue0\r\nEND\r\n";
+    c.write_all(get.as_bytes()).unwrap();
+    assert_eq!(read_until(&mut c, "END\r\n"), want);
+}
+
+#[test]
+fn node_states_under_write_load_lose_no_acknowledged_write() {
+    // A client pipelines writes through rack1's node while its state and a peer's state are
+    // driven through WRITES_ONLY, RESUMING and NORMAL over HTTP. Every acknowledged write
+    // ends up in every rack; the refused ones were answered with the state error.
+    let m = three_racks("");
+    let (n0, n1) = (node(&m, 0), node(&m, 1));
+    let port = n0.port;
+    let writer = std::thread::spawn(move || {
+        let mut c = Resp::connect(port);
+        let mut acked = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        for batch in 0..60 {
+            let keys: Vec<String> = (0..50).map(|i| format!("ld{batch}:{i}")).collect();
+            let cmds: Vec<Vec<&str>> = keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
+            for (k, r) in keys.iter().zip(c.pipeline(&cmds)) {
+                match s(&r).as_str() {
+                    "+OK\r\n" => acked.push(k.clone()),
+                    "-ERR Dynomite: Dynomite's current state does not allow this request\r\n" => {}
+                    other => panic!("{k}: {other}"),
+                }
+            }
+            if Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        acked
+    });
+    for state in ["writes_only", "resuming", "normal", "writes_only", "normal"] {
+        std::thread::sleep(Duration::from_millis(40));
+        for n in [n0, n1] {
+            let (head, body) = http_req(n.stats_port, "POST", &format!("/state/{state}"));
+            assert!(head.contains(" 200 "), "{head}\n{body}");
+        }
+    }
+    let acked = writer.join().unwrap();
+    assert!(
+        acked.len() >= 1000,
+        "only {} writes acknowledged",
+        acked.len()
+    );
+    for (i, member) in m.iter().enumerate() {
+        let port = member.redis.port;
+        wait_for(
+            &format!("every acknowledged write in rack {}", i + 1),
+            Duration::from_secs(20),
+            || {
+                let mut r = Resp::connect(port);
+                acked
+                    .iter()
+                    .all(|k| r.cmd(&["EXISTS", k]) == b":1\r\n")
+                    .then_some(())
+            },
+        );
+    }
+}
