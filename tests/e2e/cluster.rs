@@ -407,3 +407,37 @@ fn admin_peer_down_up_and_reset() {
         n.log_text()
     );
 }
+
+#[test]
+fn peer_request_queues_are_counted() {
+    // rack2's datastore is frozen: the copies rack1 sends wait in rack2's dnode client
+    // in-queue; once it runs again they are answered and the gauges return to zero.
+    let m = cluster(&[("dc1", "rack1"), ("dc1", "rack2")], "");
+    let (n0, n1) = (m[0].node.as_ref().unwrap(), m[1].node.as_ref().unwrap());
+    m[1].redis.proc.signal(libc::SIGSTOP);
+    let mut c = n0.client();
+    for i in 0..5 {
+        assert_eq!(c.cmd(&["SET", &format!("q{i}"), "v"]), b"+OK\r\n");
+    }
+    let pool = |n: &Node| -> serde_json::Value {
+        let v: serde_json::Value =
+            serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+        v["dyn_o_mite"].clone()
+    };
+    wait_for("5 copies queued on rack2", Duration::from_secs(10), || {
+        let p = pool(n1);
+        (p["dnode_client_in_queue"] == 5 && p["dnode_client_in_queue_bytes"].as_u64() > Some(100))
+            .then_some(())
+    });
+    m[1].redis.proc.signal(libc::SIGCONT);
+    wait_for("rack2's queues drained", Duration::from_secs(10), || {
+        let p = pool(n1);
+        let drained = p["dnode_client_in_queue"] == 0
+            && p["dnode_client_in_queue_bytes"] == 0
+            && p["dnode_client_out_queue"] == 0
+            && p["dnode_client_out_queue_bytes"] == 0;
+        drained.then_some(())
+    });
+    assert!(pool(n1)["stats_count"].as_u64() >= Some(2));
+    everywhere(&m, &[1], "q4", "v");
+}

@@ -294,6 +294,11 @@ impl Core {
             return;
         };
         client.queue.push_back(mref);
+        if client.is_peer() {
+            let len = self.msgs.get(mref).map_or(0, |m| m.req_len as u64);
+            self.pool_stats.dnode_client_in_queue += 1;
+            self.pool_stats.dnode_client_in_queue_bytes += len;
+        }
         let resp3 = client.resp3
             || self
                 .msgs
@@ -343,7 +348,21 @@ impl Core {
         if self.relay_to_parent(mref) {
             return;
         }
+        // A peer's request, answered: from the dnode client in-queue to its out-queue.
+        let peer_in = self
+            .msgs
+            .get(mref)
+            .filter(|m| m.peer.is_some() && !m.swallow && m.state == MsgState::Pending)
+            .map(|m| m.req_len as u64);
         self.frame_peer_reply(mref);
+        if let Some(req_len) = peer_in {
+            let rsp_len = self.msgs.get(mref).map_or(0, |m| m.rsp_len as u64);
+            let p = &mut self.pool_stats;
+            p.dnode_client_in_queue = p.dnode_client_in_queue.saturating_sub(1);
+            p.dnode_client_in_queue_bytes = p.dnode_client_in_queue_bytes.saturating_sub(req_len);
+            p.dnode_client_out_queue += 1;
+            p.dnode_client_out_queue_bytes += rsp_len;
+        }
         let Some(msg) = self.msgs.get_mut(mref) else {
             return;
         };
@@ -526,6 +545,12 @@ impl Core {
             popped += 1;
             client.queue.pop_front();
             client.pending_bytes = client.pending_bytes.saturating_sub(len);
+            if client.is_peer() {
+                let p = &mut self.pool_stats;
+                p.dnode_client_out_queue = p.dnode_client_out_queue.saturating_sub(1);
+                p.dnode_client_out_queue_bytes =
+                    p.dnode_client_out_queue_bytes.saturating_sub(len as u64);
+            }
             let us = now.saturating_sub(msg.t_recv) / 1000;
             self.histos.latency.record(us);
             self.mbufs.release(&mut msg.req_segs);
@@ -583,7 +608,6 @@ impl Core {
     }
 
     fn client_eof(&mut self, idx: u32) {
-        self.pool_stats.client_eof += 1;
         let Some(c) = self.slots[idx as usize]
             .conn
             .as_mut()
@@ -591,6 +615,11 @@ impl Core {
         else {
             return;
         };
+        if c.is_peer() {
+            self.pool_stats.dnode_client_eof += 1;
+        } else {
+            self.pool_stats.client_eof += 1;
+        }
         if c.queue.is_empty() {
             self.client_close(idx, "closed by the client");
         } else {
@@ -625,7 +654,24 @@ impl Core {
         if let Some(m) = client.cur.take() {
             self.free_msg(m);
         }
+        let peer = client.is_peer();
         for mref in client.queue.drain(..) {
+            if peer {
+                if let Some(m) = self.msgs.get(mref) {
+                    let p = &mut self.pool_stats;
+                    if m.state == MsgState::Done {
+                        p.dnode_client_out_queue = p.dnode_client_out_queue.saturating_sub(1);
+                        p.dnode_client_out_queue_bytes = p
+                            .dnode_client_out_queue_bytes
+                            .saturating_sub(m.rsp_len as u64);
+                    } else {
+                        p.dnode_client_in_queue = p.dnode_client_in_queue.saturating_sub(1);
+                        p.dnode_client_in_queue_bytes = p
+                            .dnode_client_in_queue_bytes
+                            .saturating_sub(m.req_len as u64);
+                    }
+                }
+            }
             match self.msgs.get_mut(mref) {
                 Some(msg) if msg.state == MsgState::Done => {
                     self.mbufs.release(&mut msg.req_segs);

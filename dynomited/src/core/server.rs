@@ -245,6 +245,7 @@ impl Core {
             );
             self.pool_stats.peer_connections = self.pool_stats.peer_connections.saturating_sub(1);
             self.pool_stats.peer_ejected_at = unix_ms();
+            self.pool_stats.peer_ejects += 1;
         } else if was_connected {
             log_warn!(
                 "{target} connection lost ({why}); {} requests failed; retry in {retry_in:?}",

@@ -109,6 +109,7 @@ impl Core {
         const JSON: &str = "application/json; charset=utf-8";
         const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
         let ok = || ("OK\r\n".to_string(), JSON);
+        self.pool_stats.stats_count += 1;
         match http::route(path) {
             Admin::Info => (self.render_info(), JSON),
             Admin::Metrics => (self.render_metrics(), TEXT),
