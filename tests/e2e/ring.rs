@@ -310,6 +310,24 @@ fn quorum_reads_reconcile_replicas() {
     // A write under DC_QUORUM reaches every rack.
     assert_eq!(safe.cmd(&["SET", "w", "all"]), b"+OK\r\n");
     settle(&m, "w", "all", 3);
+    // A large set is listed in a different order by each redis-server (their hash tables are
+    // seeded differently): the replicas still agree.
+    let members: Vec<String> = (0..300).map(|i| format!("member{i}")).collect();
+    let mut sadd = vec!["SADD", "bigset"];
+    sadd.extend(members.iter().map(|m| m.as_str()));
+    assert_eq!(safe.cmd(&sadd), b":300\r\n");
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("the set everywhere", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["SCARD", "bigset"]) == b":300\r\n").then_some(())
+        });
+    }
+    let got = s(&safe.cmd(&["SMEMBERS", "bigset"]));
+    assert!(
+        got.starts_with("*300\r\n"),
+        "{}",
+        &got[..got.len().min(200)]
+    );
 }
 
 #[test]

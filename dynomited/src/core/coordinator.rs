@@ -39,7 +39,12 @@ use crate::types::Consistency;
 pub(super) enum Collect {
     /// Replicas of one request: pick the reply a quorum agrees on (§4.5). `mget`: replies are
     /// arrays compared element by element when no whole reply has a quorum.
-    Quorum { level: Consistency, mget: bool },
+    Quorum {
+        level: Consistency,
+        mget: bool,
+        /// A set reply: members compared in any order.
+        unordered: bool,
+    },
     /// Fragments of a split multi-key request, combined in key order (§8.2).
     Split(SplitKind),
 }
@@ -193,12 +198,21 @@ impl Core {
         } else {
             PartState::Good
         };
-        if matches!(a.collect, Collect::Quorum { .. }) && !is_error {
-            let mut c = Checksum::new();
-            for s in &segs {
-                c.update(self.mbufs.slice(*s));
+        if let (Collect::Quorum { unordered, .. }, false) = (a.collect, is_error) {
+            let mut sum = None;
+            if unordered {
+                let mut buf = std::mem::take(&mut self.merge_out);
+                crate::mbuf::gather(&self.mbufs, &segs, 0, len, &mut buf);
+                sum = merge::unordered_checksum(&buf, &mut self.merge_ranges);
+                self.merge_out = buf;
             }
-            part.sum = c.finish();
+            part.sum = sum.unwrap_or_else(|| {
+                let mut c = Checksum::new();
+                for s in &segs {
+                    c.update(self.mbufs.slice(*s));
+                }
+                c.finish()
+            });
         }
         std::mem::swap(&mut part.segs, &mut segs);
         self.mbufs.release(&mut segs);
@@ -249,7 +263,7 @@ impl Core {
                     self.finish_split(parent, idx, kind);
                 }
             }
-            Collect::Quorum { level, mget } => {
+            Collect::Quorum { level, mget, .. } => {
                 let verdict = self.quorum_verdict(idx, level);
                 match verdict {
                     Verdict::Wait => {}
@@ -651,19 +665,19 @@ impl Core {
         }
         // The local DC's parts first (the verdict looks at them first).
         targets.sort_by_key(|&(dc, _)| dc != ldc);
-        let is_mget = self.proto == Protocol::Redis
-            && self
+        let name = match self.proto {
+            Protocol::Redis => self
                 .msgs
                 .get(mref)
-                .is_some_and(|m| redis::spec(m.req.cmd).name == "mget");
-        let agg = self.agg_alloc(
-            mref,
-            Collect::Quorum {
-                level,
-                mget: is_mget,
-            },
-            targets.len(),
-        );
+                .map_or("", |m| redis::spec(m.req.cmd).name),
+            Protocol::Memcache => "",
+        };
+        let collect = Collect::Quorum {
+            level,
+            mget: name == "mget",
+            unordered: matches!(name, "smembers" | "sinter" | "sunion" | "sdiff"),
+        };
+        let agg = self.agg_alloc(mref, collect, targets.len());
         let hint = self.fd_hint(client);
         for (slot, &(dc, node)) in targets.iter().enumerate() {
             self.aggs[agg as usize].parts[slot].dc = dc as u16;

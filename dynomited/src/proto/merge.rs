@@ -579,8 +579,44 @@ pub fn merge_memcache_get(
     Ok(())
 }
 
+/// An order-insensitive fingerprint of a set reply (a RESP2 array or a RESP3 `~` set): the
+/// element count plus the wrapping sum of the elements' [`checksum`]s. Replicas list a large
+/// set's members in different orders (each redis-server seeds its hash tables differently);
+/// this lets them agree, where Dynomite rewrites `SMEMBERS` into `SORT ... ALPHA` instead.
+/// `None` when `reply` is not such a reply.
+pub fn unordered_checksum(reply: &[u8], scratch: &mut Vec<Range<usize>>) -> Option<u32> {
+    let owned;
+    let r = if reply.first() == Some(&b'~') {
+        let mut v = reply.to_vec();
+        v[0] = b'*';
+        owned = v;
+        &owned[..]
+    } else {
+        reply
+    };
+    array_elements(r, scratch)?;
+    let mut sum = scratch.len() as u32;
+    for e in scratch.iter() {
+        sum = sum.wrapping_add(checksum(&r[e.clone()]));
+    }
+    Some(sum)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unordered_checksum_ignores_member_order() {
+        let mut sc = Vec::new();
+        let a = unordered_checksum(b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n", &mut sc);
+        let b = unordered_checksum(b"*3\r\n$1\r\nc\r\n$1\r\na\r\n$1\r\nb\r\n", &mut sc);
+        let set = unordered_checksum(b"~3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nA\r\n", &mut sc);
+        let other = unordered_checksum(b"*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nd\r\n", &mut sc);
+        let fewer = unordered_checksum(b"*2\r\n$1\r\na\r\n$1\r\nb\r\n", &mut sc);
+        assert!(a.is_some() && a == b && a == set);
+        assert!(a != other && a != fewer);
+        assert_eq!(unordered_checksum(b"+OK\r\n", &mut sc), None);
+    }
+
     use super::*;
 
     /// The standard CRC-32, bit by bit, as an independent reference.
