@@ -441,3 +441,28 @@ fn peer_request_queues_are_counted() {
     assert!(pool(n1)["stats_count"].as_u64() >= Some(2));
     everywhere(&m, &[1], "q4", "v");
 }
+
+#[test]
+fn a_restarted_peer_gets_traffic_again_by_itself() {
+    let mut m = cluster(&[("dc1", "rack1"), ("dc1", "rack2"), ("dc1", "rack3")], "");
+    let stats0 = m[0].node.as_ref().unwrap().stats_port;
+    let mut c = m[0].node.as_ref().unwrap().client();
+    m[2].node.as_mut().unwrap().proc.kill();
+    assert_eq!(c.cmd(&["SET", "before", "1"]), b"+OK\r\n");
+    m[2].node.as_mut().unwrap().restart();
+    // No admin call, no restart of the others: rack1 reconnects on its back-off.
+    wait_for(
+        "rack1 reconnected to rack3",
+        Duration::from_secs(20),
+        || {
+            let v: serde_json::Value = serde_json::from_str(&http_get(stats0, "/info").1).ok()?;
+            (v["dyn_o_mite"]["peer_connections"].as_u64() == Some(2)).then_some(())
+        },
+    );
+    assert_eq!(c.cmd(&["SET", "after", "2"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "after", "2");
+    // And rack3 coordinates again: its writes reach rack1.
+    let mut c3 = m[2].node.as_ref().unwrap().client();
+    assert_eq!(c3.cmd(&["SET", "from3", "3"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "from3", "3");
+}

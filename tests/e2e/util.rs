@@ -250,6 +250,24 @@ impl Node {
         let conf = dir.path().join("dynomite.yml");
         std::fs::write(&conf, text).unwrap();
         let log = dir.path().join("dynomited.log");
+        let proc = Node::spawn(&conf, &log, port, stats_port, args);
+        Node {
+            proc,
+            port,
+            stats_port,
+            _dir: dir,
+            log,
+        }
+    }
+
+    /// Kill the node (by PID) and start it again with the same config and log file.
+    pub fn restart(&mut self) {
+        self.proc.kill();
+        let conf = self._dir.path().join("dynomite.yml");
+        self.proc = Node::spawn(&conf, &self.log, self.port, self.stats_port, &[]);
+    }
+
+    fn spawn(conf: &Path, log: &Path, port: u16, stats_port: u16, args: &[&str]) -> Proc {
         let child = Command::new(DYNOMITED)
             .arg("-c")
             .arg(&conf)
@@ -270,7 +288,7 @@ impl Node {
                     if let Some(mut e) = c.stderr.take() {
                         let _ = e.read_to_string(&mut err);
                     }
-                    let logtext = std::fs::read_to_string(&log).unwrap_or_default();
+                    let logtext = std::fs::read_to_string(log).unwrap_or_default();
                     return Some(Err(format!("dynomited exited {st}: {err}\n{logtext}")));
                 }
             }
@@ -282,13 +300,7 @@ impl Node {
             proc.kill();
             panic!("{e}");
         }
-        Node {
-            proc,
-            port,
-            stats_port,
-            _dir: dir,
-            log,
-        }
+        proc
     }
 
     pub fn client(&self) -> Resp {
