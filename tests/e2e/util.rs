@@ -270,9 +270,9 @@ impl Node {
     fn spawn(conf: &Path, log: &Path, port: u16, stats_port: u16, args: &[&str]) -> Proc {
         let child = Command::new(DYNOMITED)
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .arg("-o")
-            .arg(&log)
+            .arg(log)
             .args(["-v", "6"])
             .args(args)
             .stdin(Stdio::null())
