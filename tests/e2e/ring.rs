@@ -475,3 +475,93 @@ fn node_states_under_write_load_lose_no_acknowledged_write() {
         );
     }
 }
+
+/// A key that member `want` owns, in a one-rack cluster of members 0 and 1 (found by writing
+/// through member 0 and looking in the datastores).
+fn key_owned_by(m: &[Member], want: usize) -> String {
+    let mut c = node(m, 0).client();
+    for i in 0..100 {
+        let key = format!("own{i}");
+        assert_eq!(c.cmd(&["SET", &key, "o"]), b"+OK\r\n");
+        if holders(m, &key, "o") == vec![want] {
+            return key;
+        }
+    }
+    panic!("no key owned by member {want} in 100 tries");
+}
+
+#[test]
+fn a_read_behind_a_write_to_a_frozen_peer_fails_near_the_timeout() {
+    // Writes to peers get 20 s more than reads: a read queued behind such a write must still
+    // fail near `timeout`, not wait for the write's deadline.
+    let layout = [("dc1", "rack1", TWO[0]), ("dc1", "rack1", TWO[1])];
+    let m = cluster_tokens(
+        &layout,
+        "  timeout: 1000\n",
+        &[String::new(), String::new()],
+        0,
+    );
+    let key = key_owned_by(&m, 1);
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGSTOP);
+    let mut w = node(&m, 0).client();
+    w.send(&encode_str(&["SET", &key, "w"]));
+    std::thread::sleep(Duration::from_millis(50));
+    let mut r = node(&m, 0).client();
+    let t0 = Instant::now();
+    let got = s(&r.cmd(&["GET", &key]));
+    let took = t0.elapsed();
+    let wrote = s(&w.read_reply());
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGCONT);
+    assert!(took < Duration::from_secs(5), "the read waited {took:?}");
+    assert_eq!(got, "-ERR Peer: Peer Node refused connection\r\n");
+    assert_eq!(wrote, "-ERR Peer: Peer Node refused connection\r\n");
+}
+
+#[test]
+fn memcached_noreply_to_a_down_owner_stays_silent() {
+    use std::io::{Read, Write};
+    let mcs: Vec<Memcached> = (0..2).map(|_| Memcached::start()).collect();
+    let stores: Vec<String> = mcs
+        .iter()
+        .map(|m| format!("127.0.0.1:{}", m.port))
+        .collect();
+    let layout = [("dc1", "rack1", TWO[0]), ("dc1", "rack1", TWO[1])];
+    let mut m = cluster_tokens(&layout, "", &stores, 1);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", node(&m, 0).port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let read_until = |c: &mut std::net::TcpStream, end: &str| {
+        let mut out = Vec::new();
+        let mut b = [0u8; 4096];
+        while !out.ends_with(end.as_bytes()) {
+            let k = c.read(&mut b).expect("reply");
+            assert!(k > 0);
+            out.extend_from_slice(&b[..k]);
+        }
+        s(&out)
+    };
+    // Which memcached got which key.
+    let mut on1 = None;
+    let mut on0 = None;
+    for i in 0..40 {
+        let k = format!("n{i}");
+        c.write_all(format!("set {k} 0 0 1\r\nx\r\n").as_bytes())
+            .unwrap();
+        assert_eq!(read_until(&mut c, "\r\n"), "STORED\r\n");
+        let mut r = std::net::TcpStream::connect(("127.0.0.1", mcs[1].port)).unwrap();
+        r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        r.write_all(format!("get {k}\r\n").as_bytes()).unwrap();
+        if read_until(&mut r, "END\r\n").starts_with("VALUE") {
+            on1.get_or_insert(k);
+        } else {
+            on0.get_or_insert(k);
+        }
+    }
+    let (on0, on1) = (on0.unwrap(), on1.unwrap());
+    m[1].node.take();
+    c.write_all(format!("set {on1} 0 0 1 noreply\r\ny\r\nget {on0}\r\n").as_bytes())
+        .unwrap();
+    assert_eq!(
+        read_until(&mut c, "END\r\n"),
+        format!("VALUE {on0} 0 1\r\nx\r\nEND\r\n")
+    );
+}

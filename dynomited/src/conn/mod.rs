@@ -222,6 +222,10 @@ pub struct Server {
     pub backoff: Duration,
     /// When the connection last became connected (loop-clock ns).
     pub connected_at: u64,
+    /// Peer connections: the reads queued or in flight, with their deadlines (in queue order,
+    /// and so in deadline order). Writes to peers get 20 s more than reads, so a read can be
+    /// due while a write ahead of it is not: it must not wait for the write's deadline.
+    pub reads: VecDeque<(MsgRef, u64)>,
 }
 
 /// A stats/admin HTTP connection: one request, one reply, close.

@@ -715,11 +715,17 @@ impl Core {
 
     /// Answer with one of Dynomite's own errors (`-ERR Storage: ...` / `SERVER_ERROR ...`).
     pub(super) fn answer_dyn_error(&mut self, mref: MsgRef, err: proto::error::DynError) {
-        if let Some(m) = self.msgs.get_mut(mref) {
-            m.rsp.is_error = true;
-        }
+        let Some(m) = self.msgs.get_mut(mref) else {
+            return;
+        };
+        m.rsp.is_error = true;
         self.scratch.clear();
-        proto::error::dyn_error_reply(self.proto, err, &mut self.scratch);
+        // memcached sends nothing at all to a `noreply` request, not even an error: a reply
+        // would be taken as the answer to the client's next request.
+        let silent = self.proto == Protocol::Memcache && m.req.noreply;
+        if !silent {
+            proto::error::dyn_error_reply(self.proto, err, &mut self.scratch);
+        }
         let reply = std::mem::take(&mut self.scratch);
         self.answer(mref, &reply);
         self.scratch = reply;

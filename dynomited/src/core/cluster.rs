@@ -73,7 +73,7 @@ impl Core {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
         let hint = self.fd_hint(client);
         let h = self.key_hash(mref);
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         for rack in 0..self.topo.dcs[ldc].racks.len() {
             if rack == lrack {
                 continue;
@@ -200,8 +200,7 @@ impl Core {
         c.req.noreply = noreply;
         self.pool_stats.peer_requests += 1;
         self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
-        self.enqueue(sidx, copy);
-        Some(copy)
+        self.enqueue(sidx, copy).then_some(copy)
     }
 }
 

@@ -304,7 +304,7 @@ impl Core {
     /// local DC come first), and under DC_EACH_SAFE_QUORUM every other DC must agree too.
     fn quorum_verdict(&self, idx: u32, level: Consistency) -> Verdict {
         let a = &self.aggs[idx as usize];
-        let ldc = self.topo.local_dc() as u16;
+        let ldc = self.lrack.0 as u16;
         let local = self.dc_verdict(a, ldc, level);
         if level != Consistency::DcEachSafeQuorum {
             return local;
@@ -379,7 +379,7 @@ impl Core {
     /// The first good reply received in the local DC.
     fn first_good(&self, idx: u32) -> Option<usize> {
         let a = &self.aggs[idx as usize];
-        let ldc = self.topo.local_dc() as u16;
+        let ldc = self.lrack.0 as u16;
         a.parts[..a.n]
             .iter()
             .enumerate()
@@ -445,7 +445,7 @@ impl Core {
 
     fn finish_merged(&mut self, parent: MsgRef, idx: u32, level: Consistency) -> bool {
         self.gather_parts(idx);
-        let ldc = self.topo.local_dc() as u16;
+        let ldc = self.lrack.0 as u16;
         let a = &self.aggs[idx as usize];
         let mut replies: Vec<&[u8]> = Vec::with_capacity(a.n);
         let mut order: Vec<(u16, usize)> = a.parts[..a.n]
@@ -572,7 +572,7 @@ impl Core {
         }
         match h {
             Some(h) => r.continuum.owner(h),
-            None if (dc, rack) == self.topo.local_rack() => Some(0),
+            None if (dc, rack) == self.lrack => Some(0),
             None => r.continuum.owner(0),
         }
     }
@@ -593,7 +593,7 @@ impl Core {
             level = Consistency::DcOne;
         }
         let h = self.key_hash(mref);
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         if level == Consistency::DcOne {
             if write && route == Route::Normal {
                 self.replicate(client, mref, h, resp3);
@@ -649,7 +649,7 @@ impl Core {
         level: Consistency,
         resp3: bool,
     ) {
-        let ldc = self.topo.local_dc();
+        let ldc = self.lrack.0;
         let each = level == Consistency::DcEachSafeQuorum;
         let mut targets = std::mem::take(&mut self.targets);
         targets.clear();
@@ -780,19 +780,16 @@ impl Core {
         let mut keys = std::mem::take(&mut self.split_keys);
         keys.clear();
         keys.extend_from_slice(&msg.req.keys);
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         // Owner of every key; fragments in order of first appearance.
         let mut owners = std::mem::take(&mut self.split_owners);
         owners.clear();
         let mut frag_nodes = std::mem::take(&mut self.split_frags);
         frag_nodes.clear();
         for &k in &keys {
-            // Memcached multi-gets place the whole key, not its tag (as Dynomite does).
-            let tag = match self.proto {
-                Protocol::Memcache => None,
-                Protocol::Redis => self.cfg.hash_tag,
-            };
-            let h = self.span_hash(mref, k, tag);
+            // The tagged key, as every other request is placed (Dynomite places memcached
+            // multi-get keys whole, and so looks for tagged keys on the wrong node).
+            let h = self.span_hash(mref, k, self.cfg.hash_tag);
             let node = self.owner(ldc, lrack, h).unwrap_or(0);
             let f = match frag_nodes.iter().position(|&n| n == node) {
                 Some(f) => f,
@@ -984,7 +981,7 @@ impl Core {
         h: Option<u32>,
         resp3: bool,
     ) {
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         let hint = self.fd_hint(client);
         for rack in 0..self.topo.dcs[ldc].racks.len() {
             if rack == lrack {
@@ -1006,7 +1003,7 @@ impl Core {
     /// One copy per remote DC, to the owner in its preselected rack; if that one cannot take
     /// it, the DC's other racks in order (SPEC §4.4, `remote_peer_failover_requests`).
     fn replicate_remote(&mut self, client: u32, mref: MsgRef, h: Option<u32>, resp3: bool) {
-        let ldc = self.topo.local_dc();
+        let ldc = self.lrack.0;
         let hint = self.fd_hint(client);
         for dc in 0..self.topo.dcs.len() {
             if dc == ldc || self.topo.dcs[dc].racks.is_empty() {
@@ -1049,7 +1046,7 @@ impl Core {
         if write {
             self.replicate_local_dc(conn, mref, h, resp3);
         }
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         let owner = self.owner(ldc, lrack, h).unwrap_or(0);
         self.serve_at_owner(conn, mref, owner, write, resp3)
     }
@@ -1079,7 +1076,7 @@ impl Core {
         let Some(keys) = self.msgs.get(mref).map(|m| m.req.keys.clone()) else {
             return false;
         };
-        let (ldc, lrack) = self.topo.local_rack();
+        let (ldc, lrack) = self.lrack;
         let mut first: Option<NodeIdx> = None;
         let mut key = Vec::new();
         for span in keys {

@@ -83,6 +83,8 @@ pub struct Core {
     read_failovers: u64,
     /// Some rack has more than one node: keys must be hashed to find their owner.
     multi_node_racks: bool,
+    /// The local node's `(dc, rack)` topology indices (recomputed when the topology changes).
+    lrack: (usize, usize),
     /// Reply collectors (quorums, split requests), pooled; see `coordinator`.
     aggs: Vec<coordinator::Agg>,
     free_aggs: Vec<u32>,
@@ -167,9 +169,11 @@ impl Core {
             .dcs
             .iter()
             .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
+        let lrack = topo.local_rack();
         Ok(Core {
             topo,
             multi_node_racks,
+            lrack,
             aggs: Vec::new(),
             free_aggs: Vec::new(),
             targets: Vec::new(),

@@ -11,6 +11,7 @@
 //! A request that times out gets its error reply at once; its place in `out_q` stays so the
 //! late reply, when it comes, is matched to it and dropped (its generation is stale by then).
 
+use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,7 @@ impl Core {
             rsp_len: 0,
             backoff: BACKOFF_START,
             connected_at: 0,
+            reads: VecDeque::new(),
         };
         self.insert(|_| Conn::new(Role::Server(Box::new(server)), None, 0))
     }
@@ -221,6 +223,7 @@ impl Core {
         s.parser.reset();
         s.wpos = 0;
         s.expired = 0;
+        s.reads.clear();
         s.rsp_len = 0;
         self.mbufs.release(&mut s.rsp_segs);
         let (n_out, n_in) = (s.out_q.len() as i64, s.in_q.len() as i64);
@@ -362,7 +365,7 @@ impl Core {
             .as_mut()
             .and_then(|c| c.server_mut())
         else {
-            return;
+            return self.answer_dyn_error(mref, DynError::StorageConnectionRefused);
         };
         match s.state {
             ServerState::Down { .. } => {
@@ -401,26 +404,32 @@ impl Core {
 
     /// Queue a request on a peer connection that is connected or connecting; it is written
     /// at the next flush.
-    pub(super) fn enqueue(&mut self, sidx: u32, mref: MsgRef) {
+    /// Returns false (the message freed) if the slot has no connection.
+    #[must_use]
+    pub(super) fn enqueue(&mut self, sidx: u32, mref: MsgRef) -> bool {
         let now = self.now_ns;
+        let timeout = self.conn_timeout_ns(sidx);
+        let write_extra = PEER_WRITE_EXTRA_MS * 1_000_000 * self.timeout_factor;
         let Some(s) = self.slots[sidx as usize]
             .conn
             .as_mut()
             .and_then(|c| c.server_mut())
         else {
-            return self.free_msg(mref);
+            self.free_msg(mref);
+            return false;
         };
         if s.state == ServerState::Connected && s.in_q.is_empty() {
             self.dirty_servers.push(sidx);
         }
         s.in_q.push_back(mref);
         let qlen = s.in_q.len() as u64;
-        let timeout = self.conn_timeout_ns(sidx);
-        let write_extra = PEER_WRITE_EXTRA_MS * 1_000_000 * self.timeout_factor;
         let bytes = match self.msgs.get_mut(mref) {
             Some(m) => {
                 m.t_queued = now;
                 m.deadline = now + timeout + if m.is_write { write_extra } else { 0 };
+                if !m.is_write && s.peer.is_some() && !m.req.noreply {
+                    s.reads.push_back((mref, m.deadline));
+                }
                 m.req_len as i64
             }
             None => 0,
@@ -428,6 +437,7 @@ impl Core {
         let kind = self.kind(sidx);
         self.stat_in_queue(kind, 1, bytes);
         self.histo_queues(kind, Some(qlen), None, None);
+        true
     }
 
     pub(super) fn server_event(&mut self, idx: u32, ev: Event) {
@@ -798,8 +808,14 @@ impl Core {
                     .out_q
                     .get(s.expired)
                     .or(s.in_q.front())
-                    .and_then(|m| self.msgs.get(*m))?;
-                Some(self.instant_of(due(head, t)))
+                    .and_then(|m| self.msgs.get(*m))
+                    .map(|m| due(m, t));
+                let read = s.reads.front().map(|&(_, d)| d);
+                let next = match (head, read) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (a, b) => a.or(b)?,
+                };
+                Some(self.instant_of(next))
             }
         }
     }
@@ -829,6 +845,16 @@ impl Core {
             }
             ServerState::Connected => {}
         }
+        // A read to a peer past its deadline (with writes of longer deadlines ahead of it):
+        // the peer is not answering; Dynomite's rule, close the connection and fail all.
+        if self.peer_read_overdue(idx, now_ns) {
+            let kind = self.kind(idx);
+            self.stat_timedout(kind, 1);
+            return self.server_failed(idx, "a read timed out");
+        }
+        let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
+            return;
+        };
         // A request the datastore stopped reading halfway can neither be taken back nor
         // answered: the connection is dead (Dynomite's rule for every timeout).
         let stuck = s.wpos > 0
@@ -912,6 +938,32 @@ impl Core {
         if expired >= MAX_EXPIRED {
             self.server_failed(idx, "the datastore stopped answering");
         }
+    }
+}
+
+impl Core {
+    /// Drop answered reads from the front of a peer connection's read list; true if the
+    /// first read still waiting is past its deadline.
+    fn peer_read_overdue(&mut self, idx: u32, now_ns: u64) -> bool {
+        let Some(s) = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.server_mut())
+        else {
+            return false;
+        };
+        while let Some(&(mref, deadline)) = s.reads.front() {
+            let waiting = self
+                .msgs
+                .get(mref)
+                .is_some_and(|m| m.state == MsgState::Pending);
+            if !waiting {
+                s.reads.pop_front();
+                continue;
+            }
+            return deadline <= now_ns;
+        }
+        false
     }
 }
 
