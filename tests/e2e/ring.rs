@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cluster::{cluster_tokens, Member, ONE_TOKEN};
+use crate::cluster::{cluster_tokens, three_racks, Member, ONE_TOKEN};
 use crate::util::*;
 
 /// Netflix's tokens for two nodes per rack.
@@ -18,15 +18,6 @@ fn three_by_two(extra: &str) -> Vec<Member> {
         }
     }
     cluster_tokens(&layout, extra, &vec![String::new(); layout.len()], 0)
-}
-
-/// dc1 with three racks of one node each.
-fn three_racks(extra: &str) -> Vec<Member> {
-    let layout: Vec<(&str, &str, u32)> = ["rack1", "rack2", "rack3"]
-        .iter()
-        .map(|r| ("dc1", *r, ONE_TOKEN))
-        .collect();
-    cluster_tokens(&layout, extra, &vec![String::new(); 3], 0)
 }
 
 /// The members whose redis-server holds `key` with `value`.

@@ -1,6 +1,7 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
-//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass` and
+//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `peer_down_after`, `hints_max_per_peer`,
+//! `hints_max_bytes_per_peer` and
 //! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
 
 /// How a key's value is read (Dynomite's setter kinds, plus the enums it matches by name).
@@ -296,6 +297,24 @@ pub(crate) const KEYS: &[KeySpec] = &[
         "the password sent to the datastore with AUTH",
         "datastore_password: s3cret",
     ),
+    key(
+        "peer_down_after",
+        Kind::Num,
+        "milliseconds a peer may have no connection before it is DOWN",
+        "peer_down_after: 3000",
+    ),
+    key(
+        "hints_max_per_peer",
+        Kind::Num,
+        "a count of missed writes kept for a peer",
+        "hints_max_per_peer: 100000",
+    ),
+    key(
+        "hints_max_bytes_per_peer",
+        Kind::Num,
+        "a size in bytes of missed writes kept for a peer",
+        "hints_max_bytes_per_peer: 67108864",
+    ),
 ];
 
 /// The spec of a key (case-sensitive, as in Dynomite).
@@ -314,7 +333,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 44, "42 Dynomite keys + 2 of ours");
+        assert_eq!(KEYS.len(), 47, "42 Dynomite keys + 5 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

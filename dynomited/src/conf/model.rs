@@ -68,6 +68,12 @@ pub struct Config {
     pub requirepass: Option<String>,
     /// Ours: sent as `AUTH` to the datastore on connect.
     pub datastore_password: Option<String>,
+    /// Ours: a peer with no connection for this long is DOWN (default 3000 ms).
+    pub peer_down_after_ms: u64,
+    /// Ours: writes kept for a peer that missed them, at most this many (default 100000)...
+    pub hints_max_per_peer: u64,
+    /// ...and this many bytes (default 64 MiB); past either bound the oldest are dropped.
+    pub hints_max_bytes_per_peer: u64,
     /// One line each, `<file>:<line>: <keypath>: <text>` (deprecated or no-op keys, wraps, ...).
     pub warnings: Vec<String>,
 }

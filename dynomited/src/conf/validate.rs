@@ -47,6 +47,10 @@ pub mod defaults {
     pub const MAX_MSGS_MIN: usize = 100_000;
     pub const MAX_MSGS_MAX: usize = 1_000_000;
     pub const DATASTORE_CONNECTIONS: u32 = 1;
+    /// Ours: seconds, not Dynomite's 20 minutes of gossip silence.
+    pub const PEER_DOWN_AFTER_MS: u64 = 3000;
+    pub const HINTS_MAX_PER_PEER: u64 = 100_000;
+    pub const HINTS_MAX_BYTES_PER_PEER: u64 = 64 << 20;
     pub const LOCAL_PEER_CONNECTIONS: u32 = 1;
     pub const REMOTE_PEER_CONNECTIONS: u32 = 1;
 }
@@ -574,6 +578,12 @@ pub(crate) fn build(
         cx.short_or("remote_peer_connections", defaults::REMOTE_PEER_CONNECTIONS);
     let requirepass = cx.string("requirepass");
     let datastore_password = cx.string("datastore_password");
+    let peer_down_after_ms = cx.num_or("peer_down_after", defaults::PEER_DOWN_AFTER_MS);
+    let hints_max_per_peer = cx.num_or("hints_max_per_peer", defaults::HINTS_MAX_PER_PEER);
+    let hints_max_bytes_per_peer = cx.num_or(
+        "hints_max_bytes_per_peer",
+        defaults::HINTS_MAX_BYTES_PER_PEER,
+    );
 
     // A node with peers needs its peer listener and its own token (Dynomite fails at startup).
     let has_peers = !dyn_seeds.is_empty() || dyn_seed_provider != SeedProvider::Simple;
@@ -656,6 +666,9 @@ pub(crate) fn build(
         remote_peer_connections,
         requirepass,
         datastore_password,
+        peer_down_after_ms,
+        hints_max_per_peer,
+        hints_max_bytes_per_peer,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
     })
 }

@@ -25,6 +25,7 @@ impl Core {
         let local_dc = self.topo.local().dc.clone();
         self.peers = vec![Vec::new(); self.topo.nodes.len()];
         self.peer_down = vec![false; self.topo.nodes.len()];
+        self.init_views();
         for node in 1..self.topo.nodes.len() {
             let same_dc = self.topo.nodes[node].dc == local_dc;
             let n = if same_dc {
@@ -114,7 +115,13 @@ impl Core {
         resp3: bool,
         parent: Option<MsgRef>,
     ) -> Option<MsgRef> {
-        if self.peer_down.get(node).copied().unwrap_or(false) {
+        // Not to a peer that is down, and not past the writes it missed: until its hints are
+        // replayed, new writes queue behind them (callers keep them as hints) so it gets
+        // every write in order, and reads go where the data is current.
+        if self.peer_down.get(node).copied().unwrap_or(false)
+            || self.peer_is_down(node)
+            || self.has_hints(node)
+        {
             return None;
         }
         let slots = self.peers.get(node).filter(|s| !s.is_empty())?;
@@ -258,7 +265,7 @@ impl Core {
 
 /// Copies a peer connection may have waiting to be written before new copies carry their
 /// payload packed in the shared buffer rather than references to the client's mbufs.
-const PACK_AFTER: usize = 32;
+pub(super) const PACK_AFTER: usize = 32;
 
 /// Copies one peer connection may have queued or in flight before more are dropped.
 const PEER_MAX_QUEUE: usize = 20_000;

@@ -223,6 +223,13 @@ impl Core {
         self.agg_check(parent);
     }
 
+    /// Whether collector `idx` combines the fragments of a split request.
+    pub(super) fn is_split_parent_idx(&self, idx: u32) -> bool {
+        self.aggs
+            .get(idx as usize)
+            .is_some_and(|a| matches!(a.collect, Collect::Split(_)))
+    }
+
     /// Whether `parent` is a split request waiting for its fragments.
     pub(super) fn is_split_parent(&self, parent: MsgRef) -> bool {
         self.msgs
@@ -709,6 +716,9 @@ impl Core {
                 }
                 None => {
                     self.pool_stats.peer_forward_error += 1;
+                    if write {
+                        self.hint_request(node, mref, MsgType::Req, resp3);
+                    }
                     self.agg_part_failed(mref, slot, DynError::PeerHostNotConnected);
                 }
             }
@@ -990,12 +1000,13 @@ impl Core {
             let Some(node) = self.owner(ldc, rack, h) else {
                 continue;
             };
-            if node == 0
-                || self
+            if node != 0
+                && self
                     .send_copy(hint, mref, node, MsgType::Req, resp3, None)
                     .is_none()
             {
                 self.pool_stats.peer_dropped_requests += 1;
+                self.hint_request(node, mref, MsgType::Req, resp3);
             }
         }
     }
@@ -1030,6 +1041,9 @@ impl Core {
             }
             if !sent {
                 self.pool_stats.remote_peer_dropped_requests += 1;
+                if let Some(node) = self.owner(dc, first, h) {
+                    self.hint_request(node, mref, MsgType::ReqForward, resp3);
+                }
             }
         }
     }

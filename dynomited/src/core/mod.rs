@@ -20,6 +20,7 @@ mod client;
 mod cluster;
 mod coordinator;
 mod local;
+mod membership;
 mod server;
 mod stats;
 
@@ -83,6 +84,13 @@ pub struct Core {
     read_failovers: u64,
     /// Some rack has more than one node: keys must be hashed to find their owner.
     multi_node_racks: bool,
+    /// Each node as this node sees it (NORMAL/DOWN, hints); see `membership`.
+    views: Vec<membership::PeerView>,
+    hint_stats: membership::HintStats,
+    /// When the failure detector must next look (loop clock ns).
+    next_detect: Option<u64>,
+    /// Hints are waiting for a peer that can take them now.
+    replaying: bool,
     /// The local node's `(dc, rack)` topology indices (recomputed when the topology changes).
     lrack: (usize, usize),
     /// Reply collectors (quorums, split requests), pooled; see `coordinator`.
@@ -174,6 +182,10 @@ impl Core {
             topo,
             multi_node_racks,
             lrack,
+            views: Vec::new(),
+            hint_stats: Default::default(),
+            next_detect: None,
+            replaying: false,
             aggs: Vec::new(),
             free_aggs: Vec::new(),
             targets: Vec::new(),
@@ -561,6 +573,12 @@ impl Core {
             })
         };
         consider(self.histo_reset_at);
+        if let Some(t) = self.next_detect {
+            consider(self.instant_of(t));
+        }
+        if self.replaying {
+            consider(self.now + Duration::from_millis(1));
+        }
         if let Some(t) = self.accept_paused_until {
             consider(t);
         }
@@ -620,6 +638,10 @@ impl Core {
         }
         if !self.held.is_empty() {
             self.expire_held();
+        }
+        if !self.views.is_empty() {
+            self.next_detect = self.detect_failures();
+            self.replaying = self.replay_hints();
         }
         if !self.msg_waiters.is_empty() && self.msgs.live() < self.msgs.max() {
             let waiters = std::mem::take(&mut self.msg_waiters);

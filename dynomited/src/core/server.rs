@@ -259,8 +259,12 @@ impl Core {
         } else {
             log_info!("{target} unreachable ({why}); retry in {retry_in:?}");
         }
+        let node = self.peer_node(idx);
         for mref in failed {
-            self.fail_request(mref, DynError::StorageConnectionRefused);
+            self.fail_request(node, mref, DynError::StorageConnectionRefused);
+        }
+        if let Some(node) = node {
+            self.peer_conn_lost(node);
         }
         let kind = self.kind(idx);
         self.stat_out_queue(kind, -n_out);
@@ -270,13 +274,30 @@ impl Core {
         }
     }
     /// Give a queued request the error, unless it was already answered (timed out) or freed.
-    fn fail_request(&mut self, mref: MsgRef, err: DynError) {
+    /// `node`: the peer it was sent to (None: the local datastore). A write copy a peer did
+    /// not acknowledge is kept as a hint for it, unless a client was told it failed.
+    fn fail_request(&mut self, node: Option<usize>, mref: MsgRef, err: DynError) {
         let Some(msg) = self.msgs.get(mref) else {
             return;
         };
         if msg.state == MsgState::Done {
             return;
         }
+        if let Some(node) = node.filter(|_| msg.is_write && msg.frame_id != 0) {
+            let acked_elsewhere = match msg.parent {
+                None => true,
+                Some(p) => self
+                    .msgs
+                    .get(p)
+                    .is_some_and(|p| p.agg != NO_AGG && !self.is_split_parent_idx(p.agg)),
+            };
+            if acked_elsewhere {
+                self.hint_copy(node, mref);
+            }
+        }
+        let Some(msg) = self.msgs.get(mref) else {
+            return;
+        };
         if let Some(parent) = msg.parent {
             let slot = msg.slot;
             let local = msg.frame_id == 0;
@@ -484,6 +505,9 @@ impl Core {
         if is_peer {
             self.pool_stats.peer_connections += 1;
             log_notice!("{who}: connected to {target}");
+            if let Some(node) = self.peer_node(idx) {
+                self.peer_connected(node);
+            }
         } else {
             log_notice!("{who}: connected to {target} ({pool:?} pool)");
         }
@@ -611,11 +635,12 @@ impl Core {
                     s.rsp_len = 0;
                 }
                 if !skipped.is_empty() || drop_reply {
+                    let node = self.peer_node(idx);
                     self.pool_stats.peer_mismatch_requests += skipped.len() as u64;
                     let kind = self.kind(idx);
                     self.stat_out_queue(kind, -(skipped.len() as i64));
                     for m in skipped {
-                        self.fail_request(m, DynError::PeerConnectionRefused);
+                        self.fail_request(node, m, DynError::PeerConnectionRefused);
                     }
                     if drop_reply {
                         continue;
@@ -765,7 +790,20 @@ impl Core {
             s.in_q.pop_front();
             popped += 1;
             popped_bytes += len as i64;
-            self.mbufs.release(&mut msg.req_segs);
+            // A write copy keeps its bytes until the peer answers: if it never does, they
+            // become a hint (membership.rs). Behind a backlog of unanswered copies they are
+            // packed into the shared buffers, so a stalled peer does not pin client mbufs.
+            if !(s.peer.is_some() && msg.is_write && !msg.req.noreply) {
+                self.mbufs.release(&mut msg.req_segs);
+            } else if s.out_q.len() >= super::cluster::PACK_AFTER {
+                let mut pack = std::mem::take(&mut self.pack_buf);
+                crate::mbuf::gather(&self.mbufs, &msg.req_segs, 0, msg.req_len, &mut pack);
+                self.mbufs.release(&mut msg.req_segs);
+                self.mbufs
+                    .append_shared(&mut self.reply_buf, &mut msg.req_segs, &pack);
+                pack.clear();
+                self.pack_buf = pack;
+            }
             msg.t_sent = now;
             wait_histogram.record(now.saturating_sub(msg.t_queued) / 1000);
             if msg.req.noreply {
@@ -892,7 +930,7 @@ impl Core {
                 s.expired += 1;
             }
             timed_out += 1;
-            self.fail_request(mref, DynError::StorageTimeout);
+            self.fail_request(self.peer_node(idx), mref, DynError::StorageTimeout);
         }
         // Queued, unwritten requests: taken out of the queue and answered.
         loop {
@@ -918,7 +956,7 @@ impl Core {
             timed_out += 1;
             unqueued += 1;
             unqueued_bytes += self.msgs.get(mref).map_or(0, |m| m.req_len as i64);
-            self.fail_request(mref, DynError::StorageTimeout);
+            self.fail_request(self.peer_node(idx), mref, DynError::StorageTimeout);
         }
         let kind = self.kind(idx);
         self.stat_in_queue(kind, -unqueued, -unqueued_bytes);

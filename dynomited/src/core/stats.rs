@@ -202,6 +202,8 @@ impl Core {
         let host = hostname();
         let info = self.info(&host);
         let mut out = String::with_capacity(4096);
+        let (hints, hint_bytes) = self.hints_total();
+        let peers_down = self.views.iter().filter(|v| v.down).count() as u64;
         let extra = [
             ("state", ExtraValue::Str(self.state.name())),
             (
@@ -213,6 +215,12 @@ impl Core {
                 ExtraValue::Str(self.write_consistency.name()),
             ),
             ("read_failovers", ExtraValue::Num(self.read_failovers)),
+            ("peers_down", ExtraValue::Num(peers_down)),
+            ("hints", ExtraValue::Num(hints)),
+            ("hints_bytes", ExtraValue::Num(hint_bytes)),
+            ("hints_stored", ExtraValue::Num(self.hint_stats.stored)),
+            ("hints_replayed", ExtraValue::Num(self.hint_stats.replayed)),
+            ("hints_dropped", ExtraValue::Num(self.hint_stats.dropped)),
         ];
         model::render_info(&info, &extra, &mut out);
         out
@@ -252,6 +260,14 @@ impl Core {
                                     host: node.host.clone(),
                                     port: node.port,
                                     token: node.token,
+                                    state: match self.views.get(n) {
+                                        _ if n == 0 => self.state.name(),
+                                        Some(v) if v.down => "DOWN",
+                                        _ => "NORMAL",
+                                    },
+                                    since_ms: self.views.get(n).map_or(0, |v| v.since_ms),
+                                    hints: self.views.get(n).map_or(0, |v| v.hints.len() as u64),
+                                    hints_lost: self.views.get(n).map_or(0, |v| v.hints_lost),
                                 }
                             })
                             .collect(),

@@ -546,6 +546,13 @@ pub struct DescribeServer {
     /// Its peer (dnode) port.
     pub port: u16,
     pub token: u32,
+    /// Ours: the node's state as the answering node sees it (its own state for itself,
+    /// `NORMAL` or `DOWN` for a peer), and since when (unix ms, 0 = since start).
+    pub state: &'static str,
+    pub since_ms: u64,
+    /// Ours: writes kept for the peer, and writes it lost for good (hints over the bound).
+    pub hints: u64,
+    pub hints_lost: u64,
 }
 
 /// One rack of `/cluster_describe`.
@@ -589,6 +596,10 @@ pub fn render_cluster_describe(dcs: &[DescribeDc], out: &mut String) {
                 json_str(out, "name", &s.name);
                 json_str(out, "host", &s.host);
                 json_num(out, "port", u64::from(s.port));
+                json_str(out, "state", s.state);
+                json_num(out, "since", s.since_ms);
+                json_num(out, "hints", s.hints);
+                json_num(out, "hints_lost", s.hints_lost);
                 json_key(out, "token");
                 let _ = writeln!(out, "{}", s.token);
                 out.push('}');

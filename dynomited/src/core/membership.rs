@@ -1,0 +1,302 @@
+//! What this node knows of its peers: whether each is NORMAL or DOWN (the failure detector),
+//! and the writes each one missed (hinted handoff).
+//!
+//! ```text
+//!   connection up ──────────────────────────────► NORMAL ──► replay the peer's hints, in order
+//!   no connection for `peer_down_after` ms ─────► DOWN   ──► no copies, reads go elsewhere
+//!   a write copy not delivered (DOWN, refused, failed or timed out in flight) ──► a hint
+//! ```
+//!
+//! Hints live in memory, bounded per peer in count and bytes (`hints_max_per_peer`,
+//! `hints_max_bytes_per_peer`); past a bound the oldest are dropped and counted, and the peer
+//! is flagged in `/cluster_describe` (`hints_lost`) so an operator knows to warm it up.
+
+use std::collections::VecDeque;
+
+use super::Core;
+use crate::conn::ServerState;
+use crate::msg::MsgRef;
+use crate::peer::{write_header, HeaderParse, HeaderParser, MsgType, FLAG_RESP3};
+use crate::{log_notice, log_warn};
+
+/// A write a peer missed: the datastore request and how it was framed.
+pub(super) struct Hint {
+    ty: MsgType,
+    resp3: bool,
+    noreply: bool,
+    payload: Box<[u8]>,
+}
+
+/// One peer as this node sees it.
+#[derive(Default)]
+pub(super) struct PeerView {
+    pub down: bool,
+    /// When `down` last changed (unix ms; 0 = never).
+    pub since_ms: u64,
+    /// Since when (loop clock ns) the peer has had no connection up; `None` while one is.
+    pub failing_since: Option<u64>,
+    pub hints: VecDeque<Hint>,
+    pub hint_bytes: usize,
+    /// Hints dropped for this peer (over a bound): it missed writes for good.
+    pub hints_lost: u64,
+}
+
+/// Hints replayed per peer per loop iteration, and how many copies may wait on its
+/// connection before replay pauses (replies make room).
+const REPLAY_BATCH: usize = 256;
+const REPLAY_MAX_QUEUED: usize = 1024;
+
+impl Core {
+    /// A view per topology node, every peer not yet connected.
+    pub(super) fn init_views(&mut self) {
+        let now = self.now_ns;
+        self.views = (0..self.topo.nodes.len())
+            .map(|i| PeerView {
+                failing_since: (i != 0).then_some(now),
+                ..PeerView::default()
+            })
+            .collect();
+    }
+
+    pub(super) fn peer_is_down(&self, node: usize) -> bool {
+        self.views.get(node).is_some_and(|v| v.down)
+    }
+
+    pub(super) fn has_hints(&self, node: usize) -> bool {
+        self.views.get(node).is_some_and(|v| !v.hints.is_empty())
+    }
+
+    /// A connection to `node` completed: it is NORMAL (again).
+    pub(super) fn peer_connected(&mut self, node: usize) {
+        let now_ms = super::server::unix_ms();
+        let name = self.node_name(node);
+        let Some(v) = self.views.get_mut(node) else {
+            return;
+        };
+        v.failing_since = None;
+        if v.down {
+            let secs = now_ms.saturating_sub(v.since_ms) / 1000;
+            v.down = false;
+            v.since_ms = now_ms;
+            log_notice!(
+                "peer {name} is NORMAL again after {secs} s DOWN; {} hints to replay",
+                v.hints.len()
+            );
+        }
+    }
+
+    /// A connection to `node` failed or closed: if none is left up, the clock starts.
+    pub(super) fn peer_conn_lost(&mut self, node: usize) {
+        let up = self.peers.get(node).is_some_and(|slots| {
+            slots.iter().any(|&i| {
+                self.conn(i)
+                    .and_then(|c| c.server())
+                    .is_some_and(|s| s.state == ServerState::Connected)
+            })
+        });
+        let now = self.now_ns;
+        if let Some(v) = self.views.get_mut(node) {
+            if !up {
+                v.failing_since.get_or_insert(now);
+            }
+        }
+    }
+
+    /// The failure detector's clock: peers without a connection for `peer_down_after` are
+    /// DOWN. Returns when it next needs to run (loop clock ns).
+    pub(super) fn detect_failures(&mut self) -> Option<u64> {
+        let after = self.cfg.peer_down_after_ms.saturating_mul(1_000_000);
+        let now = self.now_ns;
+        let mut next: Option<u64> = None;
+        for node in 1..self.views.len() {
+            let v = &self.views[node];
+            let Some(since) = v.failing_since.filter(|_| !v.down) else {
+                continue;
+            };
+            if now.saturating_sub(since) < after {
+                let at = since + after;
+                next = Some(next.map_or(at, |n| n.min(at)));
+                continue;
+            }
+            let name = self.node_name(node);
+            let v = &mut self.views[node];
+            v.down = true;
+            v.since_ms = super::server::unix_ms();
+            log_warn!(
+                "peer {name} is DOWN: no connection for {} ms; its writes are kept as hints",
+                now.saturating_sub(since) / 1_000_000
+            );
+        }
+        next
+    }
+
+    fn node_name(&self, node: usize) -> String {
+        self.topo.nodes.get(node).map_or_else(String::new, |n| {
+            format!("{}:{} ({}/{})", n.host, n.port, n.dc, n.rack)
+        })
+    }
+
+    /// Keep a write `node` did not get: the request `mref` (a client's or a peer's request,
+    /// whose bytes are the datastore request) to be sent as a `ty` frame.
+    pub(super) fn hint_request(&mut self, node: usize, mref: MsgRef, ty: MsgType, resp3: bool) {
+        let Some(m) = self.msgs.get(mref) else { return };
+        let held: usize = m.req_segs.iter().map(|s| s.len()).sum();
+        if held != m.req_len || held == 0 {
+            return; // already written elsewhere and released: nothing to keep
+        }
+        let noreply = m.req.noreply;
+        let mut payload = Vec::with_capacity(held);
+        crate::mbuf::gather(&self.mbufs, &m.req_segs, 0, held, &mut payload);
+        self.hint_push(
+            node,
+            Hint {
+                ty,
+                resp3,
+                noreply,
+                payload: payload.into_boxed_slice(),
+            },
+        );
+    }
+
+    /// Keep the write carried by a copy that failed on its way to `node` (its bytes are a
+    /// dnode frame: the header says how to send it again).
+    pub(super) fn hint_copy(&mut self, node: usize, copy: MsgRef) {
+        let Some(m) = self.msgs.get(copy) else { return };
+        let held: usize = m.req_segs.iter().map(|s| s.len()).sum();
+        if held != m.req_len || held == 0 {
+            return;
+        }
+        let noreply = m.req.noreply;
+        let mut bytes = Vec::with_capacity(held);
+        crate::mbuf::gather(&self.mbufs, &m.req_segs, 0, held, &mut bytes);
+        let mut hp = HeaderParser::new();
+        let HeaderParse::Done { consumed, header } = hp.feed(&bytes) else {
+            return;
+        };
+        let payload = bytes[consumed..].to_vec().into_boxed_slice();
+        self.hint_push(
+            node,
+            Hint {
+                ty: header.ty,
+                resp3: header.resp3(),
+                noreply,
+                payload,
+            },
+        );
+    }
+
+    fn hint_push(&mut self, node: usize, hint: Hint) {
+        let (max_n, max_b) = (
+            self.cfg.hints_max_per_peer as usize,
+            self.cfg.hints_max_bytes_per_peer as usize,
+        );
+        let Some(v) = self.views.get_mut(node) else {
+            return;
+        };
+        v.hint_bytes += hint.payload.len();
+        v.hints.push_back(hint);
+        self.hint_stats.stored += 1;
+        while v.hints.len() > max_n || v.hint_bytes > max_b {
+            let Some(old) = v.hints.pop_front() else {
+                break;
+            };
+            v.hint_bytes -= old.payload.len();
+            v.hints_lost += 1;
+            self.hint_stats.dropped += 1;
+            if v.hints_lost == 1 {
+                log_warn!(
+                    "peer {}: hints over the bound ({max_n} writes, {max_b} bytes); the oldest \
+                     are dropped: warm it up from a peer once it is back",
+                    self.topo.nodes.get(node).map_or("?", |n| n.name.as_str())
+                );
+            }
+        }
+    }
+
+    /// Send peers that are back the writes they missed, in order, a batch per iteration.
+    /// Returns whether more remain to be sent now (the loop should not sleep long).
+    pub(super) fn replay_hints(&mut self) -> bool {
+        let mut more = false;
+        for node in 1..self.views.len() {
+            let admin_down = self.peer_down.get(node).copied().unwrap_or(false);
+            if self.views[node].hints.is_empty() || self.views[node].down || admin_down {
+                continue;
+            }
+            let Some(sidx) = self.peers.get(node).and_then(|slots| {
+                slots.iter().copied().find(|&i| {
+                    self.conn(i)
+                        .and_then(|c| c.server())
+                        .is_some_and(|s| s.state == ServerState::Connected)
+                })
+            }) else {
+                continue;
+            };
+            for _ in 0..REPLAY_BATCH {
+                let queued = self
+                    .conn(sidx)
+                    .and_then(|c| c.server())
+                    .map_or(usize::MAX, |s| s.in_q.len() + s.out_q.len());
+                if queued >= REPLAY_MAX_QUEUED {
+                    break;
+                }
+                let Some(h) = self.views[node].hints.pop_front() else {
+                    break;
+                };
+                self.views[node].hint_bytes -= h.payload.len();
+                if !self.send_hint(sidx, node, &h) {
+                    // No message object free: try again later, in order.
+                    self.views[node].hint_bytes += h.payload.len();
+                    self.views[node].hints.push_front(h);
+                    break;
+                }
+                self.hint_stats.replayed += 1;
+            }
+            more |= !self.views[node].hints.is_empty();
+        }
+        more
+    }
+
+    fn send_hint(&mut self, sidx: u32, node: usize, h: &Hint) -> bool {
+        let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
+            return false;
+        };
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        let flags = if h.resp3 { FLAG_RESP3 } else { 0 };
+        self.scratch.clear();
+        write_header(&mut self.scratch, id, h.ty, flags, same_dc, h.payload.len());
+        let hdr_len = self.scratch.len();
+        let mut segs = std::mem::take(&mut self.frame_segs);
+        segs.clear();
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &h.payload);
+        let c = self.msgs.get_mut(copy).expect("fresh");
+        std::mem::swap(&mut c.req_segs, &mut segs);
+        self.frame_segs = segs;
+        c.req_len = hdr_len + h.payload.len();
+        c.is_write = true;
+        c.swallow = true;
+        c.frame_id = id;
+        c.req.noreply = h.noreply;
+        self.pool_stats.peer_requests += 1;
+        self.pool_stats.peer_request_bytes += c.req_len as u64;
+        self.enqueue(sidx, copy)
+    }
+
+    pub(super) fn hints_total(&self) -> (u64, u64) {
+        self.views.iter().fold((0, 0), |(n, b), v| {
+            (n + v.hints.len() as u64, b + v.hint_bytes as u64)
+        })
+    }
+}
+
+/// Counters of hinted handoff for `/info`.
+#[derive(Default)]
+pub(super) struct HintStats {
+    pub stored: u64,
+    pub replayed: u64,
+    pub dropped: u64,
+}
