@@ -202,8 +202,8 @@ fn unsupported_topologies_are_refused() {
             "refusing to start rather than send peer traffic in the clear",
         ),
         (
-            "  enable_gossip: true\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc1:1\n",
-            "enable_gossip: true are not available in this build yet",
+            "  dyn_seed_provider: florida_provider\n",
+            "seed providers other than simple_provider are not available",
         ),
     ];
     for (extra, want) in cases {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cluster::{three_racks, Member};
+use crate::cluster::{cluster_tokens, three_racks, Member};
 use crate::util::*;
 
 fn node(m: &[Member], i: usize) -> &Node {
@@ -102,4 +102,147 @@ fn hints_are_bounded_and_a_peer_that_lost_some_is_flagged() {
     assert_eq!(r.cmd(&["EXISTS", "b299"]), b":1\r\n");
     assert_eq!(r.cmd(&["EXISTS", "b0"]), b":0\r\n");
     assert_eq!(seen(&json(stats0, "/cluster_describe"), "rack3").2, 200);
+}
+
+/// A config for one node (`seeds`: `host:port:rack:dc:token` lines).
+fn conf(
+    dc: &str,
+    rack: &str,
+    token: u32,
+    ports: (u16, u16, u16),
+    backend: &str,
+    seeds: &[String],
+    extra: &str,
+) -> String {
+    let (port, dyn_port, stats) = ports;
+    let mut seed_lines = String::new();
+    for s in seeds {
+        seed_lines += &format!("  - {s}\n");
+    }
+    let seeds_key = if seeds.is_empty() {
+        String::new()
+    } else {
+        format!("  dyn_seeds:\n{seed_lines}")
+    };
+    format!(
+        "dyn_o_mite:\n  datacenter: {dc}\n  rack: {rack}\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  tokens: '{token}'\n  servers:\n  - {backend}:1\n{seeds_key}{extra}"
+    )
+}
+
+#[test]
+fn gossip_spreads_a_new_node_to_every_node() {
+    // A, B and C know each other; D knows only A. Gossip makes D known everywhere: B's
+    // writes reach D's datastore, and D appears in C's /cluster_describe.
+    let gossip = "  enable_gossip: true\n  gos_interval: 100\n";
+    let racks = ["rack1", "rack2", "rack3", "rack4"];
+    let ports: Vec<(u16, u16, u16)> = (0..4)
+        .map(|_| (free_port(), free_port(), free_port()))
+        .collect();
+    let seed = |i: usize| {
+        format!(
+            "127.0.0.1:{}:{}:dc1:{}",
+            ports[i].1,
+            racks[i],
+            crate::cluster::ONE_TOKEN
+        )
+    };
+    let mut redis = Vec::new();
+    let mut nodes = Vec::new();
+    for i in 0..4 {
+        let r = Redis::start();
+        let seeds: Vec<String> = match i {
+            3 => vec![seed(0)],
+            _ => (0..3).filter(|&j| j != i).map(seed).collect(),
+        };
+        let text = conf(
+            "dc1",
+            racks[i],
+            crate::cluster::ONE_TOKEN,
+            ports[i],
+            &r.addr(),
+            &seeds,
+            gossip,
+        );
+        let n = Node::start_conf(&text, ports[i].0, ports[i].2, &[]);
+        n.wait_backend();
+        redis.push(r);
+        nodes.push(n);
+    }
+    wait_for("D known to C", Duration::from_secs(20), || {
+        let d = json(nodes[2].stats_port, "/cluster_describe");
+        let racks = d["dcs"][0]["racks"].as_array()?.len();
+        (racks == 4).then_some(())
+    });
+    wait_for("B connected to D", Duration::from_secs(20), || {
+        (json(nodes[1].stats_port, "/info")["dyn_o_mite"]["peer_connections"].as_u64() == Some(3))
+            .then_some(())
+    });
+    let mut c = nodes[1].client();
+    assert_eq!(c.cmd(&["SET", "via-b", "1"]), b"+OK\r\n");
+    let port_d = redis[3].port;
+    wait_for("B's write on D", Duration::from_secs(10), || {
+        (Resp::connect(port_d).cmd(&["GET", "via-b"]) == b"$1\r\n1\r\n").then_some(())
+    });
+    assert!(
+        nodes[1].log_text().contains("joined (gossip)"),
+        "{}",
+        nodes[1].log_text()
+    );
+}
+
+#[test]
+fn a_frozen_peer_is_down_by_its_silent_heartbeat_and_reads_go_around_it() {
+    // rack1 has two nodes; its second freezes (SIGSTOP: its sockets still accept). Its
+    // gossip heartbeat stops, it is seen DOWN, and reads of its keys are served by rack2.
+    let layout = [
+        ("dc1", "rack1", 1383429731u32),
+        ("dc1", "rack1", 3530913378),
+        ("dc1", "rack2", 1383429731),
+        ("dc1", "rack2", 3530913378),
+    ];
+    let extra =
+        "  enable_gossip: true\n  gos_interval: 100\n  peer_down_after: 1000\n  timeout: 1000\n";
+    let m = cluster_tokens(&layout, extra, &vec![String::new(); 4], 0);
+    let stats0 = node(&m, 0).stats_port;
+    let mut c = node(&m, 0).client();
+    // A key member 1 owns.
+    let mut key = None;
+    for i in 0..100 {
+        let k = format!("f{i}");
+        assert_eq!(c.cmd(&["SET", &k, "v"]), b"+OK\r\n");
+        let on1 = wait_for("the write on rack1", Duration::from_secs(5), || {
+            let a = Resp::connect(m[0].redis.port).cmd(&["EXISTS", &k]) == b":1\r\n";
+            let b = Resp::connect(m[1].redis.port).cmd(&["EXISTS", &k]) == b":1\r\n";
+            (a || b).then_some(b)
+        });
+        if on1 {
+            key = Some(k);
+            break;
+        }
+    }
+    let key = key.expect("a key on member 1");
+    let rack = |d: &serde_json::Value| -> String {
+        d["dcs"][0]["racks"][0]["servers"][1]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(rack(&json(stats0, "/cluster_describe")), "NORMAL");
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGSTOP);
+    let t0 = Instant::now();
+    wait_for("member 1 seen DOWN", Duration::from_secs(15), || {
+        (rack(&json(stats0, "/cluster_describe")) == "DOWN").then_some(())
+    });
+    let took = t0.elapsed();
+    assert_eq!(c.cmd(&["GET", &key]), b"$1\r\nv\r\n");
+    m[1].node.as_ref().unwrap().proc.signal(libc::SIGCONT);
+    assert!(took < Duration::from_secs(8), "DOWN after {took:?}");
+    wait_for("member 1 NORMAL again", Duration::from_secs(20), || {
+        (rack(&json(stats0, "/cluster_describe")) == "NORMAL").then_some(())
+    });
+    assert!(
+        node(&m, 0).log_text().contains("no gossip heartbeat"),
+        "{}",
+        node(&m, 0).log_text()
+    );
 }

@@ -97,8 +97,11 @@ pub struct DnodeIn {
     pub header: crate::peer::HeaderParser,
     /// The header of the frame whose payload is being parsed.
     pub cur: Option<crate::peer::Header>,
-    /// Payload bytes still to skip (gossip frames; their payload is not a request).
+    /// Payload bytes still to skip (frames whose payload is not a request).
     pub skip: usize,
+    /// A gossip payload being collected, and how many bytes of it are still to come.
+    pub gossip: Vec<u8>,
+    pub gossip_left: usize,
 }
 
 pub struct Client {
@@ -151,6 +154,8 @@ impl Client {
             header: crate::peer::HeaderParser::new(),
             cur: None,
             skip: 0,
+            gossip: Vec::new(),
+            gossip_left: 0,
         }));
         c
     }

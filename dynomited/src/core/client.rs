@@ -92,6 +92,17 @@ impl Core {
             return Frame::Stop;
         }
         let chunk = &self.mbufs.filled(buf)[rpos..];
+        if dn.gossip_left > 0 {
+            let n = dn.gossip_left.min(chunk.len());
+            dn.gossip.extend_from_slice(&chunk[..n]);
+            dn.gossip_left -= n;
+            conn.rpos = (rpos + n) as u32;
+            if dn.gossip_left == 0 {
+                let payload = std::mem::take(&mut dn.gossip);
+                self.gossip_received(&payload);
+            }
+            return Frame::Again;
+        }
         if dn.skip > 0 {
             let n = dn.skip.min(chunk.len());
             dn.skip -= n;
@@ -120,6 +131,12 @@ impl Core {
                     // REQ_FORWARD fans out to every rack of this DC; this node has no peers
                     // yet, so that is its own datastore.
                     MsgType::Req | MsgType::ReqForward => dn.cur = Some(header),
+                    // Gossip digests up to 1 MiB are read (thousands of nodes); a larger
+                    // one is skipped.
+                    MsgType::GossipSyn if header.payload_len <= 1 << 20 => {
+                        dn.gossip.clear();
+                        dn.gossip_left = header.payload_len as usize;
+                    }
                     MsgType::GossipSyn => dn.skip = header.payload_len as usize,
                     other => {
                         self.pool_stats.dnode_client_err += 1;

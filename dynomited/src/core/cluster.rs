@@ -22,31 +22,35 @@ use crate::stats::http::PeerVerb;
 impl Core {
     /// Connection slots to every other node, connected at once (reconnects back off).
     pub(super) fn connect_peers(&mut self) {
-        let local_dc = self.topo.local().dc.clone();
         self.peers = vec![Vec::new(); self.topo.nodes.len()];
         self.peer_down = vec![false; self.topo.nodes.len()];
         self.init_views();
         for node in 1..self.topo.nodes.len() {
-            let same_dc = self.topo.nodes[node].dc == local_dc;
-            let n = if same_dc {
-                self.cfg.local_peer_connections
-            } else {
-                self.cfg.remote_peer_connections
-            }
-            .max(1) as usize;
-            for slot in 0..n {
-                let peer = Box::new(PeerOut {
-                    node,
-                    same_dc,
-                    header: HeaderParser::new(),
-                    in_payload: false,
-                    reply_id: 0,
-                    out_ids: Default::default(),
-                });
-                let idx = self.new_server(PoolKind::Main, slot, Some(peer));
-                self.peers[node].push(idx);
-                self.server_connect(idx);
-            }
+            self.connect_node(node);
+        }
+    }
+
+    /// The connections to one node (`local_peer_connections` or `remote_peer_connections`).
+    pub(super) fn connect_node(&mut self, node: usize) {
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        let n = if same_dc {
+            self.cfg.local_peer_connections
+        } else {
+            self.cfg.remote_peer_connections
+        }
+        .max(1) as usize;
+        for slot in 0..n {
+            let peer = Box::new(PeerOut {
+                node,
+                same_dc,
+                header: HeaderParser::new(),
+                in_payload: false,
+                reply_id: 0,
+                out_ids: Default::default(),
+            });
+            let idx = self.new_server(PoolKind::Main, slot, Some(peer));
+            self.peers[node].push(idx);
+            self.server_connect(idx);
         }
     }
 

@@ -35,6 +35,10 @@ pub(super) struct PeerView {
     pub since_ms: u64,
     /// Since when (loop clock ns) the peer has had no connection up; `None` while one is.
     pub failing_since: Option<u64>,
+    /// Gossip: the peer's own clock (unix s) in the newest record heard of it, and when
+    /// (loop clock ns) that last advanced.
+    pub gossip_ts: u64,
+    pub heard_at: u64,
     pub hints: VecDeque<Hint>,
     pub hint_bytes: usize,
     /// Hints dropped for this peer (over a bound): it missed writes for good.
@@ -53,6 +57,7 @@ impl Core {
         self.views = (0..self.topo.nodes.len())
             .map(|i| PeerView {
                 failing_since: (i != 0).then_some(now),
+                heard_at: now,
                 ..PeerView::default()
             })
             .collect();
@@ -66,23 +71,13 @@ impl Core {
         self.views.get(node).is_some_and(|v| !v.hints.is_empty())
     }
 
-    /// A connection to `node` completed: it is NORMAL (again).
+    /// A connection to `node` completed: unless its heartbeat is stale it is NORMAL (again)
+    /// at the detector's next look, which is now.
     pub(super) fn peer_connected(&mut self, node: usize) {
-        let now_ms = super::server::unix_ms();
-        let name = self.node_name(node);
-        let Some(v) = self.views.get_mut(node) else {
-            return;
-        };
-        v.failing_since = None;
-        if v.down {
-            let secs = now_ms.saturating_sub(v.since_ms) / 1000;
-            v.down = false;
-            v.since_ms = now_ms;
-            log_notice!(
-                "peer {name} is NORMAL again after {secs} s DOWN; {} hints to replay",
-                v.hints.len()
-            );
+        if let Some(v) = self.views.get_mut(node) {
+            v.failing_since = None;
         }
+        self.next_detect = Some(self.now_ns);
     }
 
     /// A connection to `node` failed or closed: if none is left up, the clock starts.
@@ -102,30 +97,53 @@ impl Core {
         }
     }
 
-    /// The failure detector's clock: peers without a connection for `peer_down_after` are
-    /// DOWN. Returns when it next needs to run (loop clock ns).
+    /// The failure detector: a peer is DOWN when it has had no connection for
+    /// `peer_down_after`, or (with gossip) its heartbeat stood still too long; NORMAL
+    /// otherwise. Returns when it next needs to look (loop clock ns).
     pub(super) fn detect_failures(&mut self) -> Option<u64> {
         let after = self.cfg.peer_down_after_ms.saturating_mul(1_000_000);
+        let heartbeat = self.heartbeat_timeout_ns();
         let now = self.now_ns;
         let mut next: Option<u64> = None;
+        let mut wake = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
         for node in 1..self.views.len() {
             let v = &self.views[node];
-            let Some(since) = v.failing_since.filter(|_| !v.down) else {
-                continue;
-            };
-            if now.saturating_sub(since) < after {
-                let at = since + after;
-                next = Some(next.map_or(at, |n| n.min(at)));
+            let no_conn = v.failing_since.map(|since| now.saturating_sub(since));
+            let silent = heartbeat.map(|_| now.saturating_sub(v.heard_at));
+            let conn_down = no_conn.is_some_and(|t| t >= after);
+            let hb_down = matches!((silent, heartbeat), (Some(s), Some(h)) if s >= h);
+            if let (Some(t), false) = (no_conn, conn_down) {
+                wake(now + (after - t));
+            }
+            if let (Some(s), Some(h), false) = (silent, heartbeat, hb_down) {
+                wake(now + (h - s));
+            }
+            let down = conn_down || hb_down;
+            if down == v.down {
                 continue;
             }
             let name = self.node_name(node);
+            let now_ms = super::server::unix_ms();
             let v = &mut self.views[node];
-            v.down = true;
-            v.since_ms = super::server::unix_ms();
-            log_warn!(
-                "peer {name} is DOWN: no connection for {} ms; its writes are kept as hints",
-                now.saturating_sub(since) / 1_000_000
-            );
+            if down {
+                let why = if conn_down {
+                    format!("no connection for {} ms", no_conn.unwrap_or(0) / 1_000_000)
+                } else {
+                    format!(
+                        "no gossip heartbeat for {} ms",
+                        silent.unwrap_or(0) / 1_000_000
+                    )
+                };
+                log_warn!("peer {name} is DOWN: {why}; its writes are kept as hints");
+            } else {
+                let secs = now_ms.saturating_sub(v.since_ms) / 1000;
+                log_notice!(
+                    "peer {name} is NORMAL again after {secs} s DOWN; {} hints to replay",
+                    v.hints.len()
+                );
+            }
+            v.down = down;
+            v.since_ms = now_ms;
         }
         next
     }

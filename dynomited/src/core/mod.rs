@@ -19,6 +19,7 @@
 mod client;
 mod cluster;
 mod coordinator;
+mod gossip;
 mod local;
 mod membership;
 mod server;
@@ -91,6 +92,10 @@ pub struct Core {
     next_detect: Option<u64>,
     /// Hints are waiting for a peer that can take them now.
     replaying: bool,
+    /// When the next gossip round is due (loop clock ns), and whether the first (the
+    /// announce to every peer) went out.
+    next_gossip: u64,
+    announced: bool,
     /// The local node's `(dc, rack)` topology indices (recomputed when the topology changes).
     lrack: (usize, usize),
     /// Reply collectors (quorums, split requests), pooled; see `coordinator`.
@@ -186,6 +191,8 @@ impl Core {
             hint_stats: Default::default(),
             next_detect: None,
             replaying: false,
+            next_gossip: 0,
+            announced: false,
             aggs: Vec::new(),
             free_aggs: Vec::new(),
             targets: Vec::new(),
@@ -576,6 +583,9 @@ impl Core {
         if let Some(t) = self.next_detect {
             consider(self.instant_of(t));
         }
+        if self.cfg.enable_gossip && !self.views.is_empty() {
+            consider(self.instant_of(self.next_gossip));
+        }
         if self.replaying {
             consider(self.now + Duration::from_millis(1));
         }
@@ -640,6 +650,9 @@ impl Core {
             self.expire_held();
         }
         if !self.views.is_empty() {
+            if self.now_ns >= self.next_gossip {
+                self.next_gossip = self.gossip_round();
+            }
             self.next_detect = self.detect_failures();
             self.replaying = self.replay_hints();
         }
@@ -814,10 +827,10 @@ pub fn check_supported(cfg: &Config) -> Result<(), String> {
             cfg.secure_server_option
         ));
     }
-    if cfg.dyn_seed_provider != crate::conf::SeedProvider::Simple || cfg.enable_gossip {
+    if cfg.dyn_seed_provider != crate::conf::SeedProvider::Simple {
         return Err(format!(
-            "{file}: seed providers other than simple_provider and enable_gossip: true are not \
-             available in this build yet; list the peers in dyn_seeds"
+            "{file}: seed providers other than simple_provider are not available in this \
+             build yet; list the peers in dyn_seeds"
         ));
     }
     Ok(())

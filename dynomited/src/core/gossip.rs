@@ -1,0 +1,295 @@
+//! Membership at run time: nodes learned from gossip or a seed provider join the rings and
+//! get connections; a known `(dc, rack, token)` at a new address is a replacement (its
+//! connections are rebuilt, as Dynomite's `dnode_peer_replace` does).
+//!
+//! Gossip (`enable_gossip`, every `gos_interval` ms) speaks Dynomite's `GOSSIP_SYN` payloads
+//! (SPEC §6.3): a digest of every known node (`dc$rack$token,ts,state,address|...`) to one
+//! random peer per round, to every peer in the first round (the announce). A node's `ts` is
+//! its own clock when it last spoke: a peer whose `ts` stops advancing is DOWN after
+//! `max(peer_down_after, 4 gos_interval, 2.5 s)` (the heartbeat detector; see
+//! `membership.rs` for the connection detector). Gossip never changes this node's own state
+//! (Dynomite's forces NORMAL, undoing an operator's `/state/...`).
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use super::Core;
+use crate::conn::ServerState;
+use crate::peer::{
+    parse_gossip, write_gossip, write_header_data, GossipNode, MsgType, DATA_GOSSIP,
+};
+use crate::ring::Node;
+use crate::{log_debug, log_notice, log_warn};
+
+/// The dnode port Dynomite assumes for a node learned from gossip (the address carries no
+/// port): 8101 if ours is 8101, else 8103. We add `:port` to our own address when it is not
+/// 8101, and read it back when present.
+fn default_peer_port(ours: u16) -> u16 {
+    if ours == 8101 {
+        8101
+    } else {
+        8103
+    }
+}
+
+/// The address of `host:port`: an IP literal as is; a name resolved (first IPv4 address,
+/// as Dynomite's `gethostbyname`).
+fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Some(SocketAddr::new(ip, port));
+    }
+    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().ok()?.collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(addrs.first())
+        .copied()
+}
+
+impl Core {
+    /// Take in one node as a seed provider or gossip describes it. Returns its topology
+    /// index (0 for this node).
+    pub(super) fn learn_node(
+        &mut self,
+        host: &str,
+        port: u16,
+        dc: &str,
+        rack: &str,
+        token: u32,
+        why: &str,
+    ) -> Option<usize> {
+        let local = self.topo.local();
+        if local.dc == dc && local.rack == rack && local.token == token {
+            return Some(0);
+        }
+        if let Some(idx) = self.topo.find(dc, rack, token) {
+            let n = &self.topo.nodes[idx];
+            if n.host == host && n.port == port {
+                return Some(idx);
+            }
+            let old = format!("{}:{}", n.host, n.port);
+            let addr = resolve(host, port);
+            self.topo
+                .replace_address(dc, rack, token, host, port, addr)?;
+            log_notice!(
+                "node {dc}/{rack} token {token} moved from {old} to {host}:{port} ({why}): \
+                 reconnecting"
+            );
+            let now = self.now_ns;
+            if let Some(v) = self.views.get_mut(idx) {
+                v.failing_since = Some(now);
+            }
+            for i in 0..self.peers.get(idx).map_or(0, |p| p.len()) {
+                let sidx = self.peers[idx][i];
+                let live = matches!(
+                    self.conn(sidx).and_then(|c| c.server()).map(|s| s.state),
+                    Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
+                );
+                if live {
+                    self.server_failed(sidx, "the node moved to a new address");
+                }
+                self.server_connect(sidx);
+            }
+            return Some(idx);
+        }
+        let addr = resolve(host, port);
+        if addr.is_none() {
+            log_warn!(
+                "node {host}:{port} ({dc}/{rack}, token {token}) from {why}: cannot resolve {host}"
+            );
+            return None;
+        }
+        let idx = self.topo.add_node(Node {
+            name: host.to_string(),
+            host: host.to_string(),
+            port,
+            addr,
+            dc: dc.to_string(),
+            rack: rack.to_string(),
+            token,
+            is_local: false,
+        });
+        self.multi_node_racks = self
+            .topo
+            .dcs
+            .iter()
+            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
+        self.lrack = self.topo.local_rack();
+        log_notice!("node {host}:{port} ({dc}/{rack}, token {token}) joined ({why})");
+        if self.opts.admin_op == 0 {
+            while self.peers.len() < self.topo.nodes.len() {
+                self.peers.push(Vec::new());
+                self.peer_down.push(false);
+                let now = self.now_ns;
+                self.views.push(super::membership::PeerView {
+                    failing_since: Some(now),
+                    heard_at: now,
+                    ..Default::default()
+                });
+            }
+            self.connect_node(idx);
+        }
+        Some(idx)
+    }
+
+    /// The address a node is known by in gossip: its host, with `:port` unless the port is
+    /// the one Dynomite would assume.
+    fn gossip_address(&self, node: usize) -> String {
+        let n = &self.topo.nodes[node];
+        if n.port == 8101 {
+            n.host.clone()
+        } else {
+            format!("{}:{}", n.host, n.port)
+        }
+    }
+
+    /// One gossip round: a digest of every known node to one random connected peer (to
+    /// every peer the first time). Returns when the next round is due (loop clock ns).
+    pub(super) fn gossip_round(&mut self) -> u64 {
+        let every = self.cfg.gos_interval_ms.max(10) * 1_000_000;
+        let next = self.now_ns + every;
+        if !self.cfg.enable_gossip || self.topo.nodes.len() < 2 || self.peers.is_empty() {
+            return next;
+        }
+        let now_s = super::server::unix_ms() / 1000;
+        let mut nodes = Vec::with_capacity(self.topo.nodes.len());
+        for i in 0..self.topo.nodes.len() {
+            let n = &self.topo.nodes[i];
+            let (ts, state) = if i == 0 {
+                (now_s, self.state as u8)
+            } else {
+                let v = &self.views[i];
+                let state = if v.down {
+                    crate::types::NodeState::Down
+                } else {
+                    crate::types::NodeState::Normal
+                };
+                (v.gossip_ts, state as u8)
+            };
+            nodes.push(GossipNode {
+                dc: n.dc.clone(),
+                rack: n.rack.clone(),
+                token: n.token,
+                ts,
+                state,
+                address: self.gossip_address(i),
+            });
+        }
+        let mut payload = Vec::new();
+        write_gossip(&mut payload, &nodes);
+        let connected: Vec<usize> = (1..self.topo.nodes.len())
+            .filter(|&n| self.connected_slot(n).is_some())
+            .collect();
+        if connected.is_empty() {
+            return next;
+        }
+        if !self.announced {
+            self.announced = true;
+            for n in connected {
+                self.send_gossip(n, &payload);
+            }
+        } else {
+            // A cheap pseudo-random pick (xorshift of the clock): no need for a real RNG.
+            let mut x = self.now_ns ^ 0x9e37_79b9_7f4a_7c15;
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = connected[(x % connected.len() as u64) as usize];
+            self.send_gossip(n, &payload);
+        }
+        next
+    }
+
+    /// A connected connection slot to `node`, if any.
+    pub(super) fn connected_slot(&self, node: usize) -> Option<u32> {
+        self.peers.get(node)?.iter().copied().find(|&i| {
+            self.conn(i)
+                .and_then(|c| c.server())
+                .is_some_and(|s| s.state == ServerState::Connected)
+        })
+    }
+
+    fn send_gossip(&mut self, node: usize, payload: &[u8]) {
+        let Some(sidx) = self.connected_slot(node) else {
+            return;
+        };
+        let Some(m) = self.msgs.alloc(self.now_ns, None) else {
+            return;
+        };
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        self.scratch.clear();
+        write_header_data(
+            &mut self.scratch,
+            id,
+            MsgType::GossipSyn,
+            0,
+            same_dc,
+            DATA_GOSSIP,
+            payload.len(),
+        );
+        let mut segs = Vec::new();
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, payload);
+        let len = self.scratch.len() + payload.len();
+        let msg = self.msgs.get_mut(m).expect("fresh");
+        msg.req_segs = segs;
+        msg.req_len = len;
+        msg.swallow = true;
+        msg.frame_id = id;
+        // No reply comes to a gossip frame.
+        msg.req.noreply = true;
+        let _ = self.enqueue(sidx, m);
+    }
+
+    /// A gossip payload from a peer: learn every node it lists, and note whose heartbeat
+    /// advanced.
+    pub(super) fn gossip_received(&mut self, payload: &[u8]) {
+        let nodes = match parse_gossip(payload) {
+            Ok(n) => n,
+            Err(e) => {
+                log_warn!("gossip payload rejected: {e}");
+                return;
+            }
+        };
+        let ours = self.topo.local().port;
+        for g in nodes {
+            let (host, port) = match g.address.rsplit_once(':') {
+                Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {
+                    (h.to_string(), p.parse::<u16>().unwrap_or(0))
+                }
+                _ => (g.address.clone(), default_peer_port(ours)),
+            };
+            let Some(idx) = self.learn_node(&host, port, &g.dc, &g.rack, g.token, "gossip") else {
+                continue;
+            };
+            if idx == 0 {
+                continue;
+            }
+            let now = self.now_ns;
+            if let Some(v) = self.views.get_mut(idx) {
+                if g.ts > v.gossip_ts {
+                    v.gossip_ts = g.ts;
+                    v.heard_at = now;
+                    log_debug!("gossip: {host}:{port} heartbeat {}", g.ts);
+                }
+            }
+        }
+    }
+
+    /// How long a peer's gossip heartbeat may stand still before it is DOWN (ns); `None`
+    /// without gossip.
+    pub(super) fn heartbeat_timeout_ns(&self) -> Option<u64> {
+        if !self.cfg.enable_gossip {
+            return None;
+        }
+        let ms = self
+            .cfg
+            .peer_down_after_ms
+            .max(self.cfg.gos_interval_ms.saturating_mul(4))
+            .max(2500);
+        Some(ms.saturating_mul(1_000_000))
+    }
+}
