@@ -201,10 +201,6 @@ fn unsupported_topologies_are_refused() {
             "  secure_server_option: datacenter\n  pem_key_file: /nonexistent.pem\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc2:1\n",
             "refusing to start rather than send peer traffic in the clear",
         ),
-        (
-            "  dyn_seed_provider: florida_provider\n",
-            "seed providers other than simple_provider are not available",
-        ),
     ];
     for (extra, want) in cases {
         let text = format!(

@@ -246,3 +246,113 @@ fn a_frozen_peer_is_down_by_its_silent_heartbeat_and_reads_go_around_it() {
         node(&m, 0).log_text()
     );
 }
+
+/// A tiny HTTP server answering every request with the current seed list (Florida's
+/// `get_seeds`). Bounded: it serves until the test drops `stop`.
+struct Florida {
+    port: u16,
+    list: std::sync::Arc<std::sync::Mutex<String>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Florida {
+    fn start(list: &str) -> Florida {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let list = std::sync::Arc::new(std::sync::Mutex::new(list.to_string()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (l2, s2) = (list.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !s2.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                match l.accept() {
+                    Ok((mut c, _)) => {
+                        c.set_nonblocking(false).unwrap();
+                        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                        let mut req = [0u8; 1024];
+                        let _ = c.read(&mut req);
+                        let body = l2.lock().unwrap().clone();
+                        let _ = write!(
+                            c,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+        });
+        Florida { port, list, stop }
+    }
+
+    fn set(&self, list: &str) {
+        *self.list.lock().unwrap() = list.to_string();
+    }
+}
+
+impl Drop for Florida {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_replacement_node_is_adopted_through_the_seed_provider() {
+    // Two racks learn each other from Florida. rack2's machine is replaced by one on a new
+    // address with the same token: once the list says so, rack1 sends its writes there.
+    let token = crate::cluster::ONE_TOKEN;
+    let ports: Vec<(u16, u16, u16)> = (0..3)
+        .map(|_| (free_port(), free_port(), free_port()))
+        .collect();
+    let entry = |i: usize, rack: &str| format!("127.0.0.1:{}:{rack}:dc1:{token}", ports[i].1);
+    let florida = Florida::start(&format!("{}|{}", entry(0, "rack1"), entry(1, "rack2")));
+    let envs = [
+        ("DYNOMITE_FLORIDA_IP", "127.0.0.1".to_string()),
+        ("DYNOMITE_FLORIDA_PORT", florida.port.to_string()),
+        ("DYNOMITE_SEEDS_INTERVAL_MS", "200".to_string()),
+    ];
+    let extra = "  dyn_seed_provider: florida_provider\n";
+    let start = |i: usize, rack: &str, r: &Redis| {
+        let text = conf("dc1", rack, token, ports[i], &r.addr(), &[], extra);
+        let n = Node::start_conf_env(&text, ports[i].0, ports[i].2, &[], &envs);
+        n.wait_backend();
+        n
+    };
+    let redis: Vec<Redis> = (0..3).map(|_| Redis::start()).collect();
+    let a = start(0, "rack1", &redis[0]);
+    let b = start(1, "rack2", &redis[1]);
+    wait_for("rack1 connected to rack2", Duration::from_secs(20), || {
+        (json(a.stats_port, "/info")["dyn_o_mite"]["peer_connections"].as_u64() == Some(1))
+            .then_some(())
+    });
+    let mut c = a.client();
+    assert_eq!(c.cmd(&["SET", "k1", "v1"]), b"+OK\r\n");
+    let p1 = redis[1].port;
+    wait_for("k1 on rack2", Duration::from_secs(10), || {
+        (Resp::connect(p1).cmd(&["GET", "k1"]) == b"$2\r\nv1\r\n").then_some(())
+    });
+    // The replacement: same rack and token, a new address.
+    drop(b);
+    let b2 = start(2, "rack2", &redis[2]);
+    florida.set(&format!("{}|{}", entry(0, "rack1"), entry(2, "rack2")));
+    wait_for(
+        "rack1 connected to the replacement",
+        Duration::from_secs(20),
+        || {
+            let d = json(a.stats_port, "/cluster_describe");
+            let port = d["dcs"][0]["racks"][1]["servers"][0]["port"].as_u64()?;
+            let up =
+                json(a.stats_port, "/info")["dyn_o_mite"]["peer_connections"].as_u64() == Some(1);
+            (port == u64::from(ports[2].1) && up).then_some(())
+        },
+    );
+    assert_eq!(c.cmd(&["SET", "k2", "v2"]), b"+OK\r\n");
+    let p2 = redis[2].port;
+    wait_for("k2 on the replacement", Duration::from_secs(10), || {
+        (Resp::connect(p2).cmd(&["GET", "k2"]) == b"$2\r\nv2\r\n").then_some(())
+    });
+    assert!(a.log_text().contains("moved from"), "{}", a.log_text());
+    drop(b2);
+}

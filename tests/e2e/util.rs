@@ -246,11 +246,22 @@ impl Node {
     }
 
     pub fn start_conf(text: &str, port: u16, stats_port: u16, args: &[&str]) -> Node {
+        Node::start_conf_env(text, port, stats_port, args, &[])
+    }
+
+    /// The same with environment variables for the daemon.
+    pub fn start_conf_env(
+        text: &str,
+        port: u16,
+        stats_port: u16,
+        args: &[&str],
+        envs: &[(&str, String)],
+    ) -> Node {
         let dir = TempDir::new("node");
         let conf = dir.path().join("dynomite.yml");
         std::fs::write(&conf, text).unwrap();
         let log = dir.path().join("dynomited.log");
-        let proc = Node::spawn(&conf, &log, port, stats_port, args);
+        let proc = Node::spawn(&conf, &log, port, stats_port, args, envs);
         Node {
             proc,
             port,
@@ -264,10 +275,17 @@ impl Node {
     pub fn restart(&mut self) {
         self.proc.kill();
         let conf = self._dir.path().join("dynomite.yml");
-        self.proc = Node::spawn(&conf, &self.log, self.port, self.stats_port, &[]);
+        self.proc = Node::spawn(&conf, &self.log, self.port, self.stats_port, &[], &[]);
     }
 
-    fn spawn(conf: &Path, log: &Path, port: u16, stats_port: u16, args: &[&str]) -> Proc {
+    fn spawn(
+        conf: &Path,
+        log: &Path,
+        port: u16,
+        stats_port: u16,
+        args: &[&str],
+        envs: &[(&str, String)],
+    ) -> Proc {
         let child = Command::new(DYNOMITED)
             .arg("-c")
             .arg(conf)
@@ -275,6 +293,7 @@ impl Node {
             .arg(log)
             .args(["-v", "6"])
             .args(args)
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

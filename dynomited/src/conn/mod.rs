@@ -245,6 +245,8 @@ pub enum Role {
     PeerListener,
     StatsListener,
     Signals,
+    /// The seed provider's thread hands seed lists over on this socket.
+    Seeds,
     Client(Box<Client>),
     Server(Box<Server>),
     Stats(StatsConn),
@@ -258,6 +260,7 @@ impl Role {
             Role::Client(c) if c.is_peer() => "dnode-client",
             Role::StatsListener => "stats-listener",
             Role::Signals => "signals",
+            Role::Seeds => "seeds",
             Role::Client(_) => "client",
             Role::Server(s) if s.peer.is_some() => "peer",
             Role::Server(_) => "server",

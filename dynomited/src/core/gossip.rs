@@ -293,3 +293,81 @@ impl Core {
         Some(ms.saturating_mul(1_000_000))
     }
 }
+
+impl Core {
+    /// Start the seed provider's thread (`florida_provider`, `dns_provider`); it fetches the
+    /// list every 30 s (`DYNOMITE_SEEDS_INTERVAL_MS` overrides, ours) and hands it over when
+    /// it changed.
+    pub(super) fn start_seed_provider(&mut self) -> std::io::Result<()> {
+        use crate::conf::SeedProvider;
+        use crate::peer::seeds::{Fetcher, Source, POLL_INTERVAL};
+        let env = |k: &str| std::env::var(k).ok();
+        let src = match self.cfg.dyn_seed_provider {
+            SeedProvider::Simple => return Ok(()),
+            SeedProvider::Florida => Source::florida_from_env(env),
+            SeedProvider::Dns => {
+                let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+                Source::dns_from_env(env, &resolv)
+            }
+        }
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let every = std::env::var("DYNOMITE_SEEDS_INTERVAL_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map_or(POLL_INTERVAL, std::time::Duration::from_millis);
+        let timeout = std::time::Duration::from_secs(5).min(every);
+        log_notice!("seed provider {src:?}, polled every {every:?}");
+        let (fetcher, sock) = Fetcher::spawn(src, every, timeout)?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+        let idx = self
+            .insert(|_| crate::conn::Conn::new(crate::conn::Role::Seeds, None, crate::event::READ));
+        self.epoll
+            .add(fd, crate::event::READ, super::token(idx, 0))?;
+        self.seeds = Some((fetcher, sock));
+        Ok(())
+    }
+
+    /// The seed provider handed something over: merge each listed node (a new node joins, a
+    /// known token at a new address replaces the old one), or log the problem.
+    pub(super) fn seeds_event(&mut self) {
+        use crate::peer::seeds::Update;
+        use std::io::Read;
+        let Some((_, sock)) = self.seeds.as_mut() else {
+            return;
+        };
+        let mut buf = [0u8; 16384];
+        loop {
+            match sock.read(&mut buf) {
+                Ok(0) => {
+                    log_warn!("the seed provider's thread is gone; membership from it stops");
+                    if let Some((_, s)) = self.seeds.take() {
+                        let _ = self.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&s));
+                    }
+                    break;
+                }
+                Ok(n) => self.seeds_inbox.feed(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let why = match self.cfg.dyn_seed_provider {
+            crate::conf::SeedProvider::Dns => "dns seeds",
+            _ => "florida seeds",
+        };
+        while let Some(update) = self.seeds_inbox.next() {
+            match update {
+                Update::Error(e) => log_warn!("seed provider: {e}"),
+                Update::Seeds(text) => match crate::peer::parse_seed_list(&text) {
+                    Err(e) => log_warn!("seed provider: {e}; the list is ignored"),
+                    Ok(recs) => {
+                        log_notice!("seed provider: {} seeds", recs.len());
+                        for r in recs {
+                            self.learn_node(&r.host, r.port, &r.dc, &r.rack, r.token, why);
+                        }
+                    }
+                },
+            }
+        }
+    }
+}

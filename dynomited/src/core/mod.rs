@@ -92,6 +92,9 @@ pub struct Core {
     next_detect: Option<u64>,
     /// Hints are waiting for a peer that can take them now.
     replaying: bool,
+    /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
+    seeds: Option<(crate::peer::seeds::Fetcher, std::os::unix::net::UnixStream)>,
+    seeds_inbox: crate::peer::seeds::Inbox,
     /// When the next gossip round is due (loop clock ns), and whether the first (the
     /// announce to every peer) went out.
     next_gossip: u64,
@@ -193,6 +196,8 @@ impl Core {
             replaying: false,
             next_gossip: 0,
             announced: false,
+            seeds: None,
+            seeds_inbox: Default::default(),
             aggs: Vec::new(),
             free_aggs: Vec::new(),
             targets: Vec::new(),
@@ -480,6 +485,7 @@ impl Core {
         // Admin mode (-x) opens no peer connections (SPEC §10.3).
         if self.opts.admin_op == 0 {
             self.connect_peers();
+            self.start_seed_provider()?;
         }
         self.state = NodeState::Normal;
         Ok(())
@@ -534,6 +540,7 @@ impl Core {
             Role::PeerListener => self.accept_peers(idx),
             Role::StatsListener => self.accept_stats(idx),
             Role::Signals => self.handle_signals(),
+            Role::Seeds => self.seeds_event(),
             Role::Client(_) => self.client_event(idx, ev),
             Role::Server(_) => self.server_event(idx, ev),
             Role::Stats(_) => self.stats_event(idx, ev),
@@ -825,12 +832,6 @@ pub fn check_supported(cfg: &Config) -> Result<(), String> {
              build; refusing to start rather than send peer traffic in the clear (set \
              secure_server_option: none)",
             cfg.secure_server_option
-        ));
-    }
-    if cfg.dyn_seed_provider != crate::conf::SeedProvider::Simple {
-        return Err(format!(
-            "{file}: seed providers other than simple_provider are not available in this \
-             build yet; list the peers in dyn_seeds"
         ));
     }
     Ok(())

@@ -38,6 +38,7 @@
 
 mod frame;
 mod gossip;
+pub mod seeds;
 
 #[cfg(test)]
 mod tests;
