@@ -28,7 +28,7 @@ protocol to clients. It reads Dynomite's YAML configuration file unchanged and a
 Dynomite's command-line flags with the same meanings and exit codes. Stats and admin calls \
 are served over HTTP on stats_listen (default 0.0.0.0:22222): /info, /metrics, /ping, /help, \
 /cluster_describe, /state/..., /get_consistency, /set_consistency/..., and more.",
-    after_long_help = "SIGNALS:\n  SIGTERM, SIGINT  stop accepting, answer requests in flight (at most 5 s), exit 0\n  SIGHUP           reopen the log file given with -o (for logrotate)\n  SIGTTIN, SIGTTOU raise or lower the log level by one\n\nEXIT STATUS:\n  0 clean exit or valid configuration (-t); 1 invalid configuration, bad flag, or a start-up failure\n\nFILES:\n  /etc/dynomite/dynomite.yml  the default configuration file\n\nSEE ALSO:\n  dynoctl(1), redis-server(1), memcached(1)",
+    after_long_help = "SIGNALS:\n  SIGTERM, SIGINT  stop accepting, answer requests in flight (at most 5 s), exit 0\n  SIGHUP           reopen the log file given with -o (for logrotate) and reload the\n                   configuration file (seeds, consistency, timeouts, gossip, connection\n                   counts apply at once; addresses, tokens, rack and dc need a restart)\n  SIGTTIN, SIGTTOU raise or lower the log level by one\n\nEXIT STATUS:\n  0 clean exit or valid configuration (-t); 1 invalid configuration, bad flag, or a start-up failure\n\nFILES:\n  /etc/dynomite/dynomite.yml  the default configuration file\n\nSEE ALSO:\n  dynoctl(1), redis-server(1), memcached(1)",
     disable_help_flag = true,
     disable_version_flag = true
 )]

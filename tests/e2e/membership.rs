@@ -356,3 +356,81 @@ fn a_replacement_node_is_adopted_through_the_seed_provider() {
     assert!(a.log_text().contains("moved from"), "{}", a.log_text());
     drop(b2);
 }
+
+#[test]
+fn sighup_reloads_seeds_and_consistency_and_keeps_a_bad_file_out() {
+    let m = three_racks("");
+    // A second cluster's worth of node: rack4, known to nobody yet, knowing rack1.
+    let (port, dyn_port, stats) = (free_port(), free_port(), free_port());
+    let r4 = Redis::start();
+    let a_text = std::fs::read_to_string(node(&m, 0).conf_path()).unwrap();
+    let dyn1 = a_text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("dyn_listen: 127.0.0.1:"))
+        .unwrap()
+        .to_string();
+    let text4 = conf(
+        "dc1",
+        "rack4",
+        crate::cluster::ONE_TOKEN,
+        (port, dyn_port, stats),
+        &r4.addr(),
+        &[format!(
+            "127.0.0.1:{dyn1}:rack1:dc1:{}",
+            crate::cluster::ONE_TOKEN
+        )],
+        "",
+    );
+    let n4 = Node::start_conf(&text4, port, stats, &[]);
+    n4.wait_backend();
+    // rack1 learns rack4 from its file, and the levels change.
+    let a = node(&m, 0);
+    let with4 = a_text.replace(
+        "  dyn_seeds:\n",
+        &format!(
+            "  dyn_seeds:\n  - 127.0.0.1:{dyn_port}:rack4:dc1:{}\n",
+            crate::cluster::ONE_TOKEN
+        ),
+    ) + "  write_consistency: DC_QUORUM\n";
+    std::fs::write(a.conf_path(), &with4).unwrap();
+    a.proc.signal(libc::SIGHUP);
+    wait_for("rack1 connected to rack4", Duration::from_secs(20), || {
+        (json(a.stats_port, "/info")["dyn_o_mite"]["peer_connections"].as_u64() == Some(3))
+            .then_some(())
+    });
+    assert_eq!(
+        json(a.stats_port, "/info")["write_consistency"],
+        "DC_QUORUM"
+    );
+    let mut c = a.client();
+    assert_eq!(c.cmd(&["SET", "reloaded", "1"]), b"+OK\r\n");
+    let p4 = r4.port;
+    wait_for("the write on rack4", Duration::from_secs(10), || {
+        (Resp::connect(p4).cmd(&["GET", "reloaded"]) == b"$1\r\n1\r\n").then_some(())
+    });
+    // A token change needs a restart: reported, the running value kept.
+    std::fs::write(
+        a.conf_path(),
+        with4.replace("tokens: '1383429731'", "tokens: '7'"),
+    )
+    .unwrap();
+    a.proc.signal(libc::SIGHUP);
+    wait_for("the restart warning", Duration::from_secs(10), || {
+        a.log_text()
+            .contains("applied only at a restart (running values kept): tokens")
+            .then_some(())
+    });
+    // A broken file is rejected; the node keeps serving with what it runs.
+    std::fs::write(a.conf_path(), "dyn_o_mite:\n  listen: nonsense\n").unwrap();
+    a.proc.signal(libc::SIGHUP);
+    wait_for("the rejection", Duration::from_secs(10), || {
+        a.log_text()
+            .contains("does not load; the running config stays")
+            .then_some(())
+    });
+    assert_eq!(c.cmd(&["GET", "reloaded"]), b"$1\r\n1\r\n");
+    assert_eq!(
+        json(a.stats_port, "/info")["write_consistency"],
+        "DC_QUORUM"
+    );
+}

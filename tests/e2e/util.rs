@@ -271,6 +271,11 @@ impl Node {
         }
     }
 
+    /// The node's config file (rewrite it and send SIGHUP to reload).
+    pub fn conf_path(&self) -> PathBuf {
+        self._dir.path().join("dynomite.yml")
+    }
+
     /// Kill the node (by PID) and start it again with the same config and log file.
     pub fn restart(&mut self) {
         self.proc.kill();

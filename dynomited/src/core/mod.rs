@@ -22,6 +22,7 @@ mod coordinator;
 mod gossip;
 mod local;
 mod membership;
+mod reload;
 mod server;
 mod stats;
 
@@ -702,8 +703,9 @@ impl Core {
             let signo = info.ssi_signo as i32;
             match signo {
                 libc::SIGHUP => {
-                    log_notice!("signal SIGHUP: reopening the log file");
+                    log_notice!("signal SIGHUP: reopening the log file, reloading the config");
                     crate::log::reopen();
+                    self.reload();
                 }
                 libc::SIGTTIN => {
                     crate::log::level_up();

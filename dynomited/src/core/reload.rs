@@ -1,0 +1,198 @@
+//! SIGHUP: read the config file again and apply what can change while running.
+//!
+//! Applied at once: new seeds (they join like a seed provider's), the consistency levels,
+//! `timeout`, `server_retry_timeout`, gossip (`enable_gossip`, `gos_interval`),
+//! `peer_down_after`, the hint bounds, `requirepass`, `datastore_password` (next connect),
+//! and the connection counts (`datastore_connections`, `local_peer_connections`,
+//! `remote_peer_connections`: slots added or closed). Keys that name what the process is
+//! (listen addresses, tokens, DC and rack, the datastore, hashing, buffers, encryption) are
+//! reported as needing a restart and keep their running value; so is a removed seed (nodes
+//! leave the rings only at a restart, as in Dynomite). A file that does not load is
+//! rejected with its errors and the running config stays.
+
+use super::Core;
+use crate::conf::Config;
+use crate::conn::{PoolKind, ServerState};
+use crate::{log_notice, log_warn};
+
+impl Core {
+    pub(super) fn reload(&mut self) {
+        let path = self.cfg.file.clone();
+        let mut new = match crate::conf::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                log_warn!(
+                    "SIGHUP: {} does not load; the running config stays:\n{e}",
+                    path.display()
+                );
+                return;
+            }
+        };
+        let old = self.cfg.clone();
+        let mut restart: Vec<&str> = Vec::new();
+        macro_rules! fixed {
+            ($($field:ident => $name:literal),* $(,)?) => {$(
+                if new.$field != old.$field {
+                    restart.push($name);
+                    new.$field = old.$field.clone();
+                }
+            )*};
+        }
+        fixed!(
+            listen => "listen",
+            dyn_listen => "dyn_listen",
+            stats_listen => "stats_listen",
+            server => "servers",
+            data_store => "data_store",
+            tokens => "tokens",
+            rack => "rack",
+            datacenter => "datacenter",
+            dyn_seed_provider => "dyn_seed_provider",
+            hash => "hash",
+            hash_tag => "hash_tag",
+            mbuf_size => "mbuf_size",
+            max_msgs => "max_msgs",
+            secure_server_option => "secure_server_option",
+            pem_key_file => "pem_key_file",
+            pool_name => "the pool name",
+        );
+        let mut changed: Vec<String> = Vec::new();
+        if new.read_consistency != old.read_consistency {
+            self.read_consistency = new.read_consistency;
+            changed.push(format!("read_consistency {}", new.read_consistency));
+        }
+        if new.write_consistency != old.write_consistency {
+            self.write_consistency = new.write_consistency;
+            changed.push(format!("write_consistency {}", new.write_consistency));
+        }
+        macro_rules! live {
+            ($($field:ident),* $(,)?) => {$(
+                if new.$field != old.$field {
+                    changed.push(format!("{} {:?}", stringify!($field), new.$field));
+                }
+            )*};
+        }
+        live!(
+            timeout_ms,
+            server_retry_timeout_ms,
+            enable_gossip,
+            gos_interval_ms,
+            peer_down_after_ms,
+            hints_max_per_peer,
+            hints_max_bytes_per_peer,
+            datastore_connections,
+            local_peer_connections,
+            remote_peer_connections,
+        );
+        if new.requirepass != old.requirepass {
+            changed.push("requirepass".into());
+        }
+        if new.datastore_password != old.datastore_password {
+            changed.push("datastore_password (from the next connect)".into());
+        }
+        // Seeds: new ones join; removed ones stay until a restart.
+        let added: Vec<_> = new
+            .dyn_seeds
+            .iter()
+            .filter(|s| !old.dyn_seeds.contains(s))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = old
+            .dyn_seeds
+            .iter()
+            .filter(|s| !new.dyn_seeds.contains(s))
+            .map(|s| format!("{}:{}:{}:{}", s.host, s.port, s.rack, s.dc))
+            .collect();
+        self.cfg = new;
+        for s in &added {
+            let token = s.tokens.first().copied().unwrap_or(0);
+            self.learn_node(&s.host, s.port, &s.dc, &s.rack, token, "config reload");
+            changed.push(format!("seed {}:{} added", s.host, s.port));
+        }
+        if !removed.is_empty() {
+            restart.push("removed seeds");
+            log_warn!(
+                "SIGHUP: seeds removed from the file stay in the rings until a restart: {}",
+                removed.join(", ")
+            );
+        }
+        self.resize_pools(&old);
+        if changed.is_empty() && restart.is_empty() {
+            log_notice!("SIGHUP: {} reloaded; nothing changed", path.display());
+        } else if !changed.is_empty() {
+            log_notice!(
+                "SIGHUP: {} reloaded; applied: {}",
+                path.display(),
+                changed.join(", ")
+            );
+        }
+        if !restart.is_empty() {
+            log_warn!(
+                "SIGHUP: changed but applied only at a restart (running values kept): {}",
+                restart.join(", ")
+            );
+        }
+    }
+
+    /// Open or close connection slots after the connection counts changed.
+    fn resize_pools(&mut self, old: &Config) {
+        let want = self.cfg.datastore_connections.max(1) as usize;
+        if want != old.datastore_connections.max(1) as usize {
+            let mut list = std::mem::take(&mut self.servers);
+            self.resize(&mut list, want, PoolKind::Main, None);
+            self.servers = list;
+            if !self.servers3.is_empty() {
+                let mut list = std::mem::take(&mut self.servers3);
+                self.resize(&mut list, want, PoolKind::Resp3, None);
+                self.servers3 = list;
+            }
+        }
+        let changed = self.cfg.local_peer_connections != old.local_peer_connections
+            || self.cfg.remote_peer_connections != old.remote_peer_connections;
+        if !changed || self.peers.is_empty() {
+            return;
+        }
+        for node in 1..self.peers.len() {
+            let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+            let want = if same_dc {
+                self.cfg.local_peer_connections
+            } else {
+                self.cfg.remote_peer_connections
+            }
+            .max(1) as usize;
+            let mut list = std::mem::take(&mut self.peers[node]);
+            self.resize(&mut list, want, PoolKind::Main, Some(node));
+            self.peers[node] = list;
+        }
+    }
+
+    fn resize(&mut self, list: &mut Vec<u32>, want: usize, pool: PoolKind, node: Option<usize>) {
+        while list.len() > want {
+            let idx = list.pop().expect("non-empty");
+            let live = matches!(
+                self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+                Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
+            );
+            if live {
+                self.server_failed(idx, "closed: fewer connections configured");
+            }
+            self.remove(idx);
+        }
+        while list.len() < want {
+            let slot = list.len();
+            let peer = node.map(|n| {
+                Box::new(crate::conn::PeerOut {
+                    node: n,
+                    same_dc: self.topo.nodes[n].dc == self.topo.local().dc,
+                    header: crate::peer::HeaderParser::new(),
+                    in_payload: false,
+                    reply_id: 0,
+                    out_ids: Default::default(),
+                })
+            });
+            let idx = self.new_server(pool, slot, peer);
+            list.push(idx);
+            self.server_connect(idx);
+        }
+    }
+}
