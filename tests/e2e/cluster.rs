@@ -471,3 +471,28 @@ fn a_restarted_peer_gets_traffic_again_by_itself() {
     assert_eq!(c3.cmd(&["SET", "from3", "3"]), b"+OK\r\n");
     everywhere(&m, &[0, 1, 2], "from3", "3");
 }
+
+#[test]
+fn cross_dc_copies_respect_conn_msg_rate() {
+    // 200 writes with conn_msg_rate 50: dc2 gets them over at least 3 seconds, all of them.
+    let m = cluster(
+        &[("dc1", "rack1"), ("dc2", "rack1")],
+        "  conn_msg_rate: 50\n",
+    );
+    let mut c = m[0].node.as_ref().unwrap().client();
+    let t0 = std::time::Instant::now();
+    let keys: Vec<String> = (0..200).map(|i| format!("r{i}")).collect();
+    let cmds: Vec<Vec<&str>> = keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
+    for r in c.pipeline(&cmds) {
+        assert_eq!(r, b"+OK\r\n");
+    }
+    let port = m[1].redis.port;
+    wait_for("all 200 copies in dc2", Duration::from_secs(20), || {
+        (Resp::connect(port).cmd(&["DBSIZE"]) == b":200\r\n").then_some(())
+    });
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_secs(2),
+        "200 copies at 50/s arrived in {took:?}"
+    );
+}

@@ -231,6 +231,10 @@ pub struct Server {
     /// and so in deadline order). Writes to peers get 20 s more than reads, so a read can be
     /// due while a write ahead of it is not: it must not wait for the write's deadline.
     pub reads: VecDeque<(MsgRef, u64)>,
+    /// Remote-DC peers: messages this connection may still send in the second `rate_sec`
+    /// (loop clock seconds) under `conn_msg_rate` (SPEC §9.5).
+    pub rate_left: u32,
+    pub rate_sec: u64,
 }
 
 /// A stats/admin HTTP connection: one request, one reply, close.

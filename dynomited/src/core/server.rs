@@ -57,6 +57,8 @@ impl Core {
             backoff: BACKOFF_START,
             connected_at: 0,
             reads: VecDeque::new(),
+            rate_left: 0,
+            rate_sec: u64::MAX,
         };
         self.insert(|_| Conn::new(Role::Server(Box::new(server)), None, 0))
     }
@@ -721,12 +723,27 @@ impl Core {
                 }
                 return;
             }
+            // Cross-DC connections send at most `conn_msg_rate` messages a second.
+            let limit = match self.rate_budget(idx) {
+                Some(0) => return self.set_interest(idx, event::READ),
+                Some(n) => n as usize,
+                None => usize::MAX,
+            };
+            let Some(Role::Server(s)) = self.slots[idx as usize].conn.as_ref().map(|c| &c.role)
+            else {
+                return;
+            };
             self.iov.clear();
             let mut skip = s.wpos;
+            let mut msgs = 0usize;
             for &mref in s.in_q.iter() {
                 let Some(msg) = self.msgs.get(mref) else {
                     continue;
                 };
+                if msgs >= limit {
+                    break;
+                }
+                msgs += 1;
                 if !push_segs(&mut self.iov, &self.mbufs, &msg.req_segs, &mut skip) {
                     break;
                 }
@@ -818,6 +835,9 @@ impl Core {
             pushed += 1;
         }
         s.wpos = left;
+        if s.rate_sec != u64::MAX {
+            s.rate_left = s.rate_left.saturating_sub(popped as u32);
+        }
         let out_len = s.out_q.len() as u64;
         self.stat_in_queue(kind, -popped, -popped_bytes);
         self.stat_out_queue(kind, pushed);
@@ -849,6 +869,13 @@ impl Core {
                     .and_then(|m| self.msgs.get(*m))
                     .map(|m| due(m, t));
                 let read = s.reads.front().map(|&(_, d)| d);
+                // Throttled by conn_msg_rate: wake at the next second to send again.
+                let throttled = (s.rate_sec != u64::MAX && s.rate_left == 0 && !s.in_q.is_empty())
+                    .then(|| (s.rate_sec + 1) * 1_000_000_000);
+                let read = match (read, throttled) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let next = match (head, read) {
                     (Some(a), Some(b)) => a.min(b),
                     (a, b) => a.or(b)?,
@@ -882,6 +909,14 @@ impl Core {
                 return;
             }
             ServerState::Connected => {}
+        }
+        // A cross-DC connection throttled by conn_msg_rate sends again in a new second.
+        let throttled = s.rate_sec != u64::MAX
+            && s.rate_left == 0
+            && !s.in_q.is_empty()
+            && now_ns / 1_000_000_000 > s.rate_sec;
+        if throttled {
+            self.dirty_servers.push(idx);
         }
         // A read to a peer past its deadline (with writes of longer deadlines ahead of it):
         // the peer is not answering; Dynomite's rule, close the connection and fail all.
@@ -980,6 +1015,25 @@ impl Core {
 }
 
 impl Core {
+    /// For a cross-DC peer connection with `conn_msg_rate`: how many messages it may still
+    /// send this second (refilled each new second); `None`: not limited.
+    fn rate_budget(&mut self, idx: u32) -> Option<u32> {
+        let rate = self.cfg.conn_msg_rate;
+        let sec = self.now_ns / 1_000_000_000;
+        let s = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.server_mut())?;
+        if rate == 0 || s.peer.as_ref().is_none_or(|p| p.same_dc) {
+            return None;
+        }
+        if s.rate_sec != sec {
+            s.rate_sec = sec;
+            s.rate_left = rate;
+        }
+        Some(s.rate_left)
+    }
+
     /// Drop answered reads from the front of a peer connection's read list; true if the
     /// first read still waiting is past its deadline.
     fn peer_read_overdue(&mut self, idx: u32, now_ns: u64) -> bool {
