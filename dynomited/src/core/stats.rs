@@ -204,6 +204,16 @@ impl Core {
         let mut out = String::with_capacity(4096);
         let (hints, hint_bytes) = self.hints_total();
         let peers_down = self.views.iter().filter(|v| v.down).count() as u64;
+        // Datastore connections up now (health checks: 0 means the datastore is unreachable).
+        let datastore_up = self
+            .servers
+            .iter()
+            .filter(|&&i| {
+                self.conn(i)
+                    .and_then(|c| c.server())
+                    .is_some_and(|s| s.state == crate::conn::ServerState::Connected)
+            })
+            .count() as u64;
         let extra = [
             ("state", ExtraValue::Str(self.state.name())),
             (
@@ -216,6 +226,7 @@ impl Core {
             ),
             ("read_failovers", ExtraValue::Num(self.read_failovers)),
             ("peers_down", ExtraValue::Num(peers_down)),
+            ("datastore_connected", ExtraValue::Num(datastore_up)),
             ("hints", ExtraValue::Num(hints)),
             ("hints_bytes", ExtraValue::Num(hint_bytes)),
             ("hints_stored", ExtraValue::Num(self.hint_stats.stored)),
