@@ -10,6 +10,7 @@ pub mod peer;
 pub mod proto;
 pub mod ring;
 pub mod stats;
+pub mod tls;
 pub mod types;
 
 pub mod conn;

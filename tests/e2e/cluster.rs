@@ -199,7 +199,7 @@ fn unsupported_topologies_are_refused() {
     let cases = [
         (
             "  secure_server_option: datacenter\n  pem_key_file: /nonexistent.pem\n  dyn_seeds:\n  - 127.0.0.1:1:rack2:dc2:1\n",
-            "refusing to start rather than send peer traffic in the clear",
+            "pem_key_file /nonexistent.pem: No such file or directory (os error 2); refusing to start rather than send peer traffic in the clear",
         ),
     ];
     for (extra, want) in cases {

@@ -434,3 +434,159 @@ fn sighup_reloads_seeds_and_consistency_and_keeps_a_bad_file_out() {
         "DC_QUORUM"
     );
 }
+
+/// A TCP relay from a local port to `to`, keeping every byte that passes (both ways).
+struct Tap {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Tap {
+    fn start(to: u16) -> Tap {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        std::thread::spawn(move || {
+            // Relays until the test process ends; each side's thread ends with its socket.
+            for c in l.incoming().take(16) {
+                let Ok(a) = c else { return };
+                let Ok(b) = std::net::TcpStream::connect(("127.0.0.1", to)) else {
+                    continue;
+                };
+                for (mut from, mut into) in
+                    [(a.try_clone().unwrap(), b.try_clone().unwrap()), (b, a)]
+                {
+                    let seen = s2.clone();
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            match from.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => {
+                                    seen.lock().unwrap().extend_from_slice(&buf[..n]);
+                                    if into.write_all(&buf[..n]).is_err() {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let _ = into.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Tap { port, seen }
+    }
+
+    fn bytes(&self) -> Vec<u8> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn encrypted_links_between_datacenters() {
+    // dc1 and dc2 with secure_server_option: datacenter and one shared key file. The link
+    // between the DCs goes through a tap: the write arrives, and the tap saw no plaintext.
+    // A dc2 node with another key file is refused.
+    let dir = TempDir::new("tls");
+    let key = dir.path().join("dynomite.pem");
+    std::fs::write(&key, "-----BEGIN RSA PRIVATE KEY-----\nc2hhcmVkIGNsdXN0ZXIga2V5\n-----END RSA PRIVATE KEY-----\n").unwrap();
+    let other = dir.path().join("other.pem");
+    std::fs::write(
+        &other,
+        "-----BEGIN RSA PRIVATE KEY-----\nYW5vdGhlciBrZXk=\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let token = crate::cluster::ONE_TOKEN;
+    let ports: Vec<(u16, u16, u16)> = (0..3)
+        .map(|_| (free_port(), free_port(), free_port()))
+        .collect();
+    let tap = Tap::start(ports[1].1);
+    let secure = |k: &std::path::Path| {
+        format!(
+            "  secure_server_option: datacenter\n  pem_key_file: {}\n",
+            k.display()
+        )
+    };
+    let redis: Vec<Redis> = (0..3).map(|_| Redis::start()).collect();
+    // dc1 reaches dc2's node through the tap, and the intruder directly.
+    let a = Node::start_conf(
+        &conf(
+            "dc1",
+            "rack1",
+            token,
+            ports[0],
+            &redis[0].addr(),
+            &[
+                format!("127.0.0.1:{}:rack1:dc2:{token}", tap.port),
+                format!("127.0.0.1:{}:rack2:dc2:{token}", ports[2].1),
+            ],
+            &secure(&key),
+        ),
+        ports[0].0,
+        ports[0].2,
+        &[],
+    );
+    let b = Node::start_conf(
+        &conf(
+            "dc2",
+            "rack1",
+            token,
+            ports[1],
+            &redis[1].addr(),
+            &[format!("127.0.0.1:{}:rack1:dc1:{token}", ports[0].1)],
+            &secure(&key),
+        ),
+        ports[1].0,
+        ports[1].2,
+        &[],
+    );
+    let intruder = Node::start_conf(
+        &conf(
+            "dc2",
+            "rack2",
+            token,
+            ports[2],
+            &redis[2].addr(),
+            &[format!("127.0.0.1:{}:rack1:dc1:{token}", ports[0].1)],
+            &secure(&other),
+        ),
+        ports[2].0,
+        ports[2].2,
+        &[],
+    );
+    for n in [&a, &b, &intruder] {
+        n.wait_backend();
+    }
+    assert!(a
+        .log_text()
+        .contains("peer links encrypted (datacenter) with TLS 1.3"));
+    let mut c = a.client();
+    let secret_value = "plaintext-value-7f3a9c";
+    assert_eq!(c.cmd(&["SET", "secret-key-4b1e", secret_value]), b"+OK\r\n");
+    let pb = redis[1].port;
+    wait_for("the write in dc2", Duration::from_secs(20), || {
+        (Resp::connect(pb).cmd(&["GET", "secret-key-4b1e"])
+            == format!("${}\r\n{secret_value}\r\n", secret_value.len()).as_bytes())
+        .then_some(())
+    });
+    let seen = tap.bytes();
+    assert!(seen.len() > 200, "the tap saw {} bytes", seen.len());
+    assert!(!contains(&seen, b"secret-key-4b1e") && !contains(&seen, secret_value.as_bytes()));
+    assert!(!contains(&seen, b"$2014$"), "dnode headers in the clear");
+    // The intruder never gets the write, and dc1 counts its refused handshakes.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        Resp::connect(redis[2].port).cmd(&["EXISTS", "secret-key-4b1e"]),
+        b":0\r\n"
+    );
+    let v = json(a.stats_port, "/info");
+    assert!(v["dyn_o_mite"]["peer_err"].as_u64() >= Some(1), "{v}");
+    assert!(a.log_text().contains("TLS"), "{}", a.log_text());
+}

@@ -283,6 +283,10 @@ pub struct Conn {
     pub rbuf: Option<MbufId>,
     pub rpos: u32,
     pub role: Role,
+    /// The TLS session of an encrypted peer link (SPEC §5.4; see `tls`).
+    pub tls: Option<Box<rustls::Connection>>,
+    /// An accepted peer connection whose first byte will tell TLS from plain dnode frames.
+    pub tls_detect: bool,
 }
 
 impl Conn {
@@ -296,6 +300,8 @@ impl Conn {
             rbuf: None,
             rpos: 0,
             role,
+            tls: None,
+            tls_detect: false,
         }
     }
 

@@ -62,7 +62,10 @@ impl Core {
             };
             self.next_client_id += 1;
             self.pool_stats.dnode_client_connections += 1;
-            if let Some(c) = self.conn(idx) {
+            let tls = self.peer_tls.is_some();
+            if let Some(c) = self.conn_mut(idx) {
+                // A node with encryption on tells TLS peers from plain ones by the first byte.
+                c.tls_detect = tls;
                 log_info!("{} accepted", Who(c));
             }
         }
@@ -161,6 +164,9 @@ impl Core {
             return self.client_close(idx, "connection error or hang-up");
         }
         if ev.writable {
+            if let Err(e) = self.tls_flush(idx) {
+                return self.client_error(idx, &e);
+            }
             self.client_flush(idx);
         }
         if ev.readable || ev.error {
@@ -512,7 +518,7 @@ impl Core {
                 return;
             }
             let want = self.iov.bytes();
-            let res = self.iov.writev(fd);
+            let res = self.writev_conn(idx, fd);
             match res {
                 Ok(n) => {
                     self.client_pop_written(idx, n, usize::MAX);

@@ -93,6 +93,10 @@ pub struct Core {
     next_detect: Option<u64>,
     /// Hints are waiting for a peer that can take them now.
     replaying: bool,
+    /// Encrypted peer links (`secure_server_option` other than none).
+    peer_tls: Option<crate::tls::PeerTls>,
+    /// Reused for TLS records read from a socket.
+    tls_in: Vec<u8>,
     /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
     seeds: Option<(crate::peer::seeds::Fetcher, std::os::unix::net::UnixStream)>,
     seeds_inbox: crate::peer::seeds::Inbox,
@@ -199,6 +203,8 @@ impl Core {
             announced: false,
             seeds: None,
             seeds_inbox: Default::default(),
+            peer_tls: None,
+            tls_in: Vec::new(),
             aggs: Vec::new(),
             free_aggs: Vec::new(),
             targets: Vec::new(),
@@ -364,6 +370,12 @@ impl Core {
 
     /// One `read` into the connection's mbuf. Parsing is the caller's.
     fn read_once(&mut self, idx: u32) -> ReadOutcome {
+        if let Some(outcome) = self.tls_detect(idx) {
+            return outcome;
+        }
+        if self.conn(idx).is_some_and(|c| c.tls.is_some()) {
+            return self.tls_read(idx);
+        }
         let Some((fd, buf)) = self.ensure_rbuf(idx) else {
             return ReadOutcome::Gone;
         };
@@ -381,6 +393,133 @@ impl Core {
                 Err(e) => return ReadOutcome::Error(e),
             }
         }
+    }
+
+    /// An accepted peer connection on a node with encryption: its first byte says whether it
+    /// is TLS. `Some` when there is nothing to read yet (or the peer left).
+    fn tls_detect(&mut self, idx: u32) -> Option<ReadOutcome> {
+        let c = self.conn(idx)?;
+        if !c.tls_detect {
+            return None;
+        }
+        match event::peek_byte(c.raw_fd()) {
+            Ok(None) => Some(ReadOutcome::Eof),
+            Ok(Some(b)) => {
+                let session = if b == crate::tls::TLS_HANDSHAKE_BYTE {
+                    match self.peer_tls.as_ref().map(|t| t.accept()) {
+                        Some(Ok(s)) => Some(Box::new(s)),
+                        Some(Err(e)) => return Some(ReadOutcome::Error(io::Error::other(e))),
+                        None => None,
+                    }
+                } else {
+                    None
+                };
+                let c = self.conn_mut(idx)?;
+                c.tls_detect = false;
+                c.tls = session;
+                None
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Some(ReadOutcome::Empty),
+            Err(e) => Some(ReadOutcome::Error(e)),
+        }
+    }
+
+    /// `read_once` for a TLS connection: plaintext already decrypted first, else one socket
+    /// read fed to the session (whose handshake replies are sent at once).
+    fn tls_read(&mut self, idx: u32) -> ReadOutcome {
+        let Some((fd, buf)) = self.ensure_rbuf(idx) else {
+            return ReadOutcome::Gone;
+        };
+        if self.tls_in.len() < 16 * 1024 {
+            self.tls_in.resize(16 * 1024, 0);
+        }
+        loop {
+            let Some(tls) = self.slots[idx as usize]
+                .conn
+                .as_mut()
+                .and_then(|c| c.tls.as_mut())
+            else {
+                return ReadOutcome::Gone;
+            };
+            match io::Read::read(&mut tls.reader(), self.mbufs.spare(buf)) {
+                Ok(0) => return ReadOutcome::Eof,
+                Ok(n) => {
+                    self.mbufs.advance(buf, n);
+                    return ReadOutcome::Data {
+                        full: self.mbufs.is_full(buf),
+                    };
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return ReadOutcome::Error(e),
+            }
+            let n = match event::read(fd, &mut self.tls_in) {
+                Ok(0) => return ReadOutcome::Eof,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Empty,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return ReadOutcome::Error(e),
+            };
+            let mut rest = &self.tls_in[..n];
+            while !rest.is_empty() {
+                if let Err(e) = tls.read_tls(&mut rest) {
+                    return ReadOutcome::Error(e);
+                }
+                if let Err(e) = tls.process_new_packets() {
+                    // Tell the peer why (an alert), then give up on the connection.
+                    let _ = tls.write_tls(&mut event::FdIo(fd));
+                    return ReadOutcome::Error(io::Error::other(format!("TLS: {e}")));
+                }
+            }
+            if let Err(e) = self.tls_flush(idx) {
+                return ReadOutcome::Error(e);
+            }
+        }
+    }
+
+    /// Send what a TLS session has ready (handshake records, encrypted data), as far as the
+    /// socket takes it; write interest stays on while some is left.
+    fn tls_flush(&mut self, idx: u32) -> io::Result<()> {
+        let Some(c) = self.slots[idx as usize].conn.as_mut() else {
+            return Ok(());
+        };
+        let fd = c.raw_fd();
+        let Some(tls) = c.tls.as_mut() else {
+            return Ok(());
+        };
+        while tls.wants_write() {
+            match tls.write_tls(&mut event::FdIo(fd)) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let pending = tls.wants_write();
+        let interest = c.interest;
+        if pending && interest & event::WRITE == 0 {
+            self.set_interest(idx, interest | event::WRITE);
+        }
+        Ok(())
+    }
+
+    /// `writev` of the gathered iovecs to a connection: through its TLS session if it has
+    /// one (the plaintext is copied into the session, then as much as the socket takes is
+    /// sent). Returns the plaintext bytes taken, like `writev`.
+    fn writev_conn(&mut self, idx: u32, fd: std::os::fd::RawFd) -> io::Result<usize> {
+        let Some(tls) = self.slots[idx as usize]
+            .conn
+            .as_mut()
+            .and_then(|c| c.tls.as_mut())
+        else {
+            return self.iov.writev(fd);
+        };
+        let n = self.iov.copy_into(&mut tls.writer())?;
+        self.tls_flush(idx)?;
+        if n == 0 && self.iov.bytes() > 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        Ok(n)
     }
 
     /// Accept one pending connection on listener `lidx` and register it with `role`.
@@ -424,9 +563,13 @@ impl Core {
     }
 
     /// Change a connection's interest bits if they differ.
-    fn set_interest(&mut self, idx: u32, interest: u32) {
+    fn set_interest(&mut self, idx: u32, mut interest: u32) {
         let gen = self.slots[idx as usize].gen;
         let Some(c) = self.conn_mut(idx) else { return };
+        // A TLS session with records to send needs the socket writable, whatever the caller.
+        if c.tls.as_ref().is_some_and(|t| t.wants_write()) {
+            interest |= event::WRITE;
+        }
         if c.interest == interest {
             return;
         }
@@ -441,6 +584,20 @@ impl Core {
 
     /// Bind the listeners and connect to the datastore. Errors name the address.
     pub fn start(&mut self) -> io::Result<()> {
+        if self.cfg.secure_server_option != crate::conf::SecureOption::None {
+            let t = crate::tls::PeerTls::load(&self.cfg.pem_key_file).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{e}; peer links are not started in the clear"),
+                )
+            })?;
+            log_notice!(
+                "peer links encrypted ({}) with TLS 1.3, the cluster key from {}",
+                self.cfg.secure_server_option.name(),
+                self.cfg.pem_key_file.display()
+            );
+            self.peer_tls = Some(t);
+        }
         let sig = event::signal_fd()?;
         let sfd = sig.as_raw_fd();
         let idx = self.insert(|_| Conn::new(Role::Signals, None, event::READ));
@@ -825,16 +982,19 @@ pub(crate) fn show(l: &crate::conf::Listen) -> String {
     }
 }
 
-/// Refuse configurations this build cannot honour, rather than run them half-way.
+/// Checks that need more than the file's syntax, made before the node detaches so the
+/// error reaches the terminal: with encryption on, the key file must be readable (a node
+/// never runs its peer links in the clear instead).
 pub fn check_supported(cfg: &Config) -> Result<(), String> {
-    let file = cfg.file.display();
     if cfg.secure_server_option != crate::conf::SecureOption::None {
-        return Err(format!(
-            "{file}: secure_server_option is {:?}, but peer encryption is not available in this \
-             build; refusing to start rather than send peer traffic in the clear (set \
-             secure_server_option: none)",
-            cfg.secure_server_option
-        ));
+        crate::tls::PeerTls::load(&cfg.pem_key_file).map_err(|e| {
+            format!(
+                "{}: secure_server_option is {}, but {e}; refusing to start rather than send \
+                 peer traffic in the clear",
+                cfg.file.display(),
+                cfg.secure_server_option.name()
+            )
+        })?;
     }
     Ok(())
 }

@@ -146,9 +146,29 @@ impl Core {
         }
         let gen = self.slots[idx as usize].gen;
         let now_ns = self.now_ns;
+        let tls = match self.peer_node(idx).zip(self.peer_tls.as_ref()) {
+            Some((node, t)) => {
+                let local = self.topo.local();
+                let peer = &self.topo.nodes[node];
+                let opt = self.cfg.secure_server_option;
+                if crate::tls::link_encrypted(opt, &local.dc, &local.rack, &peer.dc, &peer.rack) {
+                    match t.connect() {
+                        Ok(c) => Some(Box::new(c)),
+                        Err(e) => {
+                            self.server_failed(idx, &e);
+                            return;
+                        }
+                    }
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
         let pool = {
             let c = self.conn_mut(idx).expect("server slot");
             c.gen = gen;
+            c.tls = tls;
             c.fd = Some(fd);
             c.addr = addr;
             c.interest = interest;
@@ -197,6 +217,7 @@ impl Core {
             let _ = self.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&fd));
         }
         conn.interest = 0;
+        conn.tls = None;
         if let Some(b) = conn.rbuf.take() {
             self.mbufs.decref(b);
         }
@@ -489,6 +510,10 @@ impl Core {
             self.server_read(idx);
         }
         if ev.writable {
+            if let Err(e) = self.tls_flush(idx) {
+                self.pool_stats.peer_err += 1;
+                return self.server_failed(idx, &format!("TLS write: {e}"));
+            }
             self.server_flush(idx);
         }
     }
@@ -753,7 +778,7 @@ impl Core {
                 self.server_pop_written(idx, 0);
                 continue;
             }
-            match self.iov.writev(fd) {
+            match self.writev_conn(idx, fd) {
                 Ok(n) => {
                     self.server_pop_written(idx, n);
                     if n < want {

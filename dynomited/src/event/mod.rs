@@ -108,6 +108,32 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
 }
 
+/// The first byte waiting on a socket, without taking it (`recv` with `MSG_PEEK`).
+pub fn peek_byte(fd: RawFd) -> io::Result<Option<u8>> {
+    let mut b = [0u8; 1];
+    // SAFETY: the pointer and length describe a live, writable one-byte buffer.
+    let n = cvt(unsafe { libc::recv(fd, b.as_mut_ptr().cast(), 1, libc::MSG_PEEK) })?;
+    Ok((n == 1).then_some(b[0]))
+}
+
+/// A socket as `std::io::Read + Write` (for a TLS session's record I/O).
+pub struct FdIo(pub RawFd);
+
+impl std::io::Read for FdIo {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read(self.0, buf)
+    }
+}
+
+impl std::io::Write for FdIo {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write(self.0, buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// `write(2)` of `buf`.
 pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
     // SAFETY: the pointer and length describe a live slice.
@@ -173,6 +199,23 @@ impl IoVecs {
         });
         self.bytes += s.len();
         true
+    }
+
+    /// Copy everything pushed into `w` (an encrypting session), in order, stopping where `w`
+    /// takes less than offered. Returns the bytes taken.
+    pub fn copy_into(&self, w: &mut dyn std::io::Write) -> io::Result<usize> {
+        let mut total = 0;
+        for v in &self.iov {
+            // SAFETY: each iovec was built from a live `&[u8]` that the caller still borrows
+            // (pushed and copied within one function body), as for `writev`.
+            let s = unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) };
+            let n = w.write(s)?;
+            total += n;
+            if n < s.len() {
+                break;
+            }
+        }
+        Ok(total)
     }
 
     /// `writev(2)` of everything pushed. The caller must keep every pushed slice alive and
