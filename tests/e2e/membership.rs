@@ -408,6 +408,45 @@ fn sighup_reloads_seeds_and_consistency_and_keeps_a_bad_file_out() {
     wait_for("the write on rack4", Duration::from_secs(10), || {
         (Resp::connect(p4).cmd(&["GET", "reloaded"]) == b"$1\r\n1\r\n").then_some(())
     });
+    // rack3's seed removed from the file: rack1 no longer sends it anything.
+    let dyn3 = std::fs::read_to_string(node(&m, 2).conf_path())
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("dyn_listen: 127.0.0.1:")
+                .map(str::to_string)
+        })
+        .unwrap();
+    let without3: String = with4
+        .lines()
+        .filter(|l| !l.contains(&format!(":{dyn3}:rack3:")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without3, with4, "rack3's seed line found");
+    std::fs::write(a.conf_path(), &without3).unwrap();
+    a.proc.signal(libc::SIGHUP);
+    wait_for(
+        "rack3 out of rack1's rings",
+        Duration::from_secs(10),
+        || {
+            let racks = json(a.stats_port, "/cluster_describe")["dcs"][0]["racks"]
+                .as_array()?
+                .iter()
+                .map(|r| r["name"].as_str().unwrap_or("").to_string())
+                .collect::<Vec<_>>();
+            (racks == ["rack1", "rack2", "rack4"]).then_some(())
+        },
+    );
+    assert_eq!(c.cmd(&["SET", "after-removal", "1"]), b"+OK\r\n");
+    wait_for("the write on rack4", Duration::from_secs(10), || {
+        (Resp::connect(p4).cmd(&["GET", "after-removal"]) == b"$1\r\n1\r\n").then_some(())
+    });
+    assert_eq!(
+        Resp::connect(m[2].redis.port).cmd(&["EXISTS", "after-removal"]),
+        b":0\r\n"
+    );
+    let with4 = without3;
     // A token change needs a restart: reported, the running value kept.
     std::fs::write(
         a.conf_path(),

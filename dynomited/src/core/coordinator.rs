@@ -1072,6 +1072,9 @@ impl Core {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
         let hint = self.fd_hint(client);
         for node in 1..self.topo.nodes.len() {
+            if self.topo.retired[node] {
+                continue;
+            }
             if self
                 .send_copy(hint, mref, node, MsgType::Req, resp3, None)
                 .is_none()

@@ -131,6 +131,49 @@ impl Core {
         Some(idx)
     }
 
+    /// Take a node out of the rings for good (its seed was removed from the config): its
+    /// connections close, its range goes to the next token of its rack, the writes kept for
+    /// it are dropped. Gossip from nodes that still list it would bring it back.
+    pub(super) fn retire_node(&mut self, idx: usize, why: &str) {
+        if !self.topo.retire(idx) {
+            return;
+        }
+        let n = &self.topo.nodes[idx];
+        log_notice!(
+            "node {}:{} ({}/{}, token {}) left the rings ({why})",
+            n.host,
+            n.port,
+            n.dc,
+            n.rack,
+            n.token
+        );
+        let slots = self
+            .peers
+            .get_mut(idx)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for sidx in slots {
+            let live = matches!(
+                self.conn(sidx).and_then(|c| c.server()).map(|s| s.state),
+                Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
+            );
+            if live {
+                self.server_failed(sidx, "the node left the rings");
+            }
+            self.remove(sidx);
+        }
+        if let Some(v) = self.views.get_mut(idx) {
+            self.hint_stats.dropped += v.hints.len() as u64;
+            *v = super::membership::PeerView::default();
+        }
+        self.multi_node_racks = self
+            .topo
+            .dcs
+            .iter()
+            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
+        self.lrack = self.topo.local_rack();
+    }
+
     /// The address a node is known by in gossip: its host, with `:port` unless the port is
     /// the one Dynomite would assume.
     fn gossip_address(&self, node: usize) -> String {
@@ -153,6 +196,9 @@ impl Core {
         let now_s = super::server::unix_ms() / 1000;
         let mut nodes = Vec::with_capacity(self.topo.nodes.len());
         for i in 0..self.topo.nodes.len() {
+            if self.topo.retired[i] {
+                continue;
+            }
             let n = &self.topo.nodes[i];
             let (ts, state) = if i == 0 {
                 (now_s, self.state as u8)

@@ -107,6 +107,9 @@ impl Core {
         let mut next: Option<u64> = None;
         let mut wake = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
         for node in 1..self.views.len() {
+            if self.topo.retired.get(node).copied().unwrap_or(false) {
+                continue;
+            }
             let v = &self.views[node];
             let no_conn = v.failing_since.map(|since| now.saturating_sub(since));
             let silent = heartbeat.map(|_| now.saturating_sub(v.heard_at));

@@ -4,11 +4,11 @@
 //! `timeout`, `server_retry_timeout`, gossip (`enable_gossip`, `gos_interval`),
 //! `peer_down_after`, the hint bounds, `requirepass`, `datastore_password` (next connect),
 //! and the connection counts (`datastore_connections`, `local_peer_connections`,
-//! `remote_peer_connections`: slots added or closed). Keys that name what the process is
-//! (listen addresses, tokens, DC and rack, the datastore, hashing, buffers, encryption) are
-//! reported as needing a restart and keep their running value; so is a removed seed (nodes
-//! leave the rings only at a restart, as in Dynomite). A file that does not load is
-//! rejected with its errors and the running config stays.
+//! `remote_peer_connections`: slots added or closed). A removed seed leaves the rings (its
+//! range goes to the next token of its rack; Dynomite never removes a node). Keys that name
+//! what the process is (listen addresses, tokens, DC and rack, the datastore, hashing,
+//! buffers, encryption) are reported as needing a restart and keep their running value. A
+//! file that does not load is rejected with its errors and the running config stays.
 
 use super::Core;
 use crate::conf::Config;
@@ -97,11 +97,11 @@ impl Core {
             .filter(|s| !old.dyn_seeds.contains(s))
             .cloned()
             .collect();
-        let removed: Vec<String> = old
+        let removed: Vec<_> = old
             .dyn_seeds
             .iter()
             .filter(|s| !new.dyn_seeds.contains(s))
-            .map(|s| format!("{}:{}:{}:{}", s.host, s.port, s.rack, s.dc))
+            .cloned()
             .collect();
         self.cfg = new;
         for s in &added {
@@ -109,12 +109,14 @@ impl Core {
             self.learn_node(&s.host, s.port, &s.dc, &s.rack, token, "config reload");
             changed.push(format!("seed {}:{} added", s.host, s.port));
         }
-        if !removed.is_empty() {
-            restart.push("removed seeds");
-            log_warn!(
-                "SIGHUP: seeds removed from the file stay in the rings until a restart: {}",
-                removed.join(", ")
-            );
+        for s in &removed {
+            let token = s.tokens.first().copied().unwrap_or(0);
+            if let Some(idx) = self.topo.find(&s.dc, &s.rack, token) {
+                if self.topo.nodes[idx].host == s.host && self.topo.nodes[idx].port == s.port {
+                    self.retire_node(idx, "removed from the config");
+                    changed.push(format!("seed {}:{} removed", s.host, s.port));
+                }
+            }
         }
         self.resize_pools(&old);
         if changed.is_empty() && restart.is_empty() {

@@ -274,6 +274,8 @@ impl Core {
                                     state: match self.views.get(n) {
                                         _ if n == 0 => self.state.name(),
                                         Some(v) if v.down => "DOWN",
+                                        // Marked down by an operator (/peer/down/...).
+                                        _ if self.peer_down.get(n) == Some(&true) => "DOWN",
                                         _ => "NORMAL",
                                     },
                                     since_ms: self.views.get(n).map_or(0, |v| v.since_ms),

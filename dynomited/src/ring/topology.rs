@@ -59,6 +59,8 @@ pub struct Rack {
 pub struct Topology {
     pub nodes: Vec<Node>,
     pub dcs: Vec<Dc>,
+    /// Nodes taken out of the rings (`retire`); their indices stay valid, they own nothing.
+    pub retired: Vec<bool>,
 }
 
 impl Topology {
@@ -67,6 +69,7 @@ impl Topology {
         let mut topo = Topology {
             nodes: Vec::new(),
             dcs: Vec::new(),
+            retired: Vec::new(),
         };
         topo.add_node(local);
         topo
@@ -145,6 +148,7 @@ impl Topology {
         racks[rack].nodes.push(idx);
         racks[rack].continuum.insert(node.token, idx);
         self.nodes.push(node);
+        self.retired.push(false);
         debug_assert_eq!(self.check_invariants(), Ok(()));
         idx
     }
@@ -178,7 +182,32 @@ impl Topology {
     pub fn find(&self, dc: &str, rack: &str, token: Token) -> Option<NodeIdx> {
         self.nodes
             .iter()
-            .position(|n| n.dc == dc && n.rack == rack && n.token == token)
+            .enumerate()
+            .position(|(i, n)| !self.retired[i] && n.dc == dc && n.rack == rack && n.token == token)
+    }
+
+    /// Take a peer out of the rings: its range goes to the next token of its rack; a rack
+    /// (and a DC) left empty disappears. Its index stays valid. False for the local node or
+    /// a node already retired.
+    pub fn retire(&mut self, idx: NodeIdx) -> bool {
+        if idx == 0 || self.retired.get(idx).copied().unwrap_or(true) {
+            return false;
+        }
+        self.retired[idx] = true;
+        for dc in &mut self.dcs {
+            for rack in &mut dc.racks {
+                if let Some(at) = rack.nodes.iter().position(|&n| n == idx) {
+                    rack.nodes.remove(at);
+                    let nodes = &self.nodes;
+                    rack.continuum =
+                        Continuum::from_entries(rack.nodes.iter().map(|&n| (nodes[n].token, n)));
+                }
+            }
+            dc.racks.retain(|r| !r.nodes.is_empty());
+        }
+        self.dcs.retain(|d| !d.racks.is_empty());
+        debug_assert_eq!(self.check_invariants(), Ok(()));
+        true
     }
 
     /// The local node, `nodes[0]`.
@@ -295,7 +324,8 @@ impl Topology {
                 }
             }
         }
-        match seen.iter().position(|&count| count != 1) {
+        let want = |idx: usize| usize::from(!self.retired.get(idx).copied().unwrap_or(false));
+        match (0..seen.len()).find(|&idx| seen[idx] != want(idx)) {
             Some(idx) => Err(format!("node {idx} is in {} racks", seen[idx])),
             None => Ok(()),
         }

@@ -336,3 +336,28 @@ fn invariant_check_catches_damage() {
     t.dcs[0].racks[0].continuum = Continuum::new();
     assert!(t.check_invariants().unwrap_err().contains("node 0"));
 }
+
+#[test]
+fn retired_nodes_leave_the_rings() {
+    let mut t = Topology::from_config(&three_racks(1));
+    let a = t.add_node(peer("10.0.0.9", "dc", "rack2", 3_000_000_000));
+    let (dc, rack2) = (0, t.rack_index(0, "rack2").unwrap());
+    assert_eq!(t.owner_in_rack(dc, rack2, 2_000_000_000), Some(a));
+    assert!(t.retire(a));
+    assert!(!t.retire(a), "already retired");
+    assert!(!t.retire(0), "the local node stays");
+    assert_eq!(t.check_invariants(), Ok(()));
+    assert_ne!(t.owner_in_rack(dc, rack2, 2_000_000_000), Some(a));
+    assert_eq!(t.find("dc", "rack2", 3_000_000_000), None);
+    // The only node of rack3 retired: the rack is gone, the others keep their indices.
+    let r3 = t.dcs[0].racks[t.rack_index(0, "rack3").unwrap()].nodes[0];
+    assert!(t.retire(r3));
+    assert_eq!(rack_names(&t, 0), vec!["rack1", "rack2"]);
+    assert_eq!(t.locate(0), Some((0, 0)));
+    assert_eq!(t.check_invariants(), Ok(()));
+    // Learned again: a new index, in the ring again.
+    let b = t.add_node(peer("10.0.0.9", "dc", "rack2", 3_000_000_000));
+    assert_ne!(a, b);
+    assert_eq!(t.find("dc", "rack2", 3_000_000_000), Some(b));
+    assert_eq!(t.check_invariants(), Ok(()));
+}
