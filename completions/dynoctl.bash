@@ -19,11 +19,23 @@ _dynoctl() {
             dynoctl,conf-test)
                 cmd="dynoctl__subcmd__conf__subcmd__test"
                 ;;
+            dynoctl,consistency)
+                cmd="dynoctl__subcmd__consistency"
+                ;;
             dynoctl,gen-config)
                 cmd="dynoctl__subcmd__gen__subcmd__config"
                 ;;
+            dynoctl,health)
+                cmd="dynoctl__subcmd__health"
+                ;;
             dynoctl,help)
                 cmd="dynoctl__subcmd__help"
+                ;;
+            dynoctl,loglevel)
+                cmd="dynoctl__subcmd__loglevel"
+                ;;
+            dynoctl,peer)
+                cmd="dynoctl__subcmd__peer"
                 ;;
             dynoctl,seeds)
                 cmd="dynoctl__subcmd__seeds"
@@ -31,17 +43,56 @@ _dynoctl() {
             dynoctl,serve-seeds)
                 cmd="dynoctl__subcmd__serve__subcmd__seeds"
                 ;;
+            dynoctl,state)
+                cmd="dynoctl__subcmd__state"
+                ;;
+            dynoctl,status)
+                cmd="dynoctl__subcmd__status"
+                ;;
             dynoctl,tokens)
                 cmd="dynoctl__subcmd__tokens"
+                ;;
+            dynoctl,wait)
+                cmd="dynoctl__subcmd__wait"
+                ;;
+            dynoctl__subcmd__consistency,get)
+                cmd="dynoctl__subcmd__consistency__subcmd__get"
+                ;;
+            dynoctl__subcmd__consistency,help)
+                cmd="dynoctl__subcmd__consistency__subcmd__help"
+                ;;
+            dynoctl__subcmd__consistency,set)
+                cmd="dynoctl__subcmd__consistency__subcmd__set"
+                ;;
+            dynoctl__subcmd__consistency__subcmd__help,get)
+                cmd="dynoctl__subcmd__consistency__subcmd__help__subcmd__get"
+                ;;
+            dynoctl__subcmd__consistency__subcmd__help,help)
+                cmd="dynoctl__subcmd__consistency__subcmd__help__subcmd__help"
+                ;;
+            dynoctl__subcmd__consistency__subcmd__help,set)
+                cmd="dynoctl__subcmd__consistency__subcmd__help__subcmd__set"
                 ;;
             dynoctl__subcmd__help,conf-test)
                 cmd="dynoctl__subcmd__help__subcmd__conf__subcmd__test"
                 ;;
+            dynoctl__subcmd__help,consistency)
+                cmd="dynoctl__subcmd__help__subcmd__consistency"
+                ;;
             dynoctl__subcmd__help,gen-config)
                 cmd="dynoctl__subcmd__help__subcmd__gen__subcmd__config"
                 ;;
+            dynoctl__subcmd__help,health)
+                cmd="dynoctl__subcmd__help__subcmd__health"
+                ;;
             dynoctl__subcmd__help,help)
                 cmd="dynoctl__subcmd__help__subcmd__help"
+                ;;
+            dynoctl__subcmd__help,loglevel)
+                cmd="dynoctl__subcmd__help__subcmd__loglevel"
+                ;;
+            dynoctl__subcmd__help,peer)
+                cmd="dynoctl__subcmd__help__subcmd__peer"
                 ;;
             dynoctl__subcmd__help,seeds)
                 cmd="dynoctl__subcmd__help__subcmd__seeds"
@@ -49,8 +100,47 @@ _dynoctl() {
             dynoctl__subcmd__help,serve-seeds)
                 cmd="dynoctl__subcmd__help__subcmd__serve__subcmd__seeds"
                 ;;
+            dynoctl__subcmd__help,state)
+                cmd="dynoctl__subcmd__help__subcmd__state"
+                ;;
+            dynoctl__subcmd__help,status)
+                cmd="dynoctl__subcmd__help__subcmd__status"
+                ;;
             dynoctl__subcmd__help,tokens)
                 cmd="dynoctl__subcmd__help__subcmd__tokens"
+                ;;
+            dynoctl__subcmd__help,wait)
+                cmd="dynoctl__subcmd__help__subcmd__wait"
+                ;;
+            dynoctl__subcmd__help__subcmd__consistency,get)
+                cmd="dynoctl__subcmd__help__subcmd__consistency__subcmd__get"
+                ;;
+            dynoctl__subcmd__help__subcmd__consistency,set)
+                cmd="dynoctl__subcmd__help__subcmd__consistency__subcmd__set"
+                ;;
+            dynoctl__subcmd__help__subcmd__state,get)
+                cmd="dynoctl__subcmd__help__subcmd__state__subcmd__get"
+                ;;
+            dynoctl__subcmd__help__subcmd__state,set)
+                cmd="dynoctl__subcmd__help__subcmd__state__subcmd__set"
+                ;;
+            dynoctl__subcmd__state,get)
+                cmd="dynoctl__subcmd__state__subcmd__get"
+                ;;
+            dynoctl__subcmd__state,help)
+                cmd="dynoctl__subcmd__state__subcmd__help"
+                ;;
+            dynoctl__subcmd__state,set)
+                cmd="dynoctl__subcmd__state__subcmd__set"
+                ;;
+            dynoctl__subcmd__state__subcmd__help,get)
+                cmd="dynoctl__subcmd__state__subcmd__help__subcmd__get"
+                ;;
+            dynoctl__subcmd__state__subcmd__help,help)
+                cmd="dynoctl__subcmd__state__subcmd__help__subcmd__help"
+                ;;
+            dynoctl__subcmd__state__subcmd__help,set)
+                cmd="dynoctl__subcmd__state__subcmd__help__subcmd__set"
                 ;;
             *)
                 ;;
@@ -59,7 +149,7 @@ _dynoctl() {
 
     case "${cmd}" in
         dynoctl)
-            opts="-h -V --help --version conf-test tokens gen-config seeds serve-seeds help"
+            opts="-h -V --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -79,6 +169,112 @@ _dynoctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency)
+            opts="-h --help get set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__get)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__help)
+            opts="get set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__consistency__subcmd__set)
+            opts="-h --read --write --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --read)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -156,8 +352,26 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__health)
+            opts="-h --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__help)
-            opts="conf-test tokens gen-config seeds serve-seeds help"
+            opts="conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +398,48 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__help__subcmd__consistency)
+            opts="get set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__consistency__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__consistency__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__help__subcmd__gen__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -198,7 +454,49 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__help__subcmd__health)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__loglevel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__peer)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -240,9 +538,107 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__help__subcmd__state)
+            opts="get set"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__state__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__state__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__help__subcmd__tokens)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__loglevel)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__peer)
+            opts="-h --json --help up down reset"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -306,6 +702,142 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__state)
+            opts="-h --help get set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__get)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__help)
+            opts="get set help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__help__subcmd__get)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__state__subcmd__set)
+            opts="-h --json --help normal standby writes_only resuming"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__status)
+            opts="-h --node --config --nodes --stats-port-map --interval --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nodes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stats-port-map)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__tokens)
             opts="-h --racks --nodes-per-rack --dcs --offset --scheme --seeds --hosts --peer-port --check --max-imbalance --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -346,6 +878,32 @@ _dynoctl() {
                     return 0
                     ;;
                 --max-imbalance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__wait)
+            opts="-h --state --healthy --timeout --interval --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -W "normal standby writes_only resuming" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -6,15 +6,20 @@
 //!
 //! Exit codes scripts can rely on: 0 ok, 1 the check found a problem, 2 usage or runtime error.
 
+mod admin;
 mod gen_config;
+mod health;
 mod output;
 mod seeds;
 mod serve_seeds;
+mod stats;
+mod status;
 mod tokens;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use dynomite::ring::NETFLIX_OFFSET;
@@ -27,7 +32,7 @@ use output::{fail, print, text_out, CliError, Style};
     name = "dynoctl",
     version,
     about = "The operator's command line for dynomite-rs clusters",
-    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check); 2 usage or runtime error\n  (bad flag, unreachable node or endpoint, unreadable or invalid file)\n\nSEE ALSO:\n  dynomited(8)"
+    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -208,6 +213,184 @@ enum Command {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// One row per node of the cluster: dc, rack, token, stats address, peer address, state,
+    /// up/down as the asked node sees it, client connections, ops/s, p99 latency, errors,
+    /// datastore, hints pending. Exit 0 if every node answered, is NORMAL and has its
+    /// datastore; 1 otherwise; 2 if --node does not answer.
+    ///
+    /// The nodes come from one node's /cluster_describe (--node, else the first --config or
+    /// --nodes entry that answers). /cluster_describe has each node's address and peer port
+    /// but not its stats port: a described node's stats port is taken from --stats-port-map,
+    /// else from a --config file whose dyn_listen port is that peer port, else it is the
+    /// asked node's own stats port (the same rule as dynotop). With --nodes the stats
+    /// addresses are given and matched to described nodes by DC and rack (for clusters on
+    /// one host, where nodes differ only by port). ops/s is the change of
+    /// client_read_requests + client_write_requests over two /info samples --interval apart;
+    /// errors is client_err + forward_error since the node started; hints are those the
+    /// node holds for others.
+    #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["node", "config", "nodes"])))]
+    Status {
+        /// A node's stats address; every node is found from its /cluster_describe
+        #[arg(long, value_name = "HOST:PORT")]
+        node: Option<String>,
+        /// Config files, one per node (each node is asked on its stats_listen)
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        config: Vec<PathBuf>,
+        /// Stats addresses of the nodes, comma-separated
+        #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
+        nodes: Vec<String>,
+        /// Stats ports of described nodes: PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT,
+        /// comma-separated
+        #[arg(long, value_name = "MAP")]
+        stats_port_map: Option<String>,
+        /// Time between the two /info samples ops/s is computed from (0s: one sample, no
+        /// ops/s)
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+        interval: Duration,
+        /// Timeout of each request to a node
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        timeout: Duration,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Get or set a node's state (normal, standby, writes_only, resuming); prints the state
+    /// the node reports afterwards.
+    #[command(subcommand)]
+    State(StateCmd),
+    /// Get or set a node's default read and write consistency (for client connections
+    /// accepted afterwards).
+    #[command(subcommand)]
+    Consistency(ConsistencyCmd),
+    /// Mark a peer up or down, or reset its connections, as NODE sees it; prints the peer(s)
+    /// as NODE sees them afterwards. PEER is a peer's host or IP as in /cluster_describe
+    /// (every peer on that host), or `all` (reset every peer, whatever the action).
+    Peer {
+        #[arg(value_enum)]
+        action: admin::PeerAction,
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// A peer's host or IP, or `all`
+        #[arg(value_name = "PEER")]
+        peer: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Raise or lower a node's log level by one, or set it (0..11: 5 notice, 6 info, 7 debug,
+    /// 11 verbose).
+    Loglevel {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// up, down or a level 0..11
+        #[arg(value_name = "up|down|N", value_parser = admin::parse_log_level)]
+        level: admin::LogLevel,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a node: its process answers (/ping), its datastore is connected
+    /// (datastore_connected > 0 in /info) and its state is NORMAL. Exit 0 healthy, 1 a check
+    /// failed, 2 the node does not answer.
+    Health {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// Timeout of each request
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        timeout: Duration,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Wait until a node reports a state (and with --healthy, passes every `health` check).
+    /// A node that does not answer (restarting) is waited for. Exit 0 when reached, 1 on
+    /// timeout (saying what was last seen).
+    Wait {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// The state to wait for
+        #[arg(long, value_enum, default_value_t = admin::TargetState::Normal)]
+        state: admin::TargetState,
+        /// Also wait until the node is healthy (as `dynoctl health`)
+        #[arg(long)]
+        healthy: bool,
+        /// How long to wait: 500ms, 60s, 2m
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+        timeout: Duration,
+        /// Time between polls
+        #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = duration)]
+        interval: Duration,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum StateCmd {
+    /// Print the node's state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)
+    Get {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the node's state and print it as the node reports it afterwards
+    Set {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        #[arg(value_enum, value_name = "STATE")]
+        state: admin::TargetState,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConsistencyCmd {
+    /// Print the node's read and write consistency
+    Get {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set the read consistency, the write consistency or both; prints both afterwards
+    #[command(group(ArgGroup::new("level").required(true).multiple(true).args(["read", "write"])))]
+    Set {
+        /// The node's stats address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
+        #[arg(long, value_name = "LEVEL", value_parser = consistency)]
+        read: Option<Consistency>,
+        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
+        #[arg(long, value_name = "LEVEL", value_parser = consistency)]
+        write: Option<Consistency>,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A duration: 500ms, 60s, 2m.
+fn duration(s: &str) -> Result<Duration, String> {
+    stats::parse_duration(s)
+}
+
+/// The client for one node's admin commands.
+fn admin_client() -> Result<stats::Stats, CliError> {
+    stats::Stats::new(Duration::from_secs(5))
 }
 
 /// A consistency level, exactly as named (any case).
@@ -344,6 +527,88 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::ServeSeeds { file, listen } => {
             serve_seeds::run(&file, &listen)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Status {
+            node,
+            config,
+            nodes,
+            stats_port_map,
+            interval,
+            timeout,
+            json,
+        } => {
+            let sources = status::Sources {
+                node,
+                configs: config,
+                nodes,
+                port_map: stats_port_map,
+            };
+            let st = status::run(&sources, interval, timeout)?;
+            print(&st, Style::json(json));
+            Ok(ExitCode::from(u8::from(!st.ok)))
+        }
+        Command::State(StateCmd::Get { node, json }) => {
+            let r = admin::state_get(&admin_client()?, &stats::node_addr(&node)?)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::State(StateCmd::Set { node, state, json }) => {
+            let r = admin::state_set(&admin_client()?, &stats::node_addr(&node)?, state)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Consistency(ConsistencyCmd::Get { node, json }) => {
+            let r = admin::consistency_get(&admin_client()?, &stats::node_addr(&node)?)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Consistency(ConsistencyCmd::Set {
+            node,
+            read,
+            write,
+            json,
+        }) => {
+            let r =
+                admin::consistency_set(&admin_client()?, &stats::node_addr(&node)?, read, write)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Peer {
+            action,
+            node,
+            peer,
+            json,
+        } => {
+            let r = admin::peer(&admin_client()?, &stats::node_addr(&node)?, action, &peer)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Loglevel { node, level, json } => {
+            let r = admin::loglevel(&admin_client()?, &stats::node_addr(&node)?, level)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Health {
+            node,
+            timeout,
+            json,
+        } => {
+            let h = health::run(&stats::Stats::new(timeout)?, &stats::node_addr(&node)?)?;
+            print(&h, Style::json(json));
+            Ok(ExitCode::from(u8::from(!h.ok)))
+        }
+        Command::Wait {
+            node,
+            state,
+            healthy,
+            timeout,
+            interval,
+            json,
+        } => {
+            let node = stats::node_addr(&node)?;
+            let w = health::wait(&node, state.name(), healthy, timeout, interval)?;
+            print(&w, Style::json(json));
+            Ok(ExitCode::from(u8::from(!w.reached)))
         }
     }
 }

@@ -181,7 +181,7 @@ pub fn http_get(url: &str, hint: &str) -> Result<String, CliError> {
 
 /// The innermost error's message ("Connection refused (os error 111)"), which says more than
 /// reqwest's outer "error sending request".
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

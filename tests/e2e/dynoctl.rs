@@ -402,3 +402,296 @@ fn seeds_from_config_and_live_node() {
     );
     assert!(err.contains("\nhint: "), "{err}");
 }
+
+/// The stats address of a cluster member.
+fn stats_addr(m: &crate::cluster::Member) -> String {
+    format!("127.0.0.1:{}", m.node.as_ref().unwrap().stats_port)
+}
+
+#[test]
+fn dynoctl_state_and_consistency_round_trip() {
+    let (_r, n) = redis_node();
+    let node = format!("127.0.0.1:{}", n.stats_port);
+    assert_eq!(ok(&["state", "get", &node]), "NORMAL\n");
+    assert_eq!(ok(&["state", "set", &node, "standby"]), "STANDBY\n");
+    assert_eq!(
+        http_get(n.stats_port, "/state/get_state").1,
+        "State: STANDBY\n"
+    );
+    assert_eq!(ok(&["state", "get", &node]), "STANDBY\n");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["state", "set", &node, "writes_only", "--json"])).unwrap();
+    assert_eq!(v["state"], "WRITES_ONLY");
+    assert_eq!(v["previous"], "STANDBY");
+    assert_eq!(ok(&["state", "set", &node, "normal"]), "NORMAL\n");
+    let out = run(&["state", "set", &node, "bogus"]);
+    assert_eq!(out.status.code(), Some(2), "usage error");
+
+    let table = ok(&["consistency", "get", &node]);
+    assert_eq!(
+        table
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["DC_ONE", "DC_ONE"],
+        "{table}"
+    );
+    ok(&["consistency", "set", &node, "--read", "dc_quorum"]);
+    let json = ok(&[
+        "consistency",
+        "set",
+        &node,
+        "--write",
+        "DC_SAFE_QUORUM",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["read"], "DC_QUORUM");
+    assert_eq!(v["write"], "DC_SAFE_QUORUM");
+    assert_eq!(
+        http_get(n.stats_port, "/get_consistency").1,
+        "Read Consistency: DC_QUORUM\r\nWrite Consistency: DC_SAFE_QUORUM\r\n"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["consistency", "get", &node, "--json"])).unwrap();
+    assert_eq!(
+        (&v["read"], &v["write"]),
+        (&"DC_QUORUM".into(), &"DC_SAFE_QUORUM".into())
+    );
+    assert_eq!(run(&["consistency", "set", &node]).status.code(), Some(2));
+    assert_eq!(
+        run(&["consistency", "set", &node, "--read", "dc_two"])
+            .status
+            .code(),
+        Some(2)
+    );
+
+    assert!(ok(&["loglevel", &node, "up"]).contains("raised"));
+    assert!(ok(&["loglevel", &node, "7"]).contains("set to 7"));
+    assert_eq!(run(&["loglevel", &node, "12"]).status.code(), Some(2));
+
+    let dead = format!("127.0.0.1:{}", free_port());
+    let out = run(&["state", "get", &dead]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = s(&out.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "dynoctl: cannot reach http://{dead}/state/get_state: "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+}
+
+#[test]
+fn dynoctl_peer_down_and_up() {
+    let m = crate::cluster::three_racks("");
+    let node = stats_addr(&m[0]);
+    let out = run(&["peer", "down", &node, "10.9.9.9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).contains("knows no peer named \"10.9.9.9\""),
+        "{}",
+        s(&out.stderr)
+    );
+    // Every node is on 127.0.0.1: the name matches all peers.
+    let table = ok(&["peer", "down", &node, "127.0.0.1"]);
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(table.starts_with("dc "), "{table}");
+    let v: serde_json::Value =
+        serde_json::from_str(&ok(&["peer", "up", &node, "127.0.0.1", "--json"])).unwrap();
+    assert_eq!(v["action"], "up");
+    assert_eq!(v["peers"].as_array().unwrap().len(), 3);
+    ok(&["peer", "reset", &node, "all"]);
+}
+
+#[test]
+fn dynoctl_health_and_wait() {
+    let mut m = crate::cluster::three_racks("");
+    let node = stats_addr(&m[1]);
+    let out = ok(&["health", &node]);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("  ok  ")).count(),
+        3,
+        "{out}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&ok(&["health", &node, "--json"])).unwrap();
+    assert_eq!(v["ok"], true);
+
+    assert!(ok(&[
+        "wait",
+        &node,
+        "--state",
+        "normal",
+        "--healthy",
+        "--timeout",
+        "5s"
+    ])
+    .contains("NORMAL and healthy after"));
+    ok(&["state", "set", &node, "standby"]);
+    let out = run(&["wait", &node, "--timeout", "600ms", "--interval", "100ms"]);
+    assert_eq!(out.status.code(), Some(1), "{}", s(&out.stderr));
+    assert!(
+        s(&out.stdout).contains("last saw: state STANDBY"),
+        "{}",
+        s(&out.stdout)
+    );
+    assert!(
+        ok(&["wait", &node, "--state", "standby", "--timeout", "2s"]).contains("STANDBY after")
+    );
+
+    // The state changes while dynoctl waits.
+    let waiter = Command::new(dynoctl())
+        .args([
+            "wait",
+            &node,
+            "--state",
+            "normal",
+            "--timeout",
+            "20s",
+            "--interval",
+            "100ms",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        http_get(m[1].node.as_ref().unwrap().stats_port, "/state/normal").1,
+        "OK\r\n"
+    );
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+
+    // No datastore: health fails on the datastore check, wait --healthy times out.
+    m[1].redis.proc.kill();
+    let out = wait_for("health to fail", Duration::from_secs(10), || {
+        let out = run(&["health", &node]);
+        (out.status.code() == Some(1)).then_some(out)
+    });
+    let text = s(&out.stdout);
+    let datastore = text.lines().find(|l| l.starts_with("datastore")).unwrap();
+    assert!(datastore.contains("FAIL"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("process") && l.contains(" ok ")),
+        "{text}"
+    );
+    let out = run(&["wait", &node, "--healthy", "--timeout", "500ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(s(&out.stdout).contains("datastore"), "{}", s(&out.stdout));
+
+    // An unreachable node: health exits 2 naming it; wait tolerates it until the timeout.
+    let dead = format!("127.0.0.1:{}", free_port());
+    let out = run(&["health", &dead]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).contains(&format!("cannot reach http://{dead}/ping")),
+        "{}",
+        s(&out.stderr)
+    );
+    let out = run(&["wait", &dead, "--timeout", "300ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(s(&out.stdout).contains("unreachable"), "{}", s(&out.stdout));
+    assert_eq!(
+        run(&["wait", &node, "--timeout", "10x"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn dynoctl_status_with_a_node_killed() {
+    let mut m = crate::cluster::three_racks("");
+    let addrs: Vec<String> = m.iter().map(stats_addr).collect();
+    let list = addrs.join(",");
+    let json = ok(&["status", "--nodes", &list, "--interval", "200ms", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["ok"], true, "{json}");
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{json}");
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n["rack"], format!("rack{}", i + 1), "{json}");
+        assert_eq!(n["address"], addrs[i].as_str(), "{json}");
+        assert_eq!(n["state"], "NORMAL", "{json}");
+        assert_eq!(n["seen"], "up", "{json}");
+        assert_eq!(n["token"], 1383429731u64, "{json}");
+        assert_eq!(n["datastore_ok"], true, "{json}");
+    }
+    // From one node: on one host the others' stats ports must be mapped from peer ports.
+    let out = run(&["status", "--node", &addrs[0], "--interval", "0s"]);
+    assert_eq!(out.status.code(), Some(1), "{}", s(&out.stdout));
+    assert_eq!(
+        s(&out.stdout).matches("stats address unknown").count(),
+        2,
+        "{}",
+        s(&out.stdout)
+    );
+    let map: Vec<String> = nodes
+        .iter()
+        .zip(&addrs)
+        .map(|(n, a)| {
+            let peer_port = n["peer"].as_str().unwrap().rsplit(':').next().unwrap();
+            format!("{peer_port}={}", a.rsplit(':').next().unwrap())
+        })
+        .collect();
+    let json = ok(&[
+        "status",
+        "--node",
+        &addrs[0],
+        "--stats-port-map",
+        &map.join(","),
+        "--interval",
+        "0s",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["nodes"][2]["address"], addrs[2].as_str(), "{json}");
+    // The same found from config files.
+    let confs: Vec<String> = m
+        .iter()
+        .map(|x| x.node.as_ref().unwrap().conf_path().display().to_string())
+        .collect();
+    let conf_args: Vec<&str> = confs.iter().map(String::as_str).collect();
+    let table = ok(&[&["status", "--interval", "0s", "--config"][..], &conf_args].concat());
+    assert_eq!(
+        table.lines().filter(|l| l.starts_with("dc1 ")).count(),
+        3,
+        "{table}"
+    );
+
+    drop(m[2].node.take());
+    let out = run(&["status", "--nodes", &list, "--interval", "200ms"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+    let table = s(&out.stdout);
+    let row = table.lines().find(|l| l.contains(&addrs[2])).unwrap();
+    assert!(row.contains("UNREACHABLE"), "{table}");
+    assert!(row.contains("rack3"), "{table}");
+    assert!(row.contains("refused"), "{table}");
+    assert_eq!(
+        table.lines().filter(|l| l.contains("NORMAL")).count(),
+        2,
+        "{table}"
+    );
+    assert!(table.contains("1 unreachable"), "{table}");
+    // The other nodes come to see it down.
+    wait_for("rack3 seen down", Duration::from_secs(20), || {
+        let out = run(&["status", "--nodes", &list, "--interval", "0s", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&s(&out.stdout)).ok()?;
+        (v["nodes"][2]["seen"] == "down" && v["nodes"][2]["reachable"] == false).then_some(())
+    });
+}

@@ -1,0 +1,377 @@
+//! Talking to a node's stats and admin port (SPEC §7): the address rules, GETs with a timeout,
+//! and the few `/info`, `/state/get_state` and `/cluster_describe` fields the commands use.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::output::CliError;
+use crate::seeds::root_cause;
+
+/// The default `stats_listen` port.
+pub const DEFAULT_STATS_PORT: u16 = 22222;
+
+/// What to check when a node's stats port does not answer.
+pub const NODE_HINT: &str =
+    "is dynomited running there? give HOST:PORT of its stats_listen (default port 22222)";
+
+/// A node's stats address as typed (`host:port`, `host` for port 22222, or an `http://` URL
+/// without a path) → `host:port`.
+pub fn node_addr(arg: &str) -> Result<String, CliError> {
+    let a = arg.trim();
+    let a = a
+        .strip_prefix("http://")
+        .unwrap_or(a)
+        .trim_end_matches('/')
+        .to_string();
+    let bad = || {
+        CliError::new(format!("bad node address \"{arg}\": want HOST:PORT"))
+            .with_hint("the node's stats_listen address, e.g. 127.0.0.1:22222")
+    };
+    if a.is_empty() || a.contains('/') {
+        return Err(bad());
+    }
+    if a.parse::<std::net::SocketAddr>().is_ok() {
+        return Ok(a);
+    }
+    if a.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Ok(format!("[{a}]:{DEFAULT_STATS_PORT}"));
+    }
+    match a.rsplit_once(':') {
+        None => Ok(format!("{a}:{DEFAULT_STATS_PORT}")),
+        Some((h, p)) if !h.is_empty() && !h.contains(':') && p.parse::<u16>().is_ok() => Ok(a),
+        Some(_) => Err(bad()),
+    }
+}
+
+/// The port of a `host:port` address.
+pub fn port_of(addr: &str) -> Option<u16> {
+    addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
+}
+
+/// An HTTP client for stats ports (no proxy: stats ports are on the cluster's network).
+pub struct Stats {
+    client: reqwest::blocking::Client,
+    timeout: Duration,
+}
+
+/// Why a GET failed: the node did not answer at all, or answered something else than 200.
+#[derive(Debug, Clone)]
+pub enum GetError {
+    Unreachable(String),
+    Status(u16),
+}
+
+impl std::fmt::Display for GetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GetError::Unreachable(r) => f.write_str(r),
+            GetError::Status(s) => write!(f, "HTTP {s}"),
+        }
+    }
+}
+
+impl Stats {
+    pub fn new(timeout: Duration) -> Result<Stats, CliError> {
+        let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| CliError::new(format!("cannot set up HTTP: {e}")))?;
+        Ok(Stats { client, timeout })
+    }
+
+    /// `GET http://addr/path`: the body of a 200 answer, else why not.
+    pub fn try_get(&self, addr: &str, path: &str) -> Result<String, GetError> {
+        let reason = |e: reqwest::Error| {
+            if e.is_timeout() {
+                GetError::Unreachable(format!("timed out after {} ms", self.timeout.as_millis()))
+            } else {
+                GetError::Unreachable(root_cause(&e))
+            }
+        };
+        let resp = self
+            .client
+            .get(format!("http://{addr}{path}"))
+            .send()
+            .map_err(reason)?;
+        let status = resp.status();
+        let body = resp.text().map_err(reason)?;
+        if !status.is_success() {
+            return Err(GetError::Status(status.as_u16()));
+        }
+        Ok(body)
+    }
+
+    /// The same, failures as a [`CliError`] naming the URL (exit 2).
+    pub fn get(&self, addr: &str, path: &str) -> Result<String, CliError> {
+        let url = format!("http://{addr}{path}");
+        self.try_get(addr, path).map_err(|e| match e {
+            GetError::Unreachable(r) => CliError::unreachable(&url, r, NODE_HINT),
+            GetError::Status(s) => CliError::new(format!("{url} answered HTTP {s}"))
+                .with_hint("is this a dynomited stats port?"),
+        })
+    }
+
+    /// An admin command whose answer must be `OK`.
+    pub fn command(&self, addr: &str, path: &str) -> Result<(), CliError> {
+        let body = self.get(addr, path)?;
+        if body.trim() == "OK" {
+            Ok(())
+        } else {
+            Err(unexpected(addr, path, &body, "OK"))
+        }
+    }
+
+    /// `/state/get_state` → the state name (`NORMAL`, `STANDBY`, ...).
+    pub fn try_state(&self, addr: &str) -> Result<String, String> {
+        let body = self
+            .try_get(addr, "/state/get_state")
+            .map_err(|e| e.to_string())?;
+        parse_state(&body).ok_or_else(|| format!("unexpected answer {:?}", short(&body)))
+    }
+
+    pub fn state(&self, addr: &str) -> Result<String, CliError> {
+        let body = self.get(addr, "/state/get_state")?;
+        parse_state(&body).ok_or_else(|| unexpected(addr, "/state/get_state", &body, "State: X"))
+    }
+
+    /// `/info` parsed.
+    pub fn try_info(&self, addr: &str) -> Result<Info, String> {
+        let body = self.try_get(addr, "/info").map_err(|e| e.to_string())?;
+        Info::parse(&body)
+    }
+
+    /// `/cluster_describe` parsed.
+    pub fn describe(&self, addr: &str) -> Result<Vec<Described>, CliError> {
+        let body = self.get(addr, "/cluster_describe")?;
+        parse_describe(&body).map_err(|e| {
+            CliError::new(format!(
+                "http://{addr}/cluster_describe answered invalid JSON: {e}"
+            ))
+        })
+    }
+}
+
+/// The error for an answer that is not the expected one.
+pub fn unexpected(addr: &str, path: &str, body: &str, want: &str) -> CliError {
+    CliError::new(format!(
+        "http://{addr}{path} answered {:?}, not {want:?}",
+        short(body)
+    ))
+    .with_hint("is this a dynomited stats port, and of a version with this endpoint?")
+}
+
+fn short(body: &str) -> String {
+    let t = body.trim();
+    match t.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", &t[..i]),
+        None => t.to_string(),
+    }
+}
+
+/// `State: NORMAL\n` → `NORMAL`.
+pub fn parse_state(body: &str) -> Option<String> {
+    let s = body.trim().strip_prefix("State:")?.trim();
+    (!s.is_empty() && !s.contains(char::is_whitespace)).then(|| s.to_string())
+}
+
+/// The `/info` fields dynoctl uses (SPEC §7.3 plus dynomite-rs's additions).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Info {
+    pub dc: String,
+    pub rack: String,
+    pub uptime: u64,
+    /// `None` from a node that does not report it (Netflix Dynomite).
+    pub state: Option<String>,
+    /// Datastore connections up; `None` when not reported.
+    pub datastore_connected: Option<u64>,
+    pub hints: u64,
+    pub latency_99th_us: u64,
+    pub client_connections: u64,
+    /// `client_read_requests` + `client_write_requests`.
+    pub requests: u64,
+    /// `client_err` + `forward_error`.
+    pub errors: u64,
+}
+
+impl Info {
+    pub fn parse(body: &str) -> Result<Info, String> {
+        let v: Value = serde_json::from_str(body).map_err(|e| format!("bad /info JSON: {e}"))?;
+        let top = v.as_object().ok_or("bad /info JSON: not an object")?;
+        if top.get("service").and_then(Value::as_str).is_none() {
+            return Err("bad /info JSON: no \"service\"".into());
+        }
+        // The pool object is the only object member (keyed by the pool name).
+        let pool = top.values().find(|v| v.is_object()).cloned();
+        let pool = pool.unwrap_or(Value::Null);
+        let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let s = |k: &str| top.get(k).and_then(Value::as_str).map(str::to_string);
+        Ok(Info {
+            dc: s("dc").unwrap_or_default(),
+            rack: s("rack").unwrap_or_default(),
+            uptime: n(&v, "uptime"),
+            state: s("state"),
+            datastore_connected: top.get("datastore_connected").and_then(Value::as_u64),
+            hints: n(&v, "hints"),
+            latency_99th_us: n(&v, "latency_99th"),
+            client_connections: n(&pool, "client_connections"),
+            requests: n(&pool, "client_read_requests") + n(&pool, "client_write_requests"),
+            errors: n(&pool, "client_err") + n(&pool, "forward_error"),
+        })
+    }
+}
+
+/// A node as `/cluster_describe` lists it (SPEC §7.4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    pub dc: String,
+    pub rack: String,
+    /// The node's IP.
+    pub name: String,
+    pub host: String,
+    /// Peer (dyn_listen) port.
+    pub port: u16,
+    pub token: u32,
+    /// As the asked node sees it (its own state for itself); empty if not reported.
+    pub state: String,
+    /// Hints the asked node holds for it.
+    pub hints: u64,
+}
+
+impl Described {
+    /// The address to connect to: `name` (the IP), else `host`.
+    pub fn ip(&self) -> &str {
+        if self.name.is_empty() {
+            &self.host
+        } else {
+            &self.name
+        }
+    }
+
+    /// `host:peerport` (the host as in the seeds), for display.
+    pub fn peer(&self) -> String {
+        let h = if self.host.is_empty() {
+            &self.name
+        } else {
+            &self.host
+        };
+        format!("{h}:{}", self.port)
+    }
+}
+
+/// Parse a `/cluster_describe` reply; an error is a short reason.
+pub fn parse_describe(body: &str) -> Result<Vec<Described>, String> {
+    let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
+    let dcs = v.get("dcs").and_then(Value::as_array).ok_or("no \"dcs\"")?;
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let list = |v: &Value, k: &str| v.get(k).and_then(Value::as_array).cloned();
+    let mut out = Vec::new();
+    for dc in dcs {
+        for rack in list(dc, "racks").into_iter().flatten() {
+            for srv in list(&rack, "servers").into_iter().flatten() {
+                out.push(Described {
+                    dc: s(dc, "name"),
+                    rack: s(&rack, "name"),
+                    name: s(&srv, "name"),
+                    host: s(&srv, "host"),
+                    port: u16::try_from(n(&srv, "port")).unwrap_or(0),
+                    token: u32::try_from(n(&srv, "token")).unwrap_or(0),
+                    state: s(&srv, "state"),
+                    hints: n(&srv, "hints"),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A duration as operators write it: `500ms`, `60s`, `2m`, `1h`, `1.5s`; a bare number is
+/// seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("bad duration \"{s}\": want e.g. 500ms, 60s, 2m"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        u => {
+            return Err(format!(
+                "bad duration unit \"{u}\" in \"{s}\": use ms, s, m or h"
+            ))
+        }
+    };
+    if !secs.is_finite() || secs > 7.0 * 24.0 * 3600.0 {
+        return Err(format!("duration \"{s}\" is too long"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A duration for messages: `800ms`, `2.5s`, `60s`.
+pub fn show_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("").is_err());
+        assert_eq!(show_duration(Duration::from_millis(200)), "200ms");
+        assert_eq!(show_duration(Duration::from_secs(60)), "60s");
+    }
+
+    #[test]
+    fn node_addresses() {
+        assert_eq!(node_addr("10.0.0.1:22223").unwrap(), "10.0.0.1:22223");
+        assert_eq!(node_addr("node-a").unwrap(), "node-a:22222");
+        assert_eq!(node_addr("http://h:1/").unwrap(), "h:1");
+        assert_eq!(node_addr("::1").unwrap(), "[::1]:22222");
+        assert_eq!(node_addr("[::1]:9").unwrap(), "[::1]:9");
+        assert!(node_addr("h:x").is_err());
+        assert!(node_addr("h:1/info").is_err());
+    }
+
+    #[test]
+    fn state_and_info() {
+        assert_eq!(parse_state("State: NORMAL\n").as_deref(), Some("NORMAL"));
+        assert_eq!(parse_state("OK\r\n"), None);
+        let body = "{\"service\":\"dynomite\",\"uptime\":5,\n\"rack\":\"r1\",\"dc\":\"d1\",\"latency_99th\":2500,\n\"state\":\"STANDBY\",\"datastore_connected\":0,\n\"hints\":3,\n\"dyn_o_mite\": {\"client_err\":1,\n\"client_connections\":2,\n\"client_read_requests\":10,\n\"client_write_requests\":5,\n\"forward_error\":4,\n\"127.0.0.1:6379\": {\"server_eof\":0\n}}}";
+        let i = Info::parse(body).unwrap();
+        assert_eq!(i.state.as_deref(), Some("STANDBY"));
+        assert_eq!(i.datastore_connected, Some(0));
+        assert_eq!((i.requests, i.errors, i.client_connections), (15, 5, 2));
+        assert_eq!((i.hints, i.latency_99th_us, i.uptime), (3, 2500, 5));
+        assert!(Info::parse("nope").is_err());
+        let d = parse_describe("{\"dcs\": [{\"name\":\"dc1\",\"racks\": [{\"name\":\"rack1\",\"servers\": [{\"name\":\"127.0.0.1\",\"host\":\"a\",\"port\":8101,\n\"state\":\"DOWN\",\"since\":0,\n\"hints\":2,\n\"hints_lost\":0,\n\"token\":7\n}]}]}]}\n").unwrap();
+        assert_eq!(d[0].state, "DOWN");
+        assert_eq!(d[0].peer(), "a:8101");
+        assert_eq!(d[0].ip(), "127.0.0.1");
+        assert_eq!((d[0].token, d[0].hints), (7, 2));
+    }
+}
