@@ -10,6 +10,7 @@ pub mod cluster;
 mod dynoctl;
 mod membership;
 mod memcache;
+mod partition;
 mod peer;
 mod redis;
 mod ring;

@@ -378,6 +378,21 @@ impl Resp {
     pub fn connect(port: u16) -> Resp {
         Resp::try_connect(port).unwrap_or_else(|| panic!("connect to 127.0.0.1:{port}"))
     }
+    /// Connect to `host:port` (not only loopback: the partition test's namespaces).
+    pub fn connect_addr(addr: &str) -> Resp {
+        let a: SocketAddr = addr.parse().expect("an ip:port address");
+        let stream = TcpStream::connect_timeout(&a, Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        Resp {
+            stream,
+            buf: Vec::new(),
+            parser: RspParser::new(),
+        }
+    }
     pub fn try_connect(port: u16) -> Option<Resp> {
         let stream = TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).ok()?;
         stream

@@ -235,6 +235,8 @@ pub struct Server {
     /// (loop clock seconds) under `conn_msg_rate` (SPEC §9.5).
     pub rate_left: u32,
     pub rate_sec: u64,
+    /// Peer connections: when the next liveness probe goes out (loop clock ns).
+    pub next_probe: u64,
 }
 
 /// A stats/admin HTTP connection: one request, one reply, close.

@@ -45,6 +45,10 @@ pub(super) struct PeerView {
     pub hints_lost: u64,
 }
 
+/// `Msg::slot` of a liveness probe (a parentless message has no slot otherwise): its reply
+/// is not counted in the peer traffic stats.
+pub(super) const PROBE_SLOT: u16 = u16::MAX;
+
 /// Hints replayed per peer per loop iteration, and how many copies may wait on its
 /// connection before replay pauses (replies make room).
 const REPLAY_BATCH: usize = 256;
@@ -149,6 +153,65 @@ impl Core {
             v.since_ms = now_ms;
         }
         next
+    }
+
+    /// A liveness probe on every connected peer connection every `peer_down_after / 2`
+    /// (at least 200 ms): a PING the peer answers itself (memcached: `version`). It is a read,
+    /// so if the peer stops answering (a silent partition: no reset, no traffic) the probe
+    /// is overdue after `timeout` + 200 ms and the connection is closed, and the failure
+    /// detector takes over.
+    pub(super) fn probe_peers(&mut self) {
+        let every = (self.cfg.peer_down_after_ms / 2).max(200) * 1_000_000;
+        let now = self.now_ns;
+        for node in 1..self.peers.len() {
+            for i in 0..self.peers[node].len() {
+                let sidx = self.peers[node][i];
+                let due = self.conn(sidx).and_then(|c| c.server()).is_some_and(|s| {
+                    s.state == ServerState::Connected && s.next_probe <= now
+                });
+                if !due {
+                    continue;
+                }
+                if let Some(s) = self.slots[sidx as usize]
+                    .conn
+                    .as_mut()
+                    .and_then(|c| c.server_mut())
+                {
+                    s.next_probe = now + every;
+                }
+                self.send_probe(sidx, node);
+            }
+        }
+    }
+
+    fn send_probe(&mut self, sidx: u32, node: usize) {
+        let payload: &[u8] = match self.proto {
+            crate::proto::Protocol::Redis => b"*1\r\n$4\r\nPING\r\n",
+            crate::proto::Protocol::Memcache => b"version\r\n",
+        };
+        let Some(m) = self.msgs.alloc(self.now_ns, None) else {
+            return;
+        };
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        self.scratch.clear();
+        write_header(&mut self.scratch, id, MsgType::Req, 0, same_dc, payload.len());
+        let mut segs = std::mem::take(&mut self.frame_segs);
+        segs.clear();
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, payload);
+        let len = self.scratch.len() + payload.len();
+        let msg = self.msgs.get_mut(m).expect("fresh");
+        std::mem::swap(&mut msg.req_segs, &mut segs);
+        self.frame_segs = segs;
+        msg.req_len = len;
+        msg.swallow = true;
+        msg.frame_id = id;
+        msg.slot = PROBE_SLOT;
+        let _ = self.enqueue(sidx, m);
     }
 
     fn node_name(&self, node: usize) -> String {

@@ -818,6 +818,7 @@ impl Core {
             if self.now_ns >= self.next_gossip {
                 self.next_gossip = self.gossip_round();
             }
+            self.probe_peers();
             self.next_detect = self.detect_failures();
             self.replaying = self.replay_hints();
         }

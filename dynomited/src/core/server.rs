@@ -59,6 +59,7 @@ impl Core {
             reads: VecDeque::new(),
             rate_left: 0,
             rate_sec: u64::MAX,
+            next_probe: 0,
         };
         self.insert(|_| Conn::new(Role::Server(Box::new(server)), None, 0))
     }
@@ -526,6 +527,7 @@ impl Core {
         s.state = ServerState::Connected;
         s.backoff = BACKOFF_START;
         s.connected_at = now_ns;
+        s.next_probe = now_ns;
         let pool = s.pool;
         let is_peer = s.peer.is_some();
         let target = self.target_name(idx);
@@ -698,7 +700,10 @@ impl Core {
                         msg.rsp_len = len;
                         msg.rsp = info;
                         let us = now.saturating_sub(msg.t_sent) / 1000;
-                        if is_peer {
+                        let probe = msg.parent.is_none() && msg.slot == super::membership::PROBE_SLOT;
+                        if probe {
+                            // A liveness probe's answer: not client traffic.
+                        } else if is_peer {
                             self.histos.cross_zone_latency.record(us);
                             self.pool_stats.peer_responses += 1;
                             self.pool_stats.peer_response_bytes += len as u64;
@@ -893,7 +898,11 @@ impl Core {
                     .or(s.in_q.front())
                     .and_then(|m| self.msgs.get(*m))
                     .map(|m| due(m, t));
-                let read = s.reads.front().map(|&(_, d)| d);
+                let probe = s.peer.as_ref().map(|_| s.next_probe);
+                let read = match (s.reads.front().map(|&(_, d)| d), probe) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 // Throttled by conn_msg_rate: wake at the next second to send again.
                 let throttled = (s.rate_sec != u64::MAX && s.rate_left == 0 && !s.in_q.is_empty())
                     .then(|| (s.rate_sec + 1) * 1_000_000_000);
