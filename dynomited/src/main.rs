@@ -83,7 +83,12 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     // The log is opened before detaching, so a bad -o path is reported on the terminal.
-    if let Err(e) = dynomite::log::init(checked.verbosity, args.output.clone()) {
+    // -v given on the command line wins over the file's log_level.
+    let level = match (&args.verbosity, cfg.log_level) {
+        (None, Some(l)) => l,
+        _ => checked.verbosity,
+    };
+    if let Err(e) = dynomite::log::init(level, args.output.clone()) {
         eprintln!(
             "dynomited: cannot open log file '{}': {e}",
             args.output

@@ -391,7 +391,7 @@ fn sighup_reloads_seeds_and_consistency_and_keeps_a_bad_file_out() {
             "  dyn_seeds:\n  - 127.0.0.1:{dyn_port}:rack4:dc1:{}\n",
             crate::cluster::ONE_TOKEN
         ),
-    ) + "  write_consistency: DC_QUORUM\n";
+    ) + "  write_consistency: DC_QUORUM\n  log_level: 7\n";
     std::fs::write(a.conf_path(), &with4).unwrap();
     a.proc.signal(libc::SIGHUP);
     wait_for("rack1 connected to rack4", Duration::from_secs(20), || {

@@ -1,6 +1,6 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
-//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `peer_down_after`, `hints_max_per_peer`,
+//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
 //! `hints_max_bytes_per_peer` and
 //! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
 
@@ -298,6 +298,12 @@ pub(crate) const KEYS: &[KeySpec] = &[
         "datastore_password: s3cret",
     ),
     key(
+        "log_level",
+        Kind::Num,
+        "a log level 0..11 (as -v)",
+        "log_level: 6",
+    ),
+    key(
         "peer_down_after",
         Kind::Num,
         "milliseconds a peer may have no connection before it is DOWN",
@@ -333,7 +339,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 47, "42 Dynomite keys + 5 of ours");
+        assert_eq!(KEYS.len(), 48, "42 Dynomite keys + 6 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

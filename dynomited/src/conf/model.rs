@@ -68,6 +68,9 @@ pub struct Config {
     pub requirepass: Option<String>,
     /// Ours: sent as `AUTH` to the datastore on connect.
     pub datastore_password: Option<String>,
+    /// Ours: the log level (0..11, as `-v`); `-v` on the command line wins at start, a
+    /// changed value applies on SIGHUP.
+    pub log_level: Option<i32>,
     /// Ours: a peer with no connection for this long is DOWN (default 3000 ms).
     pub peer_down_after_ms: u64,
     /// Ours: writes kept for a peer that missed them, at most this many (default 100000)...

@@ -578,6 +578,18 @@ pub(crate) fn build(
         cx.short_or("remote_peer_connections", defaults::REMOTE_PEER_CONNECTIONS);
     let requirepass = cx.string("requirepass");
     let datastore_password = cx.string("datastore_password");
+    let log_level = match cx.num("log_level") {
+        Some((n, line)) if n > 11 => {
+            cx.err(
+                line,
+                "log_level",
+                format!("\"{n}\" is invalid: a log level is 0..11; e.g. log_level: 6"),
+            );
+            None
+        }
+        Some((n, _)) => Some(n as i32),
+        None => None,
+    };
     let peer_down_after_ms = cx.num_or("peer_down_after", defaults::PEER_DOWN_AFTER_MS);
     let hints_max_per_peer = cx.num_or("hints_max_per_peer", defaults::HINTS_MAX_PER_PEER);
     let hints_max_bytes_per_peer = cx.num_or(
@@ -666,6 +678,7 @@ pub(crate) fn build(
         remote_peer_connections,
         requirepass,
         datastore_password,
+        log_level,
         peer_down_after_ms,
         hints_max_per_peer,
         hints_max_bytes_per_peer,

@@ -166,9 +166,10 @@ impl Core {
         for node in 1..self.peers.len() {
             for i in 0..self.peers[node].len() {
                 let sidx = self.peers[node][i];
-                let due = self.conn(sidx).and_then(|c| c.server()).is_some_and(|s| {
-                    s.state == ServerState::Connected && s.next_probe <= now
-                });
+                let due = self
+                    .conn(sidx)
+                    .and_then(|c| c.server())
+                    .is_some_and(|s| s.state == ServerState::Connected && s.next_probe <= now);
                 if !due {
                     continue;
                 }
@@ -196,7 +197,14 @@ impl Core {
         self.next_frame_id += 1;
         let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
         self.scratch.clear();
-        write_header(&mut self.scratch, id, MsgType::Req, 0, same_dc, payload.len());
+        write_header(
+            &mut self.scratch,
+            id,
+            MsgType::Req,
+            0,
+            same_dc,
+            payload.len(),
+        );
         let mut segs = std::mem::take(&mut self.frame_segs);
         segs.clear();
         self.mbufs

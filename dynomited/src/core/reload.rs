@@ -1,6 +1,7 @@
 //! SIGHUP: read the config file again and apply what can change while running.
 //!
-//! Applied at once: new seeds (they join like a seed provider's), the consistency levels,
+//! Applied at once: new seeds (they join like a seed provider's), `log_level`, the
+//! consistency levels,
 //! `timeout`, `server_retry_timeout`, gossip (`enable_gossip`, `gos_interval`),
 //! `peer_down_after`, the hint bounds, `requirepass`, `datastore_password` (next connect),
 //! and the connection counts (`datastore_connections`, `local_peer_connections`,
@@ -84,6 +85,12 @@ impl Core {
             local_peer_connections,
             remote_peer_connections,
         );
+        if new.log_level != old.log_level {
+            if let Some(l) = new.log_level {
+                crate::log::set_level(l);
+                changed.push(format!("log_level {l}"));
+            }
+        }
         if new.requirepass != old.requirepass {
             changed.push("requirepass".into());
         }

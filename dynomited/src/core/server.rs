@@ -700,7 +700,8 @@ impl Core {
                         msg.rsp_len = len;
                         msg.rsp = info;
                         let us = now.saturating_sub(msg.t_sent) / 1000;
-                        let probe = msg.parent.is_none() && msg.slot == super::membership::PROBE_SLOT;
+                        let probe =
+                            msg.parent.is_none() && msg.slot == super::membership::PROBE_SLOT;
                         if probe {
                             // A liveness probe's answer: not client traffic.
                         } else if is_peer {
