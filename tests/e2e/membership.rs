@@ -615,8 +615,27 @@ fn encrypted_links_between_datacenters() {
             == format!("${}\r\n{secret_value}\r\n", secret_value.len()).as_bytes())
         .then_some(())
     });
+    // A load through the encrypted link: 3,000 pipelined writes of 1 KiB, all delivered.
+    let big = "x".repeat(1024);
+    let keys: Vec<String> = (0..3000).map(|i| format!("tls{i}")).collect();
+    for chunk in keys.chunks(500) {
+        let cmds: Vec<Vec<&str>> = chunk
+            .iter()
+            .map(|k| vec!["SET", k.as_str(), big.as_str()])
+            .collect();
+        for r in c.pipeline(&cmds) {
+            assert_eq!(r, b"+OK\r\n");
+        }
+    }
+    wait_for("3,000 writes in dc2", Duration::from_secs(30), || {
+        (Resp::connect(pb).cmd(&["DBSIZE"]) == b":3001\r\n").then_some(())
+    });
     let seen = tap.bytes();
-    assert!(seen.len() > 200, "the tap saw {} bytes", seen.len());
+    assert!(seen.len() > 3_000_000, "the tap saw {} bytes", seen.len());
+    assert!(
+        !contains(&seen, &big.as_bytes()[..64]),
+        "a value in the clear"
+    );
     assert!(!contains(&seen, b"secret-key-4b1e") && !contains(&seen, secret_value.as_bytes()));
     assert!(!contains(&seen, b"$2014$"), "dnode headers in the clear");
     // The intruder never gets the write, and dc1 counts its refused handshakes.
