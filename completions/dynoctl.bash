@@ -16,6 +16,9 @@ _dynoctl() {
             ",$1")
                 cmd="dynoctl"
                 ;;
+            dynoctl,cluster)
+                cmd="dynoctl__subcmd__cluster"
+                ;;
             dynoctl,conf-test)
                 cmd="dynoctl__subcmd__conf__subcmd__test"
                 ;;
@@ -55,6 +58,39 @@ _dynoctl() {
             dynoctl,wait)
                 cmd="dynoctl__subcmd__wait"
                 ;;
+            dynoctl,warmup)
+                cmd="dynoctl__subcmd__warmup"
+                ;;
+            dynoctl__subcmd__cluster,down)
+                cmd="dynoctl__subcmd__cluster__subcmd__down"
+                ;;
+            dynoctl__subcmd__cluster,help)
+                cmd="dynoctl__subcmd__cluster__subcmd__help"
+                ;;
+            dynoctl__subcmd__cluster,restart-node)
+                cmd="dynoctl__subcmd__cluster__subcmd__restart__subcmd__node"
+                ;;
+            dynoctl__subcmd__cluster,status)
+                cmd="dynoctl__subcmd__cluster__subcmd__status"
+                ;;
+            dynoctl__subcmd__cluster,up)
+                cmd="dynoctl__subcmd__cluster__subcmd__up"
+                ;;
+            dynoctl__subcmd__cluster__subcmd__help,down)
+                cmd="dynoctl__subcmd__cluster__subcmd__help__subcmd__down"
+                ;;
+            dynoctl__subcmd__cluster__subcmd__help,help)
+                cmd="dynoctl__subcmd__cluster__subcmd__help__subcmd__help"
+                ;;
+            dynoctl__subcmd__cluster__subcmd__help,restart-node)
+                cmd="dynoctl__subcmd__cluster__subcmd__help__subcmd__restart__subcmd__node"
+                ;;
+            dynoctl__subcmd__cluster__subcmd__help,status)
+                cmd="dynoctl__subcmd__cluster__subcmd__help__subcmd__status"
+                ;;
+            dynoctl__subcmd__cluster__subcmd__help,up)
+                cmd="dynoctl__subcmd__cluster__subcmd__help__subcmd__up"
+                ;;
             dynoctl__subcmd__consistency,get)
                 cmd="dynoctl__subcmd__consistency__subcmd__get"
                 ;;
@@ -72,6 +108,9 @@ _dynoctl() {
                 ;;
             dynoctl__subcmd__consistency__subcmd__help,set)
                 cmd="dynoctl__subcmd__consistency__subcmd__help__subcmd__set"
+                ;;
+            dynoctl__subcmd__help,cluster)
+                cmd="dynoctl__subcmd__help__subcmd__cluster"
                 ;;
             dynoctl__subcmd__help,conf-test)
                 cmd="dynoctl__subcmd__help__subcmd__conf__subcmd__test"
@@ -112,6 +151,21 @@ _dynoctl() {
             dynoctl__subcmd__help,wait)
                 cmd="dynoctl__subcmd__help__subcmd__wait"
                 ;;
+            dynoctl__subcmd__help,warmup)
+                cmd="dynoctl__subcmd__help__subcmd__warmup"
+                ;;
+            dynoctl__subcmd__help__subcmd__cluster,down)
+                cmd="dynoctl__subcmd__help__subcmd__cluster__subcmd__down"
+                ;;
+            dynoctl__subcmd__help__subcmd__cluster,restart-node)
+                cmd="dynoctl__subcmd__help__subcmd__cluster__subcmd__restart__subcmd__node"
+                ;;
+            dynoctl__subcmd__help__subcmd__cluster,status)
+                cmd="dynoctl__subcmd__help__subcmd__cluster__subcmd__status"
+                ;;
+            dynoctl__subcmd__help__subcmd__cluster,up)
+                cmd="dynoctl__subcmd__help__subcmd__cluster__subcmd__up"
+                ;;
             dynoctl__subcmd__help__subcmd__consistency,get)
                 cmd="dynoctl__subcmd__help__subcmd__consistency__subcmd__get"
                 ;;
@@ -149,12 +203,234 @@ _dynoctl() {
 
     case "${cmd}" in
         dynoctl)
-            opts="-h -V --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait help"
+            opts="-h -V --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster)
+            opts="-h --help up down status restart-node help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__down)
+            opts="-h --dir --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help)
+            opts="up down status restart-node help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help__subcmd__down)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help__subcmd__restart__subcmd__node)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__help__subcmd__up)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__restart__subcmd__node)
+            opts="-h --dir --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__status)
+            opts="-h --dir --interval --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__cluster__subcmd__up)
+            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --dir --base-port --dynomited --redis-server --consistency --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --racks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --nodes-per-rack)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dcs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --offset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scheme)
+                    COMPREPLY=($(compgen -W "netflix even" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynomited)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redis-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --consistency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -371,8 +647,78 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__help)
-            opts="conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait help"
+            opts="conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__cluster)
+            opts="up down status restart-node"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__cluster__subcmd__down)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__cluster__subcmd__restart__subcmd__node)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__cluster__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__cluster__subcmd__up)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -609,6 +955,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__help__subcmd__warmup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -904,6 +1264,56 @@ _dynoctl() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__warmup)
+            opts="-h --datastore --config --peer-datastore --peer-config --max-lag-bytes --timeout --max-growing-polls --interval --resume-wait --force --dry-run --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --datastore)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-datastore)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --peer-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-lag-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-growing-polls)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --resume-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Build dynomited and start one real node in front of a real redis-server on loopback:
-#   clients on 127.0.0.1:8102, stats/admin HTTP on 127.0.0.1:22222, redis-server on 22122.
-# Installs redis-server when it is missing. Ctrl-C stops both.
+# Build dynomited and dynoctl (release) and start a real local 3-rack cluster on loopback with
+# `dynoctl cluster up`: one redis-server and one dynomited per rack. Node i (1..3) listens for
+# clients on 81i2 (8102, 8112, 8122), stats/admin HTTP on 81i3, its redis-server on 81i4.
+# Installs redis-server when it is missing. Ctrl-C stops the cluster (`dynoctl cluster down`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,29 +11,39 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
-cargo build --release -p dynomited
+cargo build --release -p dynomited -p dynoctl -p dynotop
 
-dir=$(mktemp -d /tmp/dynomite-node.XXXXXX)
-redis-server --port 22122 --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-  --loglevel warning --logfile "$dir/redis.log" &
-redis_pid=$!
-trap 'kill $redis_pid ${node_pid:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
-for _ in $(seq 50); do redis-cli -p 22122 ping >/dev/null 2>&1 && break; sleep 0.1; done
+dynoctl=$PWD/target/release/dynoctl
+dir=$(mktemp -d /tmp/dynomite-cluster.XXXXXX)
+stop() {
+  trap - EXIT INT TERM
+  [ -z "${sleeper:-}" ] || kill "$sleeper" 2>/dev/null || true
+  echo >&2
+  if [ -f "$dir/cluster.json" ]; then "$dynoctl" cluster down --dir "$dir" >&2 || true; fi
+  rm -rf "$dir"
+}
+trap stop EXIT
+trap 'stop; exit 130' INT TERM
 
-echo "node: clients 127.0.0.1:8102, stats http://127.0.0.1:22222/info, redis 127.0.0.1:22122" >&2
-echo "try:  redis-cli -p 8102 set hello world; redis-cli -p 8102 get hello" >&2
-cat > "$dir/dynomite.yml" <<YML
-dyn_o_mite:
-  datacenter: dc1
-  rack: rack1
-  listen: 127.0.0.1:8102
-  dyn_listen: 127.0.0.1:8101
-  stats_listen: 127.0.0.1:22222
-  tokens: '1383429731'
-  servers:
-  - 127.0.0.1:22122:1
-  data_store: 0
-YML
-./target/release/dynomited -c "$dir/dynomite.yml" -v 5 &
-node_pid=$!
-wait $node_pid
+# Prints the nodes (client, stats and redis addresses) once every node is up.
+"$dynoctl" cluster up --racks 3 --dir "$dir"
+stats=127.0.0.1:8103,127.0.0.1:8113,127.0.0.1:8123
+cat >&2 <<MSG
+
+A 3-rack cluster is running (configs and logs in $dir). Every write goes to all three racks:
+  redis-cli -p 8102 set hello world     # through node 1 (rack1)
+  redis-cli -p 8122 get hello           # through node 3 (rack3)
+  redis-cli -p 8124 get hello           # rack3's own redis-server holds the copy
+Watch it:
+  ./target/release/dynoctl status --nodes $stats
+  ./target/release/dynotop --nodes $stats
+Rehearse a rolling restart of racks 2 and 3:
+  dynoctl/examples/rolling-restart.sh --dynoctl $dynoctl \\
+    --restart-cmd '$dynoctl cluster restart-node --dir $dir {node}' 127.0.0.1:8113 127.0.0.1:8123
+Ctrl-C stops the cluster.
+MSG
+while true; do
+  sleep 3600 &
+  sleeper=$!
+  wait "$sleeper" || true
+done

@@ -121,6 +121,37 @@ fn yaml(me: &NodeToken, all: &[NodeToken], layout: &Layout, s: &Settings) -> Str
     y
 }
 
+/// The file of node `me` (`DIR/<dc>-<rack>-<slot>.yml`, not written), with `settings` as its
+/// ports and every other node of `all` (their `seed`) as a seed, checked like `dynomited -t`.
+/// `gen-config` gives every node the same ports; `cluster up` gives each node its own.
+pub fn node_file(
+    me: &NodeToken,
+    all: &[NodeToken],
+    layout: &Layout,
+    settings: &Settings,
+    dir: &Path,
+) -> Result<GenFile, CliError> {
+    let path: PathBuf = dir.join(format!("{}-{}-{}.yml", me.dc, me.rack, me.slot));
+    let name = path.display().to_string();
+    let text = yaml(me, all, layout, settings);
+    // The same check as `dynomited -t` (conf::load is this after reading the file).
+    if let Err(e) = dynomite::conf::parse_str(&text, &name) {
+        return Err(CliError::new(format!(
+            "the generated config would be invalid, nothing written:\n{e}"
+        ))
+        .with_hint("hosts must resolve on this machine; check --hosts and the ports"));
+    }
+    Ok(GenFile {
+        path: name,
+        dc: me.dc.clone(),
+        rack: me.rack.clone(),
+        slot: me.slot,
+        host: me.host.clone().unwrap_or_default(),
+        token: me.token,
+        text,
+    })
+}
+
 /// Build (and validate) every node's file; write them under `out` unless `dry_run`.
 pub fn run(
     layout: &Layout,
@@ -132,25 +163,7 @@ pub fn run(
     let nodes = layout.nodes_on(hosts, settings.peer_port)?;
     let mut files = Vec::with_capacity(nodes.len());
     for n in &nodes {
-        let path: PathBuf = out.join(format!("{}-{}-{}.yml", n.dc, n.rack, n.slot));
-        let name = path.display().to_string();
-        let text = yaml(n, &nodes, layout, settings);
-        // The same check as `dynomited -t` (conf::load is this after reading the file).
-        if let Err(e) = dynomite::conf::parse_str(&text, &name) {
-            return Err(CliError::new(format!(
-                "the generated config would be invalid, nothing written:\n{e}"
-            ))
-            .with_hint("hosts must resolve on this machine; check --hosts and the ports"));
-        }
-        files.push(GenFile {
-            path: name,
-            dc: n.dc.clone(),
-            rack: n.rack.clone(),
-            slot: n.slot,
-            host: n.host.clone().unwrap_or_default(),
-            token: n.token,
-            text,
-        });
+        files.push(node_file(n, &nodes, layout, settings, out)?);
     }
     if !dry_run {
         std::fs::create_dir_all(out).map_err(|e| {

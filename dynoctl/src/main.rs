@@ -7,6 +7,7 @@
 //! Exit codes scripts can rely on: 0 ok, 1 the check found a problem, 2 usage or runtime error.
 
 mod admin;
+mod cluster;
 mod gen_config;
 mod health;
 mod output;
@@ -15,6 +16,7 @@ mod serve_seeds;
 mod stats;
 mod status;
 mod tokens;
+mod warmup;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -328,6 +330,117 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A local cluster on 127.0.0.1 (one redis-server and one dynomited per node): start it,
+    /// stop it, see it, restart one node.
+    #[command(subcommand)]
+    Cluster(ClusterCmd),
+    /// Warm up a node whose Redis is empty or stale from a same-token replica in another rack
+    /// of its DC (SLAVEOF, sync, writes_only, SLAVEOF NO ONE, resuming, normal). Exit 0 done,
+    /// 1 failed (the message names the state left and the commands to continue or roll back),
+    /// 2 usage error, unreachable node or datastore, or a Memcached node.
+    Warmup(warmup::WarmupArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum ClusterCmd {
+    /// Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited
+    /// per node, configs from the token formula (as gen-config), each node listing the others
+    /// as seeds. Returns once every node answers /info, has its datastore connected and a
+    /// connection to every peer; prints the nodes and how to use them.
+    ///
+    /// Node i (1-based, in dc, rack, slot order) uses the ports BASE+10*(i-1)+1 peer, +2
+    /// client, +3 stats and admin, +4 redis-server: with the default base 8100, node 1 is
+    /// 8101/8102/8103/8104, node 2 8111/8112/8113/8114. All are checked free first. DIR gets
+    /// each node's config (<dc>-<rack>-<slot>.yml), logs (<dc>-<rack>-<slot>.log and
+    /// .redis.log) and cluster.json (nodes, ports, PIDs, files), which the other `cluster`
+    /// commands read. The processes run detached (own process group, stdin closed, output to
+    /// the logs) and outlive dynoctl; stop them with `dynoctl cluster down`. If a process
+    /// fails to start, everything started is stopped and the message names the process and
+    /// its log (exit 2).
+    #[command(after_long_help = "PROGRAMS:
+  dynomited: --dynomited, else the one next to the dynoctl executable, else on PATH.
+  redis-server: --redis-server, else on PATH.
+
+EXAMPLE:
+  dynoctl cluster up --racks 3
+  redis-cli -p 8102 set hello world
+  redis-cli -p 8124 get hello       # rack3's own redis-server
+  dynoctl cluster down")]
+    Up {
+        /// Racks per datacenter (named rack1..rackN)
+        #[arg(long, value_name = "N")]
+        racks: u32,
+        #[command(flatten)]
+        shape: Shape,
+        /// Directory for the configs, logs and cluster.json (created if missing)
+        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// First port of the range; node i uses BASE+10*(i-1)+1..4
+        #[arg(long, value_name = "PORT", default_value_t = cluster::DEFAULT_BASE_PORT)]
+        base_port: u16,
+        /// The dynomited executable
+        #[arg(long, value_name = "PATH")]
+        dynomited: Option<PathBuf>,
+        /// The redis-server executable
+        #[arg(long, value_name = "PATH")]
+        redis_server: Option<PathBuf>,
+        /// Read and write consistency of every node: dc_one, dc_quorum, dc_safe_quorum or
+        /// dc_each_safe_quorum
+        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
+        consistency: Consistency,
+        /// How long to wait for every node to be ready
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+        timeout: Duration,
+        /// Print cluster.json instead of the table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a cluster started by `cluster up`: SIGTERM to each recorded PID whose
+    /// /proc/PID/cmdline still names dynomited or redis-server (a recycled PID is left
+    /// alone), dynomited first; SIGKILL whatever still runs 10 s later; then remove
+    /// cluster.json. Configs and logs stay.
+    Down {
+        /// The cluster's directory
+        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// `dynoctl status` over the nodes recorded in cluster.json.
+    Status {
+        /// The cluster's directory
+        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Time between the two /info samples ops/s is computed from
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+        interval: Duration,
+        /// Timeout of each request to a node
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        timeout: Duration,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restart one node's dynomited: stop it by its recorded PID (SIGTERM, SIGKILL after
+    /// 10 s), start it again with the same config and log file, record the new PID, and wait
+    /// until it is ready (healthy and connected to its peers). Its redis-server keeps running.
+    /// The restart command of examples/rolling-restart.sh for these clusters.
+    RestartNode {
+        /// The cluster's directory
+        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// The node: its number (1..N, as `cluster up` lists them) or its stats or client
+        /// address
+        #[arg(value_name = "NODE")]
+        node: String,
+        /// How long to wait for the restarted node to be ready
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+        timeout: Duration,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -609,6 +722,73 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             let w = health::wait(&node, state.name(), healthy, timeout, interval)?;
             print(&w, Style::json(json));
             Ok(ExitCode::from(u8::from(!w.reached)))
+        }
+        Command::Cluster(cmd) => run_cluster(cmd),
+        Command::Warmup(args) => {
+            let r = warmup::run(&args)?;
+            print(&r, Style::json(args.json));
+            Ok(ExitCode::from(u8::from(!r.ok)))
+        }
+    }
+}
+
+fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
+    match cmd {
+        ClusterCmd::Up {
+            racks,
+            shape,
+            dir,
+            base_port,
+            dynomited,
+            redis_server,
+            consistency,
+            timeout,
+            json,
+        } => {
+            let opts = cluster::UpOptions {
+                layout: shape.layout(racks),
+                dir,
+                base_port,
+                dynomited,
+                redis_server,
+                consistency,
+                timeout,
+            };
+            let c = cluster::up(&opts)?;
+            print(&c, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        ClusterCmd::Down { dir, json } => {
+            let d = cluster::down(&dir)?;
+            print(&d, Style::json(json));
+            Ok(ExitCode::SUCCESS)
+        }
+        ClusterCmd::Status {
+            dir,
+            interval,
+            timeout,
+            json,
+        } => {
+            let c = cluster::load(&dir)?;
+            let sources = status::Sources {
+                node: None,
+                configs: Vec::new(),
+                nodes: c.nodes.iter().map(|n| n.stats.clone()).collect(),
+                port_map: None,
+            };
+            let st = status::run(&sources, interval, timeout)?;
+            print(&st, Style::json(json));
+            Ok(ExitCode::from(u8::from(!st.ok)))
+        }
+        ClusterCmd::RestartNode {
+            dir,
+            node,
+            timeout,
+            json,
+        } => {
+            let r = cluster::restart_node(&dir, &node, timeout)?;
+            print(&r, Style::json(json));
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -695,3 +695,599 @@ fn dynoctl_status_with_a_node_killed() {
         (v["nodes"][2]["seen"] == "down" && v["nodes"][2]["reachable"] == false).then_some(())
     });
 }
+
+/// A cluster started by `dynoctl cluster up`, stopped by `cluster down` on drop (and every
+/// process it ever recorded killed by PID if that did not stop it), even when a test fails.
+struct LocalCluster {
+    dir: TempDir,
+    /// Every (pid, program) ever read from cluster.json.
+    seen: std::cell::RefCell<Vec<(i32, &'static str)>>,
+}
+
+/// Is `pid` a live (not zombie) process whose command line names `name`?
+fn running(pid: i32, name: &str) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat.rsplit(')').next().unwrap_or("").trim().chars().next();
+    if matches!(state, Some('Z' | 'X') | None) {
+        return false;
+    }
+    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    s(&cmd).contains(name)
+}
+
+impl LocalCluster {
+    /// `cluster up` with `args` in a new directory on a free range of ports (a few ranges are
+    /// tried if another test takes a port first); the stdout of `cluster up`.
+    fn up(racks: u32, args: &[&str]) -> (LocalCluster, String) {
+        let dir = TempDir::new("dynoctl-cluster");
+        let nodes = u16::try_from(racks).unwrap();
+        for _ in 0..5 {
+            let base = free_base(nodes);
+            let out = run(&[
+                &[
+                    "cluster",
+                    "up",
+                    "--racks",
+                    &racks.to_string(),
+                    "--dir",
+                    dir.path().to_str().unwrap(),
+                    "--base-port",
+                    &base.to_string(),
+                ][..],
+                args,
+            ]
+            .concat());
+            if out.status.code() == Some(2) && s(&out.stderr).contains("is in use") {
+                continue;
+            }
+            let c = LocalCluster {
+                dir,
+                seen: Default::default(),
+            };
+            c.json(); // records the PIDs for the guard
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "cluster up: {}{}",
+                s(&out.stdout),
+                s(&out.stderr)
+            );
+            return (c, s(&out.stdout));
+        }
+        panic!("no free range of ports for {racks} nodes after 5 tries");
+    }
+
+    fn dir(&self) -> &str {
+        self.dir.path().to_str().unwrap()
+    }
+
+    /// cluster.json (Null once removed); remembers its PIDs.
+    fn json(&self) -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(self.dir.path().join("cluster.json")).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let mut seen = self.seen.borrow_mut();
+        for n in v["nodes"].as_array().into_iter().flatten() {
+            for (k, name) in [
+                ("dynomited_pid", "dynomited"),
+                ("redis_pid", "redis-server"),
+            ] {
+                if let Some(pid) = n[k].as_i64().filter(|&p| p > 0) {
+                    if !seen.contains(&(pid as i32, name)) {
+                        seen.push((pid as i32, name));
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Node i's (0-based) address of `kind` (client, stats, redis).
+    fn addr(&self, i: usize, kind: &str) -> String {
+        self.json()["nodes"][i][kind].as_str().unwrap().to_string()
+    }
+
+    fn port(&self, i: usize, kind: &str) -> u16 {
+        self.addr(i, kind)
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        self.json();
+        if self.dir.path().join("cluster.json").exists() {
+            let _ = run(&["cluster", "down", "--dir", self.dir()]);
+        }
+        for &(pid, name) in self.seen.borrow().iter() {
+            if running(pid, name) {
+                // SAFETY: a signal to a process this test started (checked by its cmdline).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// A base port whose node blocks (base+1 .. base+10*nodes) are all free now.
+fn free_base(nodes: u16) -> u16 {
+    for _ in 0..200 {
+        let base = free_port() / 10 * 10;
+        if base < 10_000 || u32::from(base) + 10 * u32::from(nodes) + 10 > 32_700 {
+            continue;
+        }
+        let all_free =
+            (1..=10 * nodes).all(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).is_ok());
+        if all_free {
+            return base;
+        }
+    }
+    panic!("no free range of {nodes} x 10 ports");
+}
+
+#[test]
+fn dynoctl_cluster_up_replicates_and_down_stops_it() {
+    let (c, table) = LocalCluster::up(3, &[]);
+    let v = c.json();
+    let nodes = v["nodes"].as_array().unwrap().clone();
+    assert_eq!(nodes.len(), 3, "{v}");
+    let base = v["base_port"].as_u64().unwrap();
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n["rack"], format!("rack{}", i + 1), "{v}");
+        assert_eq!(n["token"], 1383429731u64, "{v}");
+        let block = base + 10 * i as u64;
+        assert_eq!(n["peer"], format!("127.0.0.1:{}", block + 1), "{v}");
+        assert_eq!(n["client"], format!("127.0.0.1:{}", block + 2), "{v}");
+        assert_eq!(n["stats"], format!("127.0.0.1:{}", block + 3), "{v}");
+        assert_eq!(n["redis"], format!("127.0.0.1:{}", block + 4), "{v}");
+        assert!(table.contains(n["client"].as_str().unwrap()), "{table}");
+        assert!(table.contains(n["redis"].as_str().unwrap()), "{table}");
+        // Detached: each process leads its own process group.
+        for k in ["dynomited_pid", "redis_pid"] {
+            let pid = n[k].as_i64().unwrap();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+            let pgrp: i64 = stat
+                .rsplit(')')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .nth(2)
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert_eq!(pgrp, pid, "{k} of node {i} in its own process group");
+        }
+        assert!(std::path::Path::new(n["config"].as_str().unwrap()).is_file());
+    }
+    assert!(
+        table.contains(&format!("redis-cli -p {}", base + 2)),
+        "{table}"
+    );
+    assert!(
+        table.contains("dynoctl status --nodes 127.0.0.1:"),
+        "{table}"
+    );
+    assert!(table.contains("dynotop --nodes 127.0.0.1:"), "{table}");
+
+    // A write through node 1 reaches the other racks' own redis-servers.
+    let mut client = Resp::connect(c.port(0, "client"));
+    assert_eq!(client.cmd(&["SET", "cluster-up", "yes"]), b"+OK\r\n");
+    for i in [1, 2] {
+        let port = c.port(i, "redis");
+        wait_for(
+            &format!("the key in node {}'s redis", i + 1),
+            Duration::from_secs(10),
+            || (Resp::connect(port).cmd(&["GET", "cluster-up"]) == b"$3\r\nyes\r\n").then_some(()),
+        );
+    }
+    drop(client);
+
+    // A second cluster in the same directory is refused while this one runs.
+    let out = run(&["cluster", "up", "--racks", "1", "--dir", c.dir()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s(&out.stderr).contains("is running"), "{}", s(&out.stderr));
+
+    let st = run(&[
+        "cluster",
+        "status",
+        "--dir",
+        c.dir(),
+        "--interval",
+        "0s",
+        "--json",
+    ]);
+    assert_eq!(st.status.code(), Some(0), "{}", s(&st.stdout));
+
+    let pids: Vec<(i32, &str)> = c.seen.borrow().clone();
+    assert_eq!(pids.len(), 6);
+    let down = ok(&["cluster", "down", "--dir", c.dir()]);
+    assert_eq!(
+        down.lines().filter(|l| l.ends_with("stopped")).count(),
+        6,
+        "{down}"
+    );
+    for (pid, name) in pids {
+        assert!(
+            !running(pid, name),
+            "{name} {pid} still running after cluster down"
+        );
+    }
+    assert!(!c.dir.path().join("cluster.json").exists());
+    let out = run(&["cluster", "down", "--dir", c.dir()]);
+    assert_eq!(out.status.code(), Some(2), "no cluster.json any more");
+}
+
+/// Load through one connection to `port` at DC_ONE until `stop` (or 200,000 operations or
+/// 120 s): SET k v then GET k, each checked. Returns (operations, errors, first error).
+fn load(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (u64, u64, Option<String>) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let mut c = Resp::connect(port);
+    assert_eq!(
+        c.cmd(&["dyno_config:conn_consistency", "DC_ONE"]),
+        b"+OK\r\n"
+    );
+    let start = std::time::Instant::now();
+    let (mut ops, mut errors, mut first) = (0u64, 0u64, None);
+    let mut i = 0u64;
+    while !stop.load(Ordering::Relaxed)
+        && ops < 200_000
+        && start.elapsed() < Duration::from_secs(120)
+    {
+        i += 1;
+        let key = format!("rolling-{}", i % 5000);
+        let val = format!("v{i}");
+        for (cmd, want) in [
+            (encode_str(&["SET", &key, &val]), b"+OK\r\n".to_vec()),
+            (
+                encode_str(&["GET", &key]),
+                format!("${}\r\n{val}\r\n", val.len()).into_bytes(),
+            ),
+        ] {
+            ops += 1;
+            let reply = c
+                .stream
+                .write_all(&cmd)
+                .ok()
+                .and_then(|()| c.try_read_reply());
+            if reply.as_deref() != Some(&want[..]) {
+                errors += 1;
+                first
+                    .get_or_insert_with(|| format!("op {ops}: {:?}", reply.as_ref().map(|r| s(r))));
+                if reply.is_none() {
+                    // The connection is gone: reconnect (counted as an error already).
+                    match Resp::try_connect(port) {
+                        Some(n) => c = n,
+                        None => return (ops, errors, first),
+                    }
+                }
+            }
+        }
+    }
+    (ops, errors, first)
+}
+
+#[test]
+fn dynoctl_rolling_restart_script_under_load() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let (c, _) = LocalCluster::up(3, &[]);
+    let script = root().join("dynoctl/examples/rolling-restart.sh");
+    let bin = dynoctl();
+    let restart = format!(
+        "'{}' cluster restart-node --dir '{}' {{node}}",
+        bin.display(),
+        c.dir()
+    );
+    let targets = [c.addr(1, "stats"), c.addr(2, "stats")];
+    let old: Vec<i64> = (0..3)
+        .map(|i| c.json()["nodes"][i]["dynomited_pid"].as_i64().unwrap())
+        .collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let port = c.port(0, "client");
+    let loader = {
+        let stop = stop.clone();
+        std::thread::spawn(move || load(port, stop))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--dynoctl", bin.to_str().unwrap(), "--drain-wait", "0.5"])
+        .args(["--timeout", "60s", "--restart-cmd", &restart])
+        .args(&targets)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let (ops, errors, first) = loader.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "rolling-restart.sh: {}{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+    let log = s(&out.stderr);
+    assert!(log.contains(&format!("[2/2] {}", targets[1])), "{log}");
+    assert!(log.contains("done: restarted"), "{log}");
+    assert_eq!(
+        errors, 0,
+        "client errors through node 1: {first:?} ({ops} ops)"
+    );
+    assert!(ops > 100, "the load ran during the restarts: {ops} ops");
+
+    // Nodes 2 and 3 run new processes; node 1 the same; every node NORMAL and healthy.
+    let v = c.json();
+    assert_eq!(v["nodes"][0]["dynomited_pid"].as_i64().unwrap(), old[0]);
+    for i in [1, 2] {
+        let pid = v["nodes"][i]["dynomited_pid"].as_i64().unwrap();
+        assert_ne!(pid, old[i], "node {} restarted", i + 1);
+        assert!(running(pid as i32, "dynomited"));
+        assert!(!running(old[i] as i32, "dynomited"));
+    }
+    for i in 0..3 {
+        ok(&["health", &c.addr(i, "stats")]);
+    }
+    let st = run(&[
+        "cluster",
+        "status",
+        "--dir",
+        c.dir(),
+        "--interval",
+        "0s",
+        "--json",
+    ]);
+    let sv: serde_json::Value = serde_json::from_str(&s(&st.stdout)).unwrap();
+    assert_eq!(sv["ok"], true, "{sv}");
+
+    // A failing restart command stops the script at that node, saying how to resume.
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(["--dynoctl", bin.to_str().unwrap(), "--drain-wait", "0"])
+        .args(["--restart-cmd", "exit 3"])
+        .args(&targets)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = s(&out.stderr);
+    assert!(err.contains(&format!("FAILED at {}", targets[0])), "{err}");
+    assert!(err.contains("resume from"), "{err}");
+    assert_eq!(ok(&["state", "get", &targets[0]]), "STANDBY\n");
+    ok(&["state", "set", &targets[0], "normal"]);
+    let out = Command::new("bash").arg(&script).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage error");
+}
+
+// ---- warmup ----
+
+/// A field of a redis-server's `INFO`.
+fn redis_info(port: u16, field: &str) -> Option<String> {
+    let text = s(&Resp::connect(port).cmd(&["INFO"]));
+    let key = format!("{field}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&key).map(|v| v.trim().to_string()))
+}
+
+/// How many of `keys` a redis-server holds.
+fn count_present(port: u16, keys: &[String]) -> usize {
+    let mut c = Resp::connect(port);
+    keys.chunks(200)
+        .map(|chunk| {
+            let mut args = vec!["EXISTS"];
+            args.extend(chunk.iter().map(String::as_str));
+            let r = s(&c.cmd(&args));
+            r.trim_start_matches(':').trim().parse::<usize>().unwrap()
+        })
+        .sum()
+}
+
+#[test]
+fn warmup_refills_an_emptied_datastore_under_load() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    let token = crate::cluster::ONE_TOKEN;
+    let m = crate::cluster::cluster_tokens(
+        &[("dc1", "rack1", token), ("dc1", "rack2", token)],
+        "",
+        &[String::new(), String::new()],
+        0,
+    );
+    let node1 = stats_addr(&m[0]);
+    let (r1, r2) = (m[0].redis.port, m[1].redis.port);
+    let ds1 = format!("127.0.0.1:{r1}");
+    let ds2 = format!("127.0.0.1:{r2}");
+
+    // 2,000 keys through rack2's node, replicated to rack1; then rack1's datastore is emptied.
+    let keys: Vec<String> = (0..2000).map(|i| format!("warm:{i}")).collect();
+    let mut c = m[1].node.as_ref().unwrap().client();
+    for chunk in keys.chunks(100) {
+        let cmds: Vec<Vec<&str>> = chunk.iter().map(|k| vec!["SET", k, k]).collect();
+        for r in c.pipeline(&cmds) {
+            assert_eq!(r, b"+OK\r\n");
+        }
+    }
+    wait_for(
+        "rack1 to hold the 2,000 keys",
+        Duration::from_secs(20),
+        || (count_present(r1, &keys) == 2000).then_some(()),
+    );
+    assert_eq!(Resp::connect(r1).cmd(&["FLUSHALL"]), b"+OK\r\n");
+    assert_eq!(count_present(r1, &keys), 0);
+
+    // The dry run prints the plan and changes nothing.
+    let base = [
+        "warmup",
+        &node1,
+        "--datastore",
+        &ds1,
+        "--peer-datastore",
+        &ds2,
+    ];
+    let plan = ok(&[&base[..], &["--dry-run"]].concat());
+    assert!(plan.contains("plan: warm up"), "{plan}");
+    assert!(plan.contains(&format!("from {ds2}")), "{plan}");
+    assert!(plan.contains(&format!("SLAVEOF 127.0.0.1 {r2}")), "{plan}");
+    assert!(plan.contains("1000000 bytes"), "{plan}");
+    assert_eq!(redis_info(r1, "role").as_deref(), Some("master"));
+    assert_eq!(
+        http_get(m[0].node.as_ref().unwrap().stats_port, "/state/get_state").1,
+        "State: NORMAL\n"
+    );
+    assert_eq!(count_present(r1, &keys), 0);
+
+    // A bounded write load through rack2's node while rack1 is warmed up.
+    let stop = Arc::new(AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        let port = m[1].node.as_ref().unwrap().port;
+        std::thread::spawn(move || {
+            let mut c = Resp::connect(port);
+            let t0 = Instant::now();
+            let mut acked = Vec::new();
+            for i in 0..2000 {
+                if stop.load(Ordering::Relaxed) || t0.elapsed() > Duration::from_secs(20) {
+                    break;
+                }
+                let k = format!("load:{i}");
+                if c.cmd(&["SET", &k, &i.to_string()]) == b"+OK\r\n" {
+                    acked.push(k);
+                }
+                std::thread::sleep(Duration::from_millis(4));
+            }
+            acked
+        })
+    };
+
+    // A warm-up that gives up (no time to sync) names the state it leaves and what to run.
+    let out = run(&[&base[..], &["--timeout", "0s", "--json"]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+    let err = s(&out.stderr);
+    assert!(err.contains("left in: node"), "{err}");
+    assert!(err.contains("STANDBY"), "{err}");
+    assert!(
+        err.contains(&format!("a replica of 127.0.0.1:{r2}")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("redis-cli -h 127.0.0.1 -p {r1} SLAVEOF NO ONE")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("dynoctl state set {node1} normal")),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&s(&out.stdout)).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["steps"][3]["step"], "sync");
+    assert_eq!(v["steps"][3]["outcome"], "failed");
+    assert_eq!(v["steps"][4]["outcome"], "skipped");
+    assert_eq!(redis_info(r1, "role").as_deref(), Some("slave"));
+
+    // Continued: the whole warm-up.
+    let out = run(&[&base[..], &["--json", "--resume-wait", "1s"]].concat());
+    stop.store(true, Ordering::Relaxed);
+    let acked = load.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+    let err = s(&out.stderr);
+    assert!(err.contains("[4/9] sync: ok"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&s(&out.stdout)).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["source"], ds2.as_str());
+    let steps: Vec<(&str, &str)> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("check", "ok"),
+            ("standby", "ok"),
+            ("replicaof", "ok"),
+            ("sync", "ok"),
+            ("writes_only", "ok"),
+            ("catch_up", "ok"),
+            ("promote", "ok"),
+            ("resuming", "ok"),
+            ("normal", "ok")
+        ]
+    );
+    assert!(!acked.is_empty(), "the load wrote during the warm-up");
+
+    // rack1 is a master again, NORMAL, and holds every key and every acknowledged write.
+    assert_eq!(redis_info(r1, "role").as_deref(), Some("master"));
+    assert_eq!(
+        http_get(m[0].node.as_ref().unwrap().stats_port, "/state/get_state").1,
+        "State: NORMAL\n"
+    );
+    assert_eq!(count_present(r1, &keys), 2000);
+    wait_for(
+        "every acknowledged write in rack1",
+        Duration::from_secs(10),
+        || (count_present(r1, &acked) == acked.len()).then_some(()),
+    );
+    let mut c = Resp::connect(r1);
+    let last = acked.last().unwrap();
+    let n = last.trim_start_matches("load:");
+    assert_eq!(
+        s(&c.cmd(&["GET", last])),
+        format!("${}\r\n{n}\r\n", n.len())
+    );
+}
+
+#[test]
+fn warmup_refuses_memcached() {
+    let mc = Memcached::start();
+    let mc_addr = format!("127.0.0.1:{}", mc.port);
+    let n = Node::start(&mc_addr, 1, "");
+    let node = format!("127.0.0.1:{}", n.stats_port);
+    let conf = n.conf_path().display().to_string();
+    for own in [
+        ["--datastore", mc_addr.as_str()],
+        ["--config", conf.as_str()],
+    ] {
+        let out = run(&[
+            &["warmup", &node][..],
+            &own[..],
+            &["--peer-datastore", "127.0.0.1:1"],
+        ]
+        .concat());
+        assert_eq!(out.status.code(), Some(2), "{own:?}: {}", s(&out.stderr));
+        assert!(
+            s(&out.stderr)
+                .lines()
+                .any(|l| l
+                    == "dynoctl: warm-up is not possible for memcached: it has no replication"),
+            "{}",
+            s(&out.stderr)
+        );
+    }
+    // Usage: the peers must be given.
+    let out = run(&["warmup", &node, "--datastore", &mc_addr]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -120,6 +120,9 @@ pub struct Redis {
     pub proc: Proc,
     pub port: u16,
     pub extra: Vec<String>,
+    /// Its own working directory: a replica's RDB (warm-up tests) must never be found and
+    /// loaded by a later redis-server started in a shared directory.
+    dir: TempDir,
 }
 
 impl Redis {
@@ -129,21 +132,28 @@ impl Redis {
     pub fn start_with(extra: &[&str]) -> Redis {
         let port = free_port();
         let extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        let proc = spawn_redis(port, &extra);
-        Redis { proc, port, extra }
+        let dir = TempDir::new("redis");
+        let proc = spawn_redis(port, &extra, dir.path());
+        Redis {
+            proc,
+            port,
+            extra,
+            dir,
+        }
     }
     /// Start again on the same port (after a kill).
     pub fn restart(&mut self) {
         self.proc.kill();
-        self.proc = spawn_redis(self.port, &self.extra);
+        self.proc = spawn_redis(self.port, &self.extra, self.dir.path());
     }
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 }
 
-fn spawn_redis(port: u16, extra: &[String]) -> Proc {
+fn spawn_redis(port: u16, extra: &[String], dir: &Path) -> Proc {
     let mut cmd = Command::new("redis-server");
+    cmd.arg("--dir").arg(dir);
     cmd.args([
         "--port",
         &port.to_string(),
