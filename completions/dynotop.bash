@@ -23,7 +23,7 @@ _dynotop() {
 
     case "${cmd}" in
         dynotop)
-            opts="-h -V --node --config --nodes --stats-port-map --interval --timeout --once --width --height --no-color --help --version"
+            opts="-h -V --node --config --nodes --stats-port-map --interval --timeout --once --width --height --no-color --view --select --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -58,6 +58,14 @@ _dynotop() {
                     return 0
                     ;;
                 --height)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --view)
+                    COMPREPLY=($(compgen -W "nodes racks dcs detail ring" -- "${cur}"))
+                    return 0
+                    ;;
+                --select)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -6,6 +6,12 @@ complete -c dynotop -l interval -d 'Seconds between polls' -r
 complete -c dynotop -l timeout -d 'Per-node request timeout in milliseconds' -r
 complete -c dynotop -l width -d 'Width of the --once frame' -r
 complete -c dynotop -l height -d 'Height of the --once frame' -r
+complete -c dynotop -l view -d 'The view to start in (with --once, the view printed)' -r -f -a "nodes\t'One row per node, grouped by DC and rack'
+racks\t'Racks, aggregated'
+dcs\t'DCs, aggregated'
+detail\t'The selected node\'s detail, with its datastore\'s own INFO'
+ring\t'Token ranges per rack'"
+complete -c dynotop -l select -d 'The selected node, shown by --view detail: a row of the nodes table (1 is the first) or a node\'s stats address or name' -r
 complete -c dynotop -l once -d 'Poll twice, --interval apart, print one frame as plain text and exit'
 complete -c dynotop -l no-color -d 'No colours (also when NO_COLOR is set)'
 complete -c dynotop -s h -l help -d 'Print help (see more with \'--help\')'

@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::datastore::DsInfo;
 use crate::sample::{Rates, Sample};
 use crate::topology::{Described, Target};
 
@@ -27,6 +28,19 @@ pub struct Node {
     pub last_seen: Option<u64>,
     /// `(ops/s, p99 µs)` per poll, oldest first.
     pub history: VecDeque<(u64, u64)>,
+    /// The last exchange with the node's datastore (its own `INFO`), if any yet.
+    pub datastore: Option<DsProbe>,
+}
+
+/// One `INFO` exchange with a node's datastore.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DsProbe {
+    /// The address connected to (`host:port`).
+    pub addr: String,
+    /// Unix time (s) of the answer.
+    pub unix: u64,
+    /// The summary, or why there is none (the node itself is unaffected).
+    pub result: Result<DsInfo, String>,
 }
 
 impl Node {
@@ -67,6 +81,16 @@ impl Node {
     /// during the last interval; `None` when unknown (no rate yet, or the node is down).
     pub fn datastore_ok(&self) -> Option<bool> {
         self.live_rates().map(|r| r.datastore_failures == 0)
+    }
+
+    /// The datastore's summary when its last `INFO` exchange worked.
+    pub fn ds_info(&self) -> Option<&DsInfo> {
+        self.datastore.as_ref().and_then(|p| p.result.as_ref().ok())
+    }
+
+    /// Keys in the datastore (`db0`), when known.
+    pub fn keys(&self) -> Option<u64> {
+        self.ds_info().and_then(|d| d.keys)
     }
 
     pub fn token(&self) -> Option<u32> {
@@ -124,10 +148,12 @@ pub enum Column {
     Datastore,
     Hints,
     Memory,
+    /// Keys in the node's datastore (its own `INFO`).
+    Keys,
 }
 
 impl Column {
-    pub const ALL: [Column; 14] = [
+    pub const ALL: [Column; 15] = [
         Column::Node,
         Column::State,
         Column::Token,
@@ -142,6 +168,7 @@ impl Column {
         Column::Datastore,
         Column::Hints,
         Column::Memory,
+        Column::Keys,
     ];
 
     pub fn title(self) -> &'static str {
@@ -160,6 +187,7 @@ impl Column {
             Column::Datastore => "DS",
             Column::Hints => "HINT",
             Column::Memory => "MEM",
+            Column::Keys => "KEYS",
         }
     }
 
@@ -247,6 +275,37 @@ impl App {
                 node.rates = None;
             }
         }
+    }
+
+    /// Record one `INFO` exchange with the datastore of the node at stats address `addr`.
+    pub fn apply_datastore(&mut self, addr: &str, probe: DsProbe) {
+        if let Some(node) = self.nodes.iter_mut().find(|n| n.target.addr == addr) {
+            node.datastore = Some(probe);
+        }
+    }
+
+    /// Open `view` (as `--view` / `--select` do): the cursor goes to `select`, a 1-based row
+    /// of the nodes table or a node's stats address or name (the first row when `None`), and
+    /// the detail view shows that node.
+    pub fn open(&mut self, view: View, select: Option<&str>) -> Result<(), String> {
+        let rows = self.visible();
+        let row = match select {
+            None => 0,
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if (1..=rows.len()).contains(&n) => n - 1,
+                Ok(n) => return Err(format!("--select {n}: want a row from 1 to {}", rows.len())),
+                Err(_) => rows
+                    .iter()
+                    .position(|&i| self.nodes[i].target.addr == s || self.nodes[i].target.name == s)
+                    .ok_or_else(|| format!("--select {s}: no such node"))?,
+            },
+        };
+        self.selected = row;
+        self.switch(view);
+        if view == View::Detail {
+            self.detail = rows.get(row).map(|&i| self.nodes[i].target.addr.clone());
+        }
+        Ok(())
     }
 
     /// Fill in unknown tokens from a `/cluster_describe`: a node without tokens takes the
@@ -405,6 +464,7 @@ pub fn compare(col: Column, a: &Node, b: &Node) -> Ordering {
         Column::Datastore => a.datastore_ok().cmp(&b.datastore_ok()),
         Column::Hints => Ordering::Equal,
         Column::Memory => num(&|n| opt_f(s(n).map(|s| s.dyn_memory as f64))),
+        Column::Keys => a.keys().cmp(&b.keys()),
     }
 }
 

@@ -187,3 +187,52 @@ fn described_tokens_fill_unknown_ones() {
     app.set_described(&[d]);
     assert_eq!(app.nodes[0].token(), Some(42));
 }
+
+#[test]
+fn datastore_info_is_kept_apart_from_the_node_state() {
+    let mut app = fixture::app();
+    assert_eq!(app.nodes[0].keys(), Some(2));
+    assert_eq!(
+        app.nodes[1]
+            .ds_info()
+            .and_then(|d| d.master_link_status.as_deref()),
+        Some("up")
+    );
+    // A failed exchange: no summary, and the node is still up with its rates.
+    app.apply_datastore(
+        "10.0.0.1:22222",
+        DsProbe {
+            addr: "10.0.0.1:11211".into(),
+            unix: fixture::NOW,
+            result: Err("not a Redis reply: \"ERROR\" (memcached?)".into()),
+        },
+    );
+    assert_eq!(app.nodes[0].keys(), None);
+    assert_eq!(app.nodes[0].state(), "NORMAL");
+    assert!(app.nodes[0].live_rates().is_some());
+    // Unknown addresses are ignored; the KEYS column sorts (unknown first).
+    app.apply_datastore("nowhere:1", app.nodes[1].datastore.clone().unwrap());
+    app.sort = Column::Keys;
+    assert_eq!(names(&app)[0], "node1:8101");
+}
+
+#[test]
+fn open_a_view_on_a_selected_node() {
+    let mut app = fixture::app();
+    app.open(View::Detail, None).unwrap();
+    assert_eq!(app.selected_node().unwrap().target.name, "node1:8101");
+    app.open(View::Detail, Some("3")).unwrap();
+    assert_eq!(app.selected_node().unwrap().target.name, "node3:8101");
+    app.open(View::Detail, Some("10.0.0.2:22222")).unwrap();
+    assert_eq!(app.selected_node().unwrap().target.name, "node2:8101");
+    app.open(View::Detail, Some("node1:8101")).unwrap();
+    assert_eq!(app.detail.as_deref(), Some("10.0.0.1:22222"));
+    app.open(View::Ring, Some("2")).unwrap();
+    assert_eq!(
+        (app.view, app.detail.as_deref(), app.selected),
+        (View::Ring, None, 1)
+    );
+    assert!(app.open(View::Detail, Some("0")).is_err());
+    assert!(app.open(View::Detail, Some("4")).is_err());
+    assert!(app.open(View::Detail, Some("nope")).is_err());
+}

@@ -1,13 +1,16 @@
 //! Polling off the UI thread: discovery, one thread per poll round, one per node, timeouts.
 //!
 //! ```text
-//!  fetch thread ──round──► node thread ─GET /info (≤ timeout)─► Msg::Info ─┐
-//!       │                  node thread ─GET /info (≤ timeout)─► Msg::Info ─┼─► channel ─► UI
-//!       └─ sleep to the next interval  first node: /cluster_describe ─────┘
+//!  fetch thread ──round──► node thread ─GET /info (≤ timeout)─► Msg::Info ──────┐
+//!       │                      └─ its datastore: INFO (≤ timeout) ─► Msg::Datastore ┤
+//!       │                  node thread ─ ... ──────────────────────────────────┼─► channel ─► UI
+//!       └─ sleep to the next interval  first node: /cluster_describe ──────────┘
 //! ```
 //! The UI only `try_recv`s, so a slow or dead node never stalls it; every request carries a
-//! timeout, so a round never outlives `timeout` by much. A failed poll becomes a short reason
-//! ("connect: Connection refused", "timeout after 800 ms", "HTTP 404", "bad /info JSON: ...").
+//! timeout, so a round never outlives twice `timeout` by much. A failed poll becomes a short
+//! reason ("connect: Connection refused", "timeout after 800 ms", "HTTP 404", "bad /info
+//! JSON: ..."). The datastore is asked only after a good `/info` (which names it); its failure
+//! is its own message and leaves the node's state alone.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,14 +20,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::blocking::Client;
 
-use crate::app::Fetched;
-use crate::sample;
+use crate::app::{DsProbe, Fetched};
 use crate::topology::{self, connect_host, Described, Target};
+use crate::{datastore, sample};
 
 /// What the fetch thread sends to the UI.
 #[derive(Debug)]
 pub enum Msg {
     Info(Box<Fetched>),
+    /// The datastore `INFO` of the node at this stats address.
+    Datastore(String, Box<DsProbe>),
     Describe(Vec<Described>),
 }
 
@@ -147,11 +152,18 @@ pub fn round(
             s.spawn(move || {
                 let result = get(client, addr, "/info", timeout)
                     .and_then(|body| sample::parse(&body, clock.elapsed().as_millis() as u64));
+                let ds = result.as_ref().ok().and_then(|s| s.datastore.clone());
                 let _ = tx.send(Msg::Info(Box::new(Fetched {
                     addr: addr.clone(),
                     unix: unix_now(),
                     result,
                 })));
+                if let Some(ds) = ds {
+                    let _ = tx.send(Msg::Datastore(
+                        addr.clone(),
+                        Box::new(probe(addr, &ds, timeout)),
+                    ));
+                }
             });
         }
         // The ring: tokens as the first answering node (of the first three) sees them.
@@ -166,6 +178,21 @@ pub fn round(
             }
         });
     });
+}
+
+/// One `INFO` exchange with the datastore `ds` of the node at stats address `stats`.
+pub fn probe(stats: &str, ds: &str, timeout: Duration) -> DsProbe {
+    let addr = datastore::connect_addr(stats, ds);
+    let result = if ds.starts_with('/') {
+        Err(format!("{ds}: a unix socket (not polled)"))
+    } else {
+        datastore::fetch(&addr, timeout)
+    };
+    DsProbe {
+        addr,
+        unix: unix_now(),
+        result,
+    }
 }
 
 /// Start the fetch thread: a round every `interval` until the receiver is dropped.

@@ -2,12 +2,28 @@
 
 use serde_json::Value;
 
-use crate::app::{App, Fetched};
+use crate::app::{App, DsProbe, Fetched};
+use crate::datastore::{self, DsInfo};
 use crate::sample;
 use crate::topology::Target;
 
 /// A real Dynomite `/info` reply (ours adds `state` and the consistency levels).
 pub const INFO: &str = include_str!("../../dynomited/tests-data/dynomite-info-sample.json");
+
+/// `INFO memory`, `INFO keyspace`, `INFO replication` as a redis-server 7.0 master with two
+/// keys answered them (the RESP bytes).
+pub const REDIS_MASTER: &[u8] = include_bytes!("../tests-data/redis-info-master.resp");
+
+/// The same asked of its replica, link up.
+pub const REDIS_REPLICA: &[u8] = include_bytes!("../tests-data/redis-info-replica.resp");
+
+/// The summary of recorded RESP replies (empty if they do not parse).
+pub fn ds_info(resp: &[u8]) -> DsInfo {
+    datastore::parse_replies(resp)
+        .and_then(|(r, _)| datastore::info_text(&r))
+        .map(|t| datastore::parse_info(&t))
+        .unwrap_or_default()
+}
 
 /// Unix time of the fixture's last poll: 2026-11-22 21:00:00 UTC.
 pub const NOW: u64 = 1_795_381_200;
@@ -35,7 +51,8 @@ pub fn info(rack: &str, state: &str, bump: u64, errors: u64) -> String {
 }
 
 /// Three nodes of `dc1` in racks `rack1..rack3`: one NORMAL, one WRITES_ONLY, and the third
-/// DOWN (connection refused, last seen 30 s ago); each fed twice 2 s apart.
+/// DOWN (connection refused, last seen 30 s ago); each fed twice 2 s apart. Their datastores
+/// answered `INFO` 30 s ago: a master (nodes 1 and 3) and a replica (node 2).
 pub fn app() -> App {
     let tokens = [101_134_286_u32, 1_383_429_731, 2_147_483_647];
     let targets: Vec<Target> = (0..3)
@@ -67,6 +84,19 @@ pub fn app() -> App {
                 result: sample::parse(&body, at_ms),
             });
         }
+    }
+    for (i, resp) in [REDIS_MASTER, REDIS_REPLICA, REDIS_MASTER]
+        .into_iter()
+        .enumerate()
+    {
+        app.apply_datastore(
+            &format!("10.0.0.{}:22222", i + 1),
+            DsProbe {
+                addr: format!("10.0.0.{}:7011", i + 1),
+                unix: NOW - 30,
+                result: Ok(ds_info(resp)),
+            },
+        );
     }
     app.apply(Fetched {
         addr: "10.0.0.3:22222".into(),

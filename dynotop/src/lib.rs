@@ -1,6 +1,7 @@
 //! dynotop's library: pure dashboard state, `/info` parsing, fetching, and the panes.
 
 pub mod app;
+pub mod datastore;
 pub mod fetch;
 #[doc(hidden)]
 pub mod fixture;

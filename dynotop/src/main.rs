@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use clap::{ArgGroup, Parser};
+use clap::{ArgGroup, Parser, ValueEnum};
 use crossterm::event::{self, Event, KeyEventKind};
-use dynotop::app::{Action, App};
+use dynotop::app::{Action, App, View};
 use dynotop::fetch::{self, Discovery, Msg};
 use dynotop::{term, topology, ui};
 
@@ -21,6 +21,8 @@ use dynotop::{term, topology, ui};
     about = "A live terminal dashboard of a dynomite-rs cluster",
     long_about = "dynotop polls the stats port (/info) of every node of a Dynomite cluster and shows \
 nodes, racks, DCs, a node's detail and the token ring, refreshed every --interval seconds. \
+The detail view includes the datastore's own INFO (used memory, keys, replication role, \
+offset and link), asked of the datastore each node's /info names. \
 Nodes are found from one node's /cluster_describe (--node), from config files (--config), \
 or listed (--nodes). /cluster_describe gives each node's address and peer port but not its \
 stats port: a described node's stats port is taken from --stats-port-map, else from a --config \
@@ -59,6 +61,39 @@ struct Cli {
     /// No colours (also when NO_COLOR is set)
     #[arg(long)]
     no_color: bool,
+    /// The view to start in (with --once, the view printed)
+    #[arg(long, value_enum, value_name = "VIEW", default_value_t = ViewArg::Nodes)]
+    view: ViewArg,
+    /// The selected node, shown by --view detail: a row of the nodes table (1 is the first) or a
+    /// node's stats address or name
+    #[arg(long, value_name = "ROW|NODE")]
+    select: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ViewArg {
+    /// One row per node, grouped by DC and rack
+    Nodes,
+    /// Racks, aggregated
+    Racks,
+    /// DCs, aggregated
+    Dcs,
+    /// The selected node's detail, with its datastore's own INFO
+    Detail,
+    /// Token ranges per rack
+    Ring,
+}
+
+impl From<ViewArg> for View {
+    fn from(v: ViewArg) -> View {
+        match v {
+            ViewArg::Nodes => View::Nodes,
+            ViewArg::Racks => View::Racks,
+            ViewArg::Dcs => View::Dcs,
+            ViewArg::Detail => View::Detail,
+            ViewArg::Ring => View::Ring,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -115,6 +150,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             fetch::round(&client, &addrs, clock, timeout, &tx);
             drop(tx);
             rx.into_iter().for_each(|m| apply(&mut app, m));
+            app.open(cli.view.into(), cli.select.as_deref())?;
             app.now_unix = fetch::unix_now();
             let text = ui::render_text(&app, cli.width, cli.height);
             // A closed pipe (`dynotop --once | head`) is not an error.
@@ -122,6 +158,7 @@ fn run(cli: &Cli) -> Result<(), String> {
             Ok(())
         }
         Some(signals) => {
+            app.open(cli.view.into(), cli.select.as_deref())?;
             let color =
                 !cli.no_color && !matches!(std::env::var_os("NO_COLOR"), Some(v) if !v.is_empty());
             let fetcher = fetch::spawn(client, addrs, interval, timeout, tx)
@@ -137,6 +174,7 @@ fn run(cli: &Cli) -> Result<(), String> {
 fn apply(app: &mut App, m: Msg) {
     match m {
         Msg::Info(f) => app.apply(*f),
+        Msg::Datastore(addr, p) => app.apply_datastore(&addr, *p),
         Msg::Describe(d) => app.set_described(&d),
     }
 }
@@ -186,5 +224,12 @@ mod tests {
         let c = Cli::try_parse_from(["dynotop", "--nodes", "a:1,b:2", "--once"]).unwrap();
         assert_eq!(c.nodes, ["a:1", "b:2"]);
         assert_eq!((c.interval, c.width, c.height), (2.0, 120, 40));
+        assert_eq!((c.view, c.select), (ViewArg::Nodes, None));
+        let c = Cli::try_parse_from([
+            "dynotop", "--nodes", "a:1", "--view", "detail", "--select", "2",
+        ])
+        .unwrap();
+        assert_eq!((c.view, c.select.as_deref()), (ViewArg::Detail, Some("2")));
+        assert!(Cli::try_parse_from(["dynotop", "--nodes", "a:1", "--view", "x"]).is_err());
     }
 }

@@ -21,6 +21,8 @@ pub struct Sample {
     pub dc: String,
     /// The pool name (the key of the pool object): the cluster name shown in the header.
     pub pool: String,
+    /// The datastore's name (`host:port`): the key of the one object inside the pool object.
+    pub datastore: Option<String>,
     /// `state` (ours); `None` on Netflix Dynomite, which does not report it.
     pub state: Option<String>,
     pub read_consistency: Option<String>,
@@ -134,7 +136,7 @@ pub fn parse(body: &str, at_ms: u64) -> Result<Sample, String> {
     }
     let (pool, p) = only_object(top).ok_or("bad /info JSON: no pool object")?;
     let empty = Map::new();
-    let ds = only_object(p).map(|(_, d)| d).unwrap_or(&empty);
+    let (ds_name, ds) = only_object(p).map_or((None, &empty), |(n, d)| (Some(n.clone()), d));
     Ok(Sample {
         at_ms,
         version: text(top, "version").unwrap_or_default(),
@@ -143,6 +145,7 @@ pub fn parse(body: &str, at_ms: u64) -> Result<Sample, String> {
         rack: text(top, "rack").unwrap_or_default(),
         dc: text(top, "dc").unwrap_or_default(),
         pool: pool.clone(),
+        datastore: ds_name,
         state: text(top, "state"),
         read_consistency: text(top, "read_consistency"),
         write_consistency: text(top, "write_consistency"),
@@ -199,6 +202,7 @@ mod tests {
     fn parses_the_recorded_reply() {
         let s = parse(INFO, 7).unwrap();
         assert_eq!(s.pool, "dyn_o_mite");
+        assert_eq!(s.datastore.as_deref(), Some("127.0.0.1:7011"));
         assert_eq!((s.rack.as_str(), s.dc.as_str()), ("rack1", "dc1"));
         assert_eq!(s.counters.reads, 5200025);
         assert_eq!(s.counters.writes, 6068353);

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use dynotop::app::{App, View};
+use dynotop::app::{App, DsProbe, View};
 use dynotop::fixture;
 use dynotop::ui::render_text;
 
@@ -81,6 +81,22 @@ fn detail_view() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     check("detail_down", &app);
+}
+
+#[test]
+fn detail_view_of_a_datastore_without_info() {
+    let mut app = fixture::app();
+    // A memcached datastore does not speak RESP: its INFO is unavailable, the rest is not.
+    app.apply_datastore(
+        "10.0.0.1:22222",
+        DsProbe {
+            addr: "10.0.0.1:11211".into(),
+            unix: fixture::NOW,
+            result: Err("not a Redis reply: \"ERROR\" (memcached?)".into()),
+        },
+    );
+    app.open(View::Detail, Some("10.0.0.1:22222")).unwrap();
+    check("detail_memcached", &app);
 }
 
 #[test]

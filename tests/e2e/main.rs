@@ -8,6 +8,7 @@ mod util;
 mod cli;
 pub mod cluster;
 mod dynoctl;
+mod dynotop;
 mod membership;
 mod memcache;
 mod partition;

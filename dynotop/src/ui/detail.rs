@@ -1,9 +1,10 @@
-//! The node detail pane: identity and state, latencies and queue depths, and sparklines of
+//! The node detail pane: identity and state, latencies and queue depths, the datastore's own
+//! `INFO` summary (memory, keys, replication: a warm-up can be watched), and sparklines of
 //! ops/s and p99 over the kept history.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Wrap};
 use ratatui::Frame;
 
 use super::{ago, kib, last_seen, micros, rate, Theme};
@@ -142,12 +143,88 @@ fn stats(n: &Node, theme: Theme) -> Vec<Line<'static>> {
             ),
             theme,
         ),
-        kv(
-            "redis INFO",
-            "not in /info yet; hints pending -".into(),
-            theme,
-        ),
     ]
+}
+
+/// The datastore's own `INFO`: where, memory and keys; then replication.
+fn datastore(app: &App, n: &Node, theme: Theme) -> Vec<Line<'static>> {
+    let label = |k: &str| Span::styled(k.to_owned(), theme.dim());
+    let Some(p) = &n.datastore else {
+        let why = match n.cur.as_ref().and_then(|s| s.datastore.as_ref()) {
+            _ if n.cur.is_none() => "no /info yet",
+            None => "no datastore in /info",
+            Some(_) => "not polled yet",
+        };
+        return vec![Line::from(vec![
+            label("datastore INFO "),
+            Span::raw(format!("unavailable: {why}")),
+        ])];
+    };
+    let d = match &p.result {
+        Ok(d) => d,
+        Err(why) => {
+            return vec![
+                Line::from(vec![
+                    label("datastore INFO "),
+                    Span::styled(format!("unavailable: {why}"), theme.bad()),
+                ]),
+                Line::from(vec![
+                    label("  asked "),
+                    Span::raw(p.addr.clone()),
+                    label(
+                        format!(" {} ago", super::ago(app.now_unix.saturating_sub(p.unix)))
+                            .as_str(),
+                    ),
+                ]),
+            ]
+        }
+    };
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let used = match (&d.used_memory_human, d.used_memory) {
+        (Some(h), Some(b)) => format!("{h} ({b} B)"),
+        (h, b) => opt(h.clone().or(b.map(|b| b.to_string()))),
+    };
+    let stale = if n.is_down() {
+        format!(
+            " as of {} ago",
+            super::ago(app.now_unix.saturating_sub(p.unix))
+        )
+    } else {
+        String::new()
+    };
+    let first = Line::from(vec![
+        label("datastore INFO "),
+        Span::raw(p.addr.clone()),
+        Span::styled(stale, theme.dim()),
+        label("  used "),
+        Span::raw(used),
+        label("  keys "),
+        Span::raw(opt(d.keys.map(|k| k.to_string()))),
+    ]);
+    let mut second = vec![label("  role "), Span::raw(opt(d.role.clone()))];
+    if let Some(m) = &d.master {
+        second.extend([label(" of "), Span::raw(m.clone())]);
+    }
+    if let Some(l) = &d.master_link_status {
+        let style = if l == "up" {
+            Default::default()
+        } else {
+            theme.bad()
+        };
+        second.extend([label("  link "), Span::styled(l.clone(), style)]);
+    }
+    if d.syncing {
+        second.push(Span::styled(" syncing", theme.state("RESUMING")));
+    }
+    let offset = match (d.role.as_deref(), d.slave_repl_offset, d.master_repl_offset) {
+        (Some("slave"), Some(o), _) | (_, _, Some(o)) => Some(o),
+        (_, o, None) => o,
+    };
+    second.extend([
+        label("  repl offset "),
+        Span::raw(opt(offset.map(|o| o.to_string()))),
+    ]);
+    vec![first, Line::from(second)]
 }
 
 pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
@@ -156,8 +233,9 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
         return;
     };
     let down_h = u16::from(n.is_down());
-    let [top, down_area, ops_area, p99_area] = Layout::vertical([
+    let [top, ds_area, down_area, ops_area, p99_area] = Layout::vertical([
         Constraint::Length(10),
+        Constraint::Length(2),
         Constraint::Length(down_h),
         Constraint::Min(3),
         Constraint::Min(3),
@@ -170,6 +248,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App, theme: Theme) {
     }
     f.render_widget(Paragraph::new(identity(app, n, theme)), left);
     f.render_widget(Paragraph::new(stats(n, theme)), right);
+    f.render_widget(
+        Paragraph::new(datastore(app, n, theme)).wrap(Wrap { trim: false }),
+        ds_area,
+    );
     let width = usize::from(area.width.saturating_sub(2));
     let skip = n.history.len().saturating_sub(width);
     let ops: Vec<u64> = n.history.iter().skip(skip).map(|h| h.0).collect();

@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::Theme;
 
-const KEYS: [(&str, &str); 14] = [
+const KEYS: [(&str, &str); 15] = [
     ("1", "nodes, grouped by DC and rack"),
     ("2", "racks, aggregated"),
     ("3", "DCs, aggregated"),
@@ -22,6 +22,7 @@ const KEYS: [(&str, &str); 14] = [
     ("q Ctrl-C", "quit"),
     ("DS", "datastore: ok, or FAIL if ejected/closed"),
     ("HINT", "hints pending: not in /info yet"),
+    ("KEYS", "keys in the datastore (its own INFO)"),
 ];
 
 pub fn render(f: &mut Frame, area: Rect, theme: Theme) {

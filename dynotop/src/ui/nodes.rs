@@ -34,6 +34,7 @@ fn choose(width: u16, name_w: u16, group_w: u16) -> Vec<(Col, u16)> {
         (Col::Sort(Column::Max), 7),
         (Col::Sort(Column::Token), 10),
         (Col::Sort(Column::Hints), 4),
+        (Col::Sort(Column::Keys), 7),
     ];
     let mut used = 0;
     let mut chosen: Vec<(Col, u16)> = Vec::new();
@@ -108,6 +109,7 @@ fn cell<'a>(n: &'a Node, c: Col, group: &str, theme: Theme) -> Cell<'a> {
             },
             Column::Hints => "-".into(),
             Column::Memory => num(&|s| kib(s.dyn_memory)),
+            Column::Keys => rate(n.keys().filter(|_| !n.is_down()).map(|k| k as f64)),
         },
     };
     Cell::from(text)
