@@ -1011,7 +1011,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__seeds)
-            opts="-h --config --florida --node --format --json --help"
+            opts="-h --config --florida --dns --dns-server --node --format --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1022,6 +1022,14 @@ _dynoctl() {
                     return 0
                     ;;
                 --florida)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

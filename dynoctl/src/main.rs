@@ -176,17 +176,22 @@ enum Command {
         json: bool,
     },
     /// List the cluster's nodes (host, port, rack, dc, token) from a config file (the node and
-    /// its dyn_seeds), a florida endpoint, or a running node's /cluster_describe. DNS TXT seed
-    /// names (dns_provider) are not supported yet.
-    #[command(group(ArgGroup::new("source").required(true).args(["config", "florida", "node"])))]
+    /// its dyn_seeds), a florida endpoint, the TXT records of a DNS name (dns_provider), or a
+    /// running node's /cluster_describe.
+    #[command(group(ArgGroup::new("source").required(true).args(["config", "florida", "node", "dns"])))]
     Seeds {
         /// A node's config file
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
         /// A florida endpoint: a URL, or HOST:PORT for http://HOST:PORT/REST/v1/admin/get_seeds
-        /// (a DNS TXT name is not supported yet)
         #[arg(long, value_name = "URL")]
         florida: Option<String>,
+        /// A DNS name whose TXT records hold the seed list (as dns_provider reads it)
+        #[arg(long, value_name = "NAME")]
+        dns: Option<String>,
+        /// With --dns: the DNS server to ask (default: the first nameserver of /etc/resolv.conf)
+        #[arg(long, value_name = "IP:PORT", requires = "dns")]
+        dns_server: Option<String>,
         /// A running node's stats address; reads http://HOST:PORT/cluster_describe
         #[arg(long, value_name = "HOST:PORT")]
         node: Option<String>,
@@ -618,16 +623,22 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Seeds {
             config,
             florida,
+            dns,
+            dns_server,
             node,
             format,
             json,
         } => {
-            let source = match (&config, &florida, &node) {
-                (Some(c), _, _) => seeds::Source::Config(c),
-                (_, Some(f), _) => seeds::Source::Florida(f),
-                (_, _, Some(n)) => seeds::Source::Node(n),
+            let source = match (&config, &florida, &node, &dns) {
+                (Some(c), _, _, _) => seeds::Source::Config(c),
+                (_, Some(f), _, _) => seeds::Source::Florida(f),
+                (_, _, Some(n), _) => seeds::Source::Node(n),
+                (_, _, _, Some(d)) => seeds::Source::Dns {
+                    name: d,
+                    server: dns_server.as_deref(),
+                },
                 // clap's required group guarantees one of them.
-                _ => return Err(CliError::new("give --config, --florida or --node")),
+                _ => return Err(CliError::new("give --config, --florida, --dns or --node")),
             };
             let list = seeds::run(&source)?;
             match (json, format) {

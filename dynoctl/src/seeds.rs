@@ -19,6 +19,12 @@ pub enum Source<'a> {
     Florida(&'a str),
     /// `host:statsport` of a running node.
     Node(&'a str),
+    /// The TXT records of a DNS name (dns_provider), asked of `server` (IP:PORT) or of the
+    /// first nameserver of /etc/resolv.conf.
+    Dns {
+        name: &'a str,
+        server: Option<&'a str>,
+    },
 }
 
 /// One node of the cluster.
@@ -100,6 +106,48 @@ pub fn run(source: &Source) -> Result<SeedList, CliError> {
                 })
                 .collect();
             Ok(SeedList { source: url, nodes })
+        }
+        Source::Dns { name, server } => {
+            let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+            let env = |k: &str| match k {
+                "DYNOMITE_DNS_NAME" => Some(name.to_string()),
+                _ => std::env::var(k).ok(),
+            };
+            let mut src =
+                dynomite::peer::seeds::Source::dns_from_env(env, &resolv).map_err(CliError::new)?;
+            if let (Some(addr), dynomite::peer::seeds::Source::Dns { server: s, .. }) =
+                (server, &mut src)
+            {
+                *s = addr.parse().map_err(|_| {
+                    CliError::new(format!(
+                        "--dns-server {addr}: expected IP:PORT, e.g. 127.0.0.1:53"
+                    ))
+                })?;
+            }
+            let text = dynomite::peer::seeds::fetch(&src, std::time::Duration::from_secs(5))
+                .map_err(|e| {
+                    CliError::new(e)
+                        .with_hint("check the name's TXT records (dig TXT NAME) and the DNS server")
+                })?;
+            let recs = parse_seed_list(&text).map_err(|e| {
+                CliError::new(format!(
+                    "the TXT records of {name} are not a seed list: {e}"
+                ))
+            })?;
+            let nodes = recs
+                .into_iter()
+                .map(|r| SeedNode {
+                    host: r.host,
+                    port: r.port,
+                    rack: r.rack,
+                    dc: r.dc,
+                    token: r.token,
+                })
+                .collect();
+            Ok(SeedList {
+                source: format!("dns TXT {name}"),
+                nodes,
+            })
         }
         Source::Node(addr) => {
             let url = format!("http://{addr}/cluster_describe");

@@ -1291,3 +1291,64 @@ fn warmup_refuses_memcached() {
     let out = run(&["warmup", &node, "--datastore", &mc_addr]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+// ---- seeds from DNS ----
+
+/// A DNS server on loopback answering its first queries with `txt` as TXT records of
+/// the asked name (each record one character-string).
+fn dns_txt_server(records: &[&str]) -> u16 {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let records: Vec<Vec<u8>> = records.iter().map(|r| r.as_bytes().to_vec()).collect();
+    std::thread::spawn(move || {
+        // Answers at most a few queries (a client may retry), then the socket closes.
+        for _ in 0..4 {
+            let mut q = [0u8; 512];
+            let Ok((n, from)) = sock.recv_from(&mut q) else {
+                return;
+            };
+            // The question ends after the name's zero byte, QTYPE and QCLASS.
+            let mut end = 12;
+            while end < n && q[end] != 0 {
+                end += 1 + q[end] as usize;
+            }
+            end += 5;
+            let mut r = Vec::new();
+            r.extend_from_slice(&q[..2]); // id
+            r.extend_from_slice(&[0x81, 0x80, 0, 1]); // response, RD RA, one question
+            r.extend_from_slice(&(records.len() as u16).to_be_bytes());
+            r.extend_from_slice(&[0, 0, 0, 0]);
+            r.extend_from_slice(&q[12..end]);
+            for rec in &records {
+                r.extend_from_slice(&[0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 60]);
+                r.extend_from_slice(&((rec.len() + 1) as u16).to_be_bytes());
+                r.push(rec.len() as u8);
+                r.extend_from_slice(rec);
+            }
+            let _ = sock.send_to(&r, from);
+        }
+    });
+    port
+}
+
+#[test]
+fn dynoctl_seeds_from_dns_txt_records() {
+    let port =
+        dns_txt_server(&["10.0.0.1:8101:rack1:dc1:1383429731|10.0.0.2:8101:rack2:dc1:1383429731"]);
+    let server = format!("127.0.0.1:{port}");
+    let out = ok(&[
+        "seeds",
+        "--dns",
+        "_dynomite.test",
+        "--dns-server",
+        &server,
+        "--format",
+        "florida",
+    ]);
+    assert_eq!(
+        out,
+        "10.0.0.1:8101:rack1:dc1:1383429731|10.0.0.2:8101:rack2:dc1:1383429731\n"
+    );
+}
