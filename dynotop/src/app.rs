@@ -462,7 +462,7 @@ pub fn compare(col: Column, a: &Node, b: &Node) -> Ordering {
         Column::Peers => num(&|n| opt_f(s(n).map(|s| s.peer_connections as f64))),
         Column::Errors => num(&|n| opt_f(n.live_rates().map(|r| r.errors))),
         Column::Datastore => a.datastore_ok().cmp(&b.datastore_ok()),
-        Column::Hints => Ordering::Equal,
+        Column::Hints => num(&|n| opt_f(s(n).and_then(|s| s.hints).map(|h| h as f64))),
         Column::Memory => num(&|n| opt_f(s(n).map(|s| s.dyn_memory as f64))),
         Column::Keys => a.keys().cmp(&b.keys()),
     }

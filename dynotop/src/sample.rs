@@ -47,6 +47,9 @@ pub struct Sample {
     pub free_msgs: u64,
     /// `dyn_memory`: max RSS in KiB.
     pub dyn_memory: u64,
+    /// `hints` (ours): writes the node keeps for peers that missed them; `None` on Netflix
+    /// Dynomite, which has no hinted handoff.
+    pub hints: Option<u64>,
     pub client_connections: u64,
     /// Outgoing peer connections plus incoming ones (`dnode_client_connections`).
     pub peer_connections: u64,
@@ -167,6 +170,7 @@ pub fn parse(body: &str, at_ms: u64) -> Result<Sample, String> {
         alloc_msgs: num(top, "alloc_msgs"),
         free_msgs: num(top, "free_msgs"),
         dyn_memory: num(top, "dyn_memory"),
+        hints: top.get("hints").and_then(Value::as_u64),
         client_connections: num(p, "client_connections"),
         peer_connections: num(p, "peer_connections") + num(p, "dnode_client_connections"),
         counters: Counters {

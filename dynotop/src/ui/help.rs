@@ -21,7 +21,7 @@ const KEYS: [(&str, &str); 15] = [
     ("?", "this help"),
     ("q Ctrl-C", "quit"),
     ("DS", "datastore: ok, or FAIL if ejected/closed"),
-    ("HINT", "hints pending: not in /info yet"),
+    ("HINT", "writes kept for peers that missed them (hints)"),
     ("KEYS", "keys in the datastore (its own INFO)"),
 ];
 

@@ -107,7 +107,15 @@ fn cell<'a>(n: &'a Node, c: Col, group: &str, theme: Theme) -> Cell<'a> {
                 Some(false) => return Cell::from("FAIL").style(theme.bad()),
                 None => "-".into(),
             },
-            Column::Hints => "-".into(),
+            Column::Hints => match n
+                .cur
+                .as_ref()
+                .and_then(|s| s.hints)
+                .filter(|_| !n.is_down())
+            {
+                Some(h) => h.to_string(),
+                None => "-".into(),
+            },
             Column::Memory => num(&|s| kib(s.dyn_memory)),
             Column::Keys => rate(n.keys().filter(|_| !n.is_down()).map(|k| k as f64)),
         },
