@@ -44,7 +44,7 @@ complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "help" -d 'Print thi
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l dcs -d 'Datacenter names, comma-separated' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l dcs -d 'Datacenter names, comma-separated, or a count N for dc1..dcN' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l offset -d 'Offset of the netflix scheme (dynomite-manager\'s region offset)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l scheme -d 'Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite\'s generate_yamls.py, no offset)' -r -f -a "netflix\t''
 even\t''"
@@ -57,7 +57,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l json -d 'Prin
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dcs -d 'Datacenter names, comma-separated' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dcs -d 'Datacenter names, comma-separated, or a count N for dc1..dcN' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l offset -d 'Offset of the netflix scheme (dynomite-manager\'s region offset)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l scheme -d 'Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite\'s generate_yamls.py, no offset)' -r -f -a "netflix\t''
 even\t''"
@@ -143,7 +143,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l dcs -d 'Datacenter names, comma-separated' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l dcs -d 'Datacenter names, comma-separated, or a count N for dc1..dcN' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l offset -d 'Offset of the netflix scheme (dynomite-manager\'s region offset)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l scheme -d 'Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite\'s generate_yamls.py, no offset)' -r -f -a "netflix\t''
 even\t''"

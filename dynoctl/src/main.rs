@@ -47,7 +47,7 @@ struct Shape {
     /// Nodes in each rack (slots 0..K-1)
     #[arg(long, value_name = "K", default_value_t = 1)]
     nodes_per_rack: u32,
-    /// Datacenter names, comma-separated
+    /// Datacenter names, comma-separated, or a count N for dc1..dcN
     #[arg(
         long,
         value_name = "DC,...",
@@ -522,7 +522,7 @@ fn consistency(s: &str) -> Result<Consistency, String> {
 impl Shape {
     fn layout(&self, racks: u32) -> tokens::Layout {
         tokens::Layout {
-            dcs: self.dcs.iter().map(|d| d.trim().to_string()).collect(),
+            dcs: dc_names(&self.dcs),
             racks,
             nodes_per_rack: self.nodes_per_rack,
             offset: self.offset,
@@ -531,6 +531,17 @@ impl Shape {
                 SchemeArg::Even => tokens::Scheme::Even,
             },
         }
+    }
+}
+
+/// `--dcs`: names as given, or a lone count N for dc1..dcN.
+fn dc_names(dcs: &[String]) -> Vec<String> {
+    match dcs {
+        [one] => match one.trim().parse::<u32>() {
+            Ok(n) if n > 0 => (1..=n).map(|i| format!("dc{i}")).collect(),
+            _ => vec![one.trim().to_string()],
+        },
+        _ => dcs.iter().map(|d| d.trim().to_string()).collect(),
     }
 }
 
@@ -831,5 +842,14 @@ mod tests {
     #[test]
     fn man_page_and_completions_are_current() {
         dynomite::cli::check_docs(Cli::command(), "dynoctl", "1").unwrap();
+    }
+
+    #[test]
+    fn dcs_by_name_or_count() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(dc_names(&v(&["2"])), v(&["dc1", "dc2"]));
+        assert_eq!(dc_names(&v(&["dc1", " east "])), v(&["dc1", "east"]));
+        assert_eq!(dc_names(&v(&["west"])), v(&["west"]));
+        assert_eq!(dc_names(&v(&["0"])), v(&["0"]));
     }
 }
