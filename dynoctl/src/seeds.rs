@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use dynomite::peer::{parse_seed_list, write_seed_list, SeedRecord};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::output::{Block, CliError, Render};
 
@@ -242,51 +242,18 @@ pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
-#[derive(Deserialize)]
-struct Describe {
-    dcs: Vec<DescribeDc>,
-}
-
-#[derive(Deserialize)]
-struct DescribeDc {
-    name: String,
-    racks: Vec<DescribeRack>,
-}
-
-#[derive(Deserialize)]
-struct DescribeRack {
-    name: String,
-    servers: Vec<DescribeServer>,
-}
-
-#[derive(Deserialize)]
-struct DescribeServer {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    host: String,
-    port: u16,
-    token: u32,
-}
-
 /// The nodes of a `/cluster_describe` document, in its order; `host` falls back to `name`.
-pub fn parse_cluster_describe(body: &str) -> Result<Vec<SeedNode>, serde_json::Error> {
-    let d: Describe = serde_json::from_str(body)?;
-    let mut out = Vec::new();
-    for dc in d.dcs {
-        for rack in dc.racks {
-            for s in rack.servers {
-                out.push(SeedNode {
-                    host: if s.host.is_empty() { s.name } else { s.host },
-                    port: s.port,
-                    rack: rack.name.clone(),
-                    dc: dc.name.clone(),
-                    token: s.token,
-                });
-            }
-        }
-    }
-    Ok(out)
+pub fn parse_cluster_describe(body: &str) -> Result<Vec<SeedNode>, String> {
+    Ok(dynomite::stats::describe::parse_describe(body)?
+        .into_iter()
+        .map(|d| SeedNode {
+            host: if d.host.is_empty() { d.name } else { d.host },
+            port: d.port,
+            rack: d.rack,
+            dc: d.dc,
+            token: d.token,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -224,70 +224,7 @@ impl Info {
     }
 }
 
-/// A node as `/cluster_describe` lists it (SPEC §7.4).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Described {
-    pub dc: String,
-    pub rack: String,
-    /// The node's IP.
-    pub name: String,
-    pub host: String,
-    /// Peer (dyn_listen) port.
-    pub port: u16,
-    pub token: u32,
-    /// As the asked node sees it (its own state for itself); empty if not reported.
-    pub state: String,
-    /// Hints the asked node holds for it.
-    pub hints: u64,
-}
-
-impl Described {
-    /// The address to connect to: `name` (the IP), else `host`.
-    pub fn ip(&self) -> &str {
-        if self.name.is_empty() {
-            &self.host
-        } else {
-            &self.name
-        }
-    }
-
-    /// `host:peerport` (the host as in the seeds), for display.
-    pub fn peer(&self) -> String {
-        let h = if self.host.is_empty() {
-            &self.name
-        } else {
-            &self.host
-        };
-        format!("{h}:{}", self.port)
-    }
-}
-
-/// Parse a `/cluster_describe` reply; an error is a short reason.
-pub fn parse_describe(body: &str) -> Result<Vec<Described>, String> {
-    let v: Value = serde_json::from_str(body).map_err(|e| e.to_string())?;
-    let dcs = v.get("dcs").and_then(Value::as_array).ok_or("no \"dcs\"")?;
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let list = |v: &Value, k: &str| v.get(k).and_then(Value::as_array).cloned();
-    let mut out = Vec::new();
-    for dc in dcs {
-        for rack in list(dc, "racks").into_iter().flatten() {
-            for srv in list(&rack, "servers").into_iter().flatten() {
-                out.push(Described {
-                    dc: s(dc, "name"),
-                    rack: s(&rack, "name"),
-                    name: s(&srv, "name"),
-                    host: s(&srv, "host"),
-                    port: u16::try_from(n(&srv, "port")).unwrap_or(0),
-                    token: u32::try_from(n(&srv, "token")).unwrap_or(0),
-                    state: s(&srv, "state"),
-                    hints: n(&srv, "hints"),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
+pub use dynomite::stats::describe::{parse_describe, Described};
 
 /// A duration as operators write it: `500ms`, `60s`, `2m`, `1h`, `1.5s`; a bare number is
 /// seconds.

@@ -185,21 +185,7 @@ fn connect_host(host: &str) -> &str {
 
 /// `PEERPORT=STATSPORT` or `HOST:PEERPORT=STATSPORT`, comma separated.
 pub fn parse_port_map(text: &str) -> Result<BTreeMap<String, u16>, CliError> {
-    let mut map = BTreeMap::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
-            CliError::new(format!(
-                "bad --stats-port-map entry \"{item}\": want PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT"
-            ))
-        })?;
-        let port: u16 = v.trim().parse().map_err(|_| {
-            CliError::new(format!(
-                "bad stats port \"{v}\" in --stats-port-map entry \"{item}\""
-            ))
-        })?;
-        map.insert(k.trim().to_owned(), port);
-    }
-    Ok(map)
+    dynomite::stats::describe::parse_port_map(text).map_err(CliError::new)
 }
 
 fn from_config(path: &Path, map: &mut BTreeMap<String, u16>) -> Result<Target, CliError> {

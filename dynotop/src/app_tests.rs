@@ -183,6 +183,7 @@ fn described_tokens_fill_unknown_ones() {
         host: "h".into(),
         port: 8101,
         token: 42,
+        ..Default::default()
     };
     app.set_described(&[d]);
     assert_eq!(app.nodes[0].token(), Some(42));

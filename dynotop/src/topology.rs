@@ -9,8 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 /// One node to poll, with what is known of it before its first `/info`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Target {
@@ -23,70 +21,7 @@ pub struct Target {
     pub tokens: Vec<u32>,
 }
 
-/// A node as listed by `/cluster_describe`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Described {
-    pub dc: String,
-    pub rack: String,
-    pub name: String,
-    pub host: String,
-    pub port: u16,
-    pub token: u32,
-}
-
-/// Parse a `/cluster_describe` reply; an error is a short reason, never a panic.
-pub fn parse_describe(body: &str) -> Result<Vec<Described>, String> {
-    let v: Value =
-        serde_json::from_str(body).map_err(|e| format!("bad /cluster_describe JSON: {e}"))?;
-    let dcs = v
-        .get("dcs")
-        .and_then(Value::as_array)
-        .ok_or("bad /cluster_describe JSON: no dcs")?;
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-    let n = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let mut out = Vec::new();
-    for dc in dcs {
-        for rack in dc
-            .get("racks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            for srv in rack
-                .get("servers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                out.push(Described {
-                    dc: s(dc, "name"),
-                    rack: s(rack, "name"),
-                    name: s(srv, "name"),
-                    host: s(srv, "host"),
-                    port: u16::try_from(n(srv, "port")).unwrap_or(0),
-                    token: u32::try_from(n(srv, "token")).unwrap_or(0),
-                });
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Parse `--stats-port-map` entries (`PEERPORT=STATSPORT` or `HOST:PEERPORT=STATSPORT`,
-/// comma separated) into a map keyed by `PEERPORT` or `HOST:PEERPORT`.
-pub fn parse_port_map(text: &str) -> Result<BTreeMap<String, u16>, String> {
-    let mut map = BTreeMap::new();
-    for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = item.split_once('=').ok_or_else(|| {
-            format!("bad --stats-port-map entry \"{item}\": want PEERPORT=STATSPORT")
-        })?;
-        let port: u16 = v
-            .parse()
-            .map_err(|_| format!("bad stats port \"{v}\" in --stats-port-map entry \"{item}\""))?;
-        map.insert(k.to_owned(), port);
-    }
-    Ok(map)
-}
+pub use dynomite::stats::describe::{parse_describe, parse_port_map, Described};
 
 /// Turn a description into targets, with `default_port` the stats port of the node asked.
 pub fn targets_from_describe(
