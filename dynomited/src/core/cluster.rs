@@ -16,7 +16,7 @@
 use super::Core;
 use crate::conn::{PeerOut, PoolKind, ServerState};
 use crate::msg::MsgRef;
-use crate::peer::{write_header, HeaderParser, MsgType, FLAG_RESP3};
+use crate::peer::{write_header, write_header_data, HeaderParser, MsgType, FLAG_RESP3};
 use crate::stats::http::PeerVerb;
 
 impl Core {
@@ -32,24 +32,99 @@ impl Core {
 
     /// The connections to one node (`local_peer_connections` or `remote_peer_connections`).
     pub(super) fn connect_node(&mut self, node: usize) {
+        for slot in 0..self.peer_conns_wanted(node) {
+            let idx = self.new_peer_slot(node, slot);
+            self.peers[node].push(idx);
+            self.server_connect(idx);
+        }
+    }
+
+    /// How many connections to `node` the config asks for (`local_peer_connections` or
+    /// `remote_peer_connections`).
+    pub(super) fn peer_conns_wanted(&self, node: usize) -> usize {
         let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        let n = if same_dc {
+        if same_dc {
             self.cfg.local_peer_connections
         } else {
             self.cfg.remote_peer_connections
         }
-        .max(1) as usize;
-        for slot in 0..n {
-            let peer = Box::new(PeerOut {
-                node,
-                same_dc,
-                header: HeaderParser::new(),
-                in_payload: false,
-                reply_id: 0,
-                out_ids: Default::default(),
-            });
-            let idx = self.new_server(PoolKind::Main, slot, Some(peer));
-            self.peers[node].push(idx);
+        .max(1) as usize
+    }
+
+    /// A new, unconnected connection slot (number `slot`) to peer `node`.
+    pub(super) fn new_peer_slot(&mut self, node: usize, slot: usize) -> u32 {
+        let peer = Box::new(PeerOut {
+            node,
+            same_dc: self.topo.nodes[node].dc == self.topo.local().dc,
+            header: HeaderParser::new(),
+            in_payload: false,
+            reply_id: 0,
+            out_ids: Default::default(),
+        });
+        self.new_server(PoolKind::Main, slot, Some(peer))
+    }
+
+    /// A message carrying one dnode frame to `node` whose payload is `payload` (copied into
+    /// the shared buffers): a `ty` header with `flags` and the `data` side channel. Nobody
+    /// waits for its reply (it is swallowed). `None` when no message object is free.
+    pub(super) fn frame_msg(
+        &mut self,
+        node: usize,
+        ty: MsgType,
+        flags: u8,
+        data: &[u8],
+        payload: &[u8],
+    ) -> Option<MsgRef> {
+        let m = self.msgs.alloc(self.now_ns, None)?;
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        self.scratch.clear();
+        write_header_data(
+            &mut self.scratch,
+            id,
+            ty,
+            flags,
+            same_dc,
+            data,
+            payload.len(),
+        );
+        let mut segs = std::mem::take(&mut self.frame_segs);
+        segs.clear();
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        self.mbufs
+            .append_shared(&mut self.reply_buf, &mut segs, payload);
+        let len = self.scratch.len() + payload.len();
+        let msg = self.msgs.get_mut(m).expect("fresh");
+        std::mem::swap(&mut msg.req_segs, &mut segs);
+        self.frame_segs = segs;
+        msg.req_len = len;
+        msg.swallow = true;
+        msg.frame_id = id;
+        Some(m)
+    }
+
+    /// Fail a connection that is up or connecting (its requests get the error); it is left
+    /// Down, to reconnect on its back-off (or at once, if it was idle).
+    pub(super) fn drop_conn(&mut self, idx: u32, why: &str) {
+        let live = matches!(
+            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+            Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
+        );
+        if live {
+            self.server_failed(idx, why);
+        }
+    }
+
+    /// Rebuild a connection now: fail it if live, then connect unless that already began.
+    pub(super) fn reconnect_now(&mut self, idx: u32, why: &str) {
+        self.drop_conn(idx, why);
+        let down = matches!(
+            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+            Some(ServerState::Down { .. })
+        );
+        if down {
             self.server_connect(idx);
         }
     }
@@ -182,15 +257,13 @@ impl Core {
         if backlog >= PACK_AFTER {
             // The peer is not keeping up: its copies may wait long, and referencing the
             // client's read mbuf would pin a whole mbuf per copy. Pack the payload instead.
-            let mut pack = std::mem::take(&mut self.pack_buf);
-            crate::mbuf::gather(&self.mbufs, &orig.req_segs, 0, payload_len, &mut pack);
-            self.mbufs
-                .append_shared(&mut self.reply_buf, &mut segs, &pack);
-            pack.clear();
-            if pack.capacity() > 1 << 20 {
-                pack.shrink_to(4096);
-            }
-            self.pack_buf = pack;
+            self.mbufs.append_packed(
+                &mut self.reply_buf,
+                &mut segs,
+                &orig.req_segs,
+                payload_len,
+                &mut self.pack_buf,
+            );
         } else {
             // The header's segments hold their references already; the payload's get one each.
             let header_segs = segs.len();
@@ -236,21 +309,7 @@ impl Core {
                     self.peer_down[node] = false;
                     for i in 0..self.peers[node].len() {
                         let idx = self.peers[node][i];
-                        let live = matches!(
-                            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
-                            Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
-                        );
-                        if live {
-                            self.server_failed(idx, "reset by the admin API");
-                        }
-                        // Reconnect now (an idle connection may have been reopened already).
-                        let down = matches!(
-                            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
-                            Some(ServerState::Down { .. })
-                        );
-                        if down {
-                            self.server_connect(idx);
-                        }
+                        self.reconnect_now(idx, "reset by the admin API");
                     }
                 }
             }

@@ -312,7 +312,7 @@ impl Core {
     fn quorum_verdict(&self, idx: u32, level: Consistency) -> Verdict {
         let a = &self.aggs[idx as usize];
         let ldc = self.lrack.0 as u16;
-        let local = self.dc_verdict(a, ldc, level);
+        let local = self.dc_verdict(a, ldc);
         if level != Consistency::DcEachSafeQuorum {
             return local;
         }
@@ -323,7 +323,7 @@ impl Core {
                 continue;
             }
             seen |= 1 << p.dc;
-            match self.dc_verdict(a, p.dc, level) {
+            match self.dc_verdict(a, p.dc) {
                 // A DC that fails fails the request at once.
                 Verdict::Fail(k) => return Verdict::Fail(k),
                 Verdict::Wait => all = Verdict::Wait,
@@ -339,7 +339,7 @@ impl Core {
     }
 
     /// Dynomite's response manager for one DC (§4.5), for any number of racks.
-    fn dc_verdict(&self, a: &Agg, dc: u16, level: Consistency) -> Verdict {
+    fn dc_verdict(&self, a: &Agg, dc: u16) -> Verdict {
         let quorum = self.topo.quorum(dc as usize);
         let parts = &a.parts[..a.n];
         let in_dc = || parts.iter().enumerate().filter(move |(_, p)| p.dc == dc);
@@ -379,7 +379,6 @@ impl Core {
         if pending > 0 {
             return Verdict::Wait;
         }
-        let _ = level;
         Verdict::Merge
     }
 

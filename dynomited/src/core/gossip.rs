@@ -14,9 +14,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use super::Core;
 use crate::conn::ServerState;
-use crate::peer::{
-    parse_gossip, write_gossip, write_header_data, GossipNode, MsgType, DATA_GOSSIP,
-};
+use crate::peer::{parse_gossip, write_gossip, GossipNode, MsgType, DATA_GOSSIP};
 use crate::ring::Node;
 use crate::{log_debug, log_notice, log_warn};
 
@@ -80,14 +78,7 @@ impl Core {
             }
             for i in 0..self.peers.get(idx).map_or(0, |p| p.len()) {
                 let sidx = self.peers[idx][i];
-                let live = matches!(
-                    self.conn(sidx).and_then(|c| c.server()).map(|s| s.state),
-                    Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
-                );
-                if live {
-                    self.server_failed(sidx, "the node moved to a new address");
-                }
-                self.server_connect(sidx);
+                self.reconnect_now(sidx, "the node moved to a new address");
             }
             return Some(idx);
         }
@@ -108,12 +99,7 @@ impl Core {
             token,
             is_local: false,
         });
-        self.multi_node_racks = self
-            .topo
-            .dcs
-            .iter()
-            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
-        self.lrack = self.topo.local_rack();
+        self.topology_changed();
         log_notice!("node {host}:{port} ({dc}/{rack}, token {token}) joined ({why})");
         if self.opts.admin_op == 0 {
             while self.peers.len() < self.topo.nodes.len() {
@@ -153,25 +139,14 @@ impl Core {
             .map(std::mem::take)
             .unwrap_or_default();
         for sidx in slots {
-            let live = matches!(
-                self.conn(sidx).and_then(|c| c.server()).map(|s| s.state),
-                Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
-            );
-            if live {
-                self.server_failed(sidx, "the node left the rings");
-            }
+            self.drop_conn(sidx, "the node left the rings");
             self.remove(sidx);
         }
         if let Some(v) = self.views.get_mut(idx) {
             self.hint_stats.dropped += v.hints.len() as u64;
             *v = super::membership::PeerView::default();
         }
-        self.multi_node_racks = self
-            .topo
-            .dcs
-            .iter()
-            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
-        self.lrack = self.topo.local_rack();
+        self.topology_changed();
     }
 
     /// The address a node is known by in gossip: its host, with `:port` unless the port is
@@ -258,35 +233,13 @@ impl Core {
         let Some(sidx) = self.connected_slot(node) else {
             return;
         };
-        let Some(m) = self.msgs.alloc(self.now_ns, None) else {
+        let Some(m) = self.frame_msg(node, MsgType::GossipSyn, 0, DATA_GOSSIP, payload) else {
             return;
         };
-        let id = self.next_frame_id;
-        self.next_frame_id += 1;
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        self.scratch.clear();
-        write_header_data(
-            &mut self.scratch,
-            id,
-            MsgType::GossipSyn,
-            0,
-            same_dc,
-            DATA_GOSSIP,
-            payload.len(),
-        );
-        let mut segs = Vec::new();
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, payload);
-        let len = self.scratch.len() + payload.len();
-        let msg = self.msgs.get_mut(m).expect("fresh");
-        msg.req_segs = segs;
-        msg.req_len = len;
-        msg.swallow = true;
-        msg.frame_id = id;
         // No reply comes to a gossip frame.
-        msg.req.noreply = true;
+        if let Some(msg) = self.msgs.get_mut(m) {
+            msg.req.noreply = true;
+        }
         let _ = self.enqueue(sidx, m);
     }
 

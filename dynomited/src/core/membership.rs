@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use super::Core;
 use crate::conn::ServerState;
 use crate::msg::MsgRef;
-use crate::peer::{write_header, HeaderParse, HeaderParser, MsgType, FLAG_RESP3};
+use crate::peer::{HeaderParse, HeaderParser, MsgType, DATA_REQ, FLAG_RESP3};
 use crate::{log_notice, log_warn};
 
 /// A write a peer missed: the datastore request and how it was framed.
@@ -190,35 +190,12 @@ impl Core {
             crate::proto::Protocol::Redis => b"*1\r\n$4\r\nPING\r\n",
             crate::proto::Protocol::Memcache => b"version\r\n",
         };
-        let Some(m) = self.msgs.alloc(self.now_ns, None) else {
+        let Some(m) = self.frame_msg(node, MsgType::Req, 0, DATA_REQ, payload) else {
             return;
         };
-        let id = self.next_frame_id;
-        self.next_frame_id += 1;
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        self.scratch.clear();
-        write_header(
-            &mut self.scratch,
-            id,
-            MsgType::Req,
-            0,
-            same_dc,
-            payload.len(),
-        );
-        let mut segs = std::mem::take(&mut self.frame_segs);
-        segs.clear();
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, payload);
-        let len = self.scratch.len() + payload.len();
-        let msg = self.msgs.get_mut(m).expect("fresh");
-        std::mem::swap(&mut msg.req_segs, &mut segs);
-        self.frame_segs = segs;
-        msg.req_len = len;
-        msg.swallow = true;
-        msg.frame_id = id;
-        msg.slot = PROBE_SLOT;
+        if let Some(msg) = self.msgs.get_mut(m) {
+            msg.slot = PROBE_SLOT;
+        }
         let _ = self.enqueue(sidx, m);
     }
 
@@ -349,29 +326,12 @@ impl Core {
     }
 
     fn send_hint(&mut self, sidx: u32, node: usize, h: &Hint) -> bool {
-        let Some(copy) = self.msgs.alloc(self.now_ns, None) else {
+        let flags = if h.resp3 { FLAG_RESP3 } else { 0 };
+        let Some(copy) = self.frame_msg(node, h.ty, flags, DATA_REQ, &h.payload) else {
             return false;
         };
-        let id = self.next_frame_id;
-        self.next_frame_id += 1;
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        let flags = if h.resp3 { FLAG_RESP3 } else { 0 };
-        self.scratch.clear();
-        write_header(&mut self.scratch, id, h.ty, flags, same_dc, h.payload.len());
-        let hdr_len = self.scratch.len();
-        let mut segs = std::mem::take(&mut self.frame_segs);
-        segs.clear();
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &h.payload);
         let c = self.msgs.get_mut(copy).expect("fresh");
-        std::mem::swap(&mut c.req_segs, &mut segs);
-        self.frame_segs = segs;
-        c.req_len = hdr_len + h.payload.len();
         c.is_write = true;
-        c.swallow = true;
-        c.frame_id = id;
         c.req.noreply = h.noreply;
         self.pool_stats.peer_requests += 1;
         self.pool_stats.peer_request_bytes += c.req_len as u64;

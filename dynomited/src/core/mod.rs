@@ -186,15 +186,10 @@ impl Core {
         let max_msgs = cfg.max_msgs.unwrap_or(opts.max_msgs);
         let now = Instant::now();
         let topo = crate::ring::Topology::from_config(&cfg);
-        let multi_node_racks = topo
-            .dcs
-            .iter()
-            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
-        let lrack = topo.local_rack();
-        Ok(Core {
+        let mut core = Core {
             topo,
-            multi_node_racks,
-            lrack,
+            multi_node_racks: false,
+            lrack: (0, 0),
             views: Vec::new(),
             hint_stats: Default::default(),
             next_detect: None,
@@ -259,7 +254,19 @@ impl Core {
             accept_paused_until: None,
             cfg,
             opts,
-        })
+        };
+        core.topology_changed();
+        Ok(core)
+    }
+
+    /// Derive what depends on the topology (at start, and when nodes join, move or leave).
+    fn topology_changed(&mut self) {
+        self.multi_node_racks = self
+            .topo
+            .dcs
+            .iter()
+            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
+        self.lrack = self.topo.local_rack();
     }
 
     // ---- the connection slab -------------------------------------------------------------

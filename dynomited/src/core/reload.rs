@@ -13,7 +13,7 @@
 
 use super::Core;
 use crate::conf::Config;
-use crate::conn::{PoolKind, ServerState};
+use crate::conn::PoolKind;
 use crate::{log_notice, log_warn};
 
 impl Core {
@@ -162,13 +162,10 @@ impl Core {
             return;
         }
         for node in 1..self.peers.len() {
-            let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-            let want = if same_dc {
-                self.cfg.local_peer_connections
-            } else {
-                self.cfg.remote_peer_connections
+            if self.topo.retired[node] {
+                continue; // left the rings: no connections
             }
-            .max(1) as usize;
+            let want = self.peer_conns_wanted(node);
             let mut list = std::mem::take(&mut self.peers[node]);
             self.resize(&mut list, want, PoolKind::Main, Some(node));
             self.peers[node] = list;
@@ -178,28 +175,15 @@ impl Core {
     fn resize(&mut self, list: &mut Vec<u32>, want: usize, pool: PoolKind, node: Option<usize>) {
         while list.len() > want {
             let idx = list.pop().expect("non-empty");
-            let live = matches!(
-                self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
-                Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
-            );
-            if live {
-                self.server_failed(idx, "closed: fewer connections configured");
-            }
+            self.drop_conn(idx, "closed: fewer connections configured");
             self.remove(idx);
         }
         while list.len() < want {
             let slot = list.len();
-            let peer = node.map(|n| {
-                Box::new(crate::conn::PeerOut {
-                    node: n,
-                    same_dc: self.topo.nodes[n].dc == self.topo.local().dc,
-                    header: crate::peer::HeaderParser::new(),
-                    in_payload: false,
-                    reply_id: 0,
-                    out_ids: Default::default(),
-                })
-            });
-            let idx = self.new_server(pool, slot, peer);
+            let idx = match node {
+                Some(n) => self.new_peer_slot(n, slot),
+                None => self.new_server(pool, slot, None),
+            };
             list.push(idx);
             self.server_connect(idx);
         }

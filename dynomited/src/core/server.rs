@@ -844,13 +844,18 @@ impl Core {
             if !(s.peer.is_some() && msg.is_write && !msg.req.noreply) {
                 self.mbufs.release(&mut msg.req_segs);
             } else if s.out_q.len() >= super::cluster::PACK_AFTER {
-                let mut pack = std::mem::take(&mut self.pack_buf);
-                crate::mbuf::gather(&self.mbufs, &msg.req_segs, 0, msg.req_len, &mut pack);
-                self.mbufs.release(&mut msg.req_segs);
-                self.mbufs
-                    .append_shared(&mut self.reply_buf, &mut msg.req_segs, &pack);
-                pack.clear();
-                self.pack_buf = pack;
+                let mut old = std::mem::take(&mut self.frame_segs);
+                old.clear();
+                std::mem::swap(&mut old, &mut msg.req_segs);
+                self.mbufs.append_packed(
+                    &mut self.reply_buf,
+                    &mut msg.req_segs,
+                    &old,
+                    msg.req_len,
+                    &mut self.pack_buf,
+                );
+                self.mbufs.release(&mut old);
+                self.frame_segs = old;
             }
             msg.t_sent = now;
             wait_histogram.record(now.saturating_sub(msg.t_queued) / 1000);

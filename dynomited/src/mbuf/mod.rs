@@ -206,6 +206,25 @@ impl MbufPool {
         }
     }
 
+    /// Append to `out` a packed copy of the first `len` bytes of `src`, written into the
+    /// shared mbuf `cur` (through `scratch`): a message that may wait long then no longer
+    /// pins the (mostly empty) mbufs its bytes were read into.
+    pub fn append_packed(
+        &mut self,
+        cur: &mut Option<MbufId>,
+        out: &mut Vec<Seg>,
+        src: &[Seg],
+        len: usize,
+        scratch: &mut Vec<u8>,
+    ) {
+        gather(self, src, 0, len, scratch);
+        self.append_shared(cur, out, scratch);
+        scratch.clear();
+        if scratch.capacity() > 1 << 20 {
+            scratch.shrink_to(4096);
+        }
+    }
+
     /// Total mbufs ever allocated (the pool never shrinks).
     pub fn allocated(&self) -> usize {
         self.bufs.len()
