@@ -24,7 +24,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT INT TERM
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis() { redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning & pids+=($!); }
+redis() {
+  mkdir -p "$dir/redis-$1"
+  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning \
+    --dir "$dir/redis-$1" --logfile "$dir/redis-$1/log" & pids+=($!)
+}
 waitport() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
 
 R1=$(port); R2=$(port); R3=$(port); TW=$(port); DY=$(port); DYS=$(port); DYP=$(port)
@@ -79,15 +83,18 @@ for P in 1 16; do
 done
 
 median() { python3 -c "import statistics,sys; print(statistics.median([float(x) for x in sys.argv[1:]]))" $1; }
-printf '\n%-10s %-4s %-4s %12s %12s %12s %9s %11s %11s\n' test P "" redis twemproxy dynomited "dyn/twem" "cpu us/req" "p99 ms dyn"
+printf '\n%-6s %-4s %9s %10s %10s %9s %11s %12s %10s %12s\n' test P redis twemproxy dynomited dyn/twem redis/twem "cpu us/req" "cpu twem/dyn" "p99 ms"
 for P in 1 16; do for T in set get; do
   a=$(median "${RPS[redis,$P,$T]}"); b=$(median "${RPS[twemproxy,$P,$T]}"); c=$(median "${RPS[dynomited,$P,$T]}")
   ct=$(median "${CPU[twemproxy,$P,$T]}"); cd=$(median "${CPU[dynomited,$P,$T]}")
   pr=$(median "${P99[redis,$P,$T]}"); pd=$(median "${P99[dynomited,$P,$T]}")
-  printf '%-10s -P%-3s %-4s %12.0f %12.0f %12.0f %8.2fx %5s/%-5s %5s/%-5s\n' "$T" "$P" "" "$a" "$b" "$c" \
-    "$(python3 -c "print($c/$b)")" "$cd" "$ct" "$pd" "$pr"
+  printf '%-6s -P%-3s %9.0f %10.0f %10.0f %8.2fx %10.2fx %5s/%-5s %11.2fx %5s/%-5s\n' "$T" "$P" "$a" "$b" "$c" \
+    "$(python3 -c "print($c/$b)")" "$(python3 -c "print($a/$b)")" "$cd" "$ct" "$(python3 -c "print($ct/$cd)")" "$pd" "$pr"
 done; done
 echo "(cpu us/req: dynomited/twemproxy; p99 ms: dynomited/redis)"
+echo "(redis/twem: plain redis-server's own ratio, the ceiling a proxy sharing this machine's cores"
+echo " with redis-benchmark and redis-server can reach; cpu twem/dyn: the ratio where the proxy has"
+echo " a core of its own and its CPU per request decides)"
 
 # Replication: a 3-rack DC (one node per rack, DC_ONE), SET through rack1's node at -P 16;
 # every write is also sent to the other two racks.
