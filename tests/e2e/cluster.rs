@@ -429,18 +429,31 @@ fn peer_request_queues_are_counted() {
             serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
         v["dyn_o_mite"].clone()
     };
+    let redis1 = format!("127.0.0.1:{}", m[1].redis.port);
     wait_for("5 copies queued on rack2", Duration::from_secs(10), || {
         let p = pool(n1);
-        (p["dnode_client_in_queue"] == 5 && p["dnode_client_in_queue_bytes"].as_u64() > Some(100))
-            .then_some(())
+        (p["dnode_client_in_queue"] == 5
+            && p["dnode_client_in_queue_bytes"].as_u64() > Some(100)
+            // Written to the frozen redis-server (its socket takes them), awaiting replies.
+            && p[&redis1]["out_queue"] == 5
+            && p[&redis1]["out_queue_bytes"].as_u64() > Some(100))
+        .then_some(())
     });
+    // rack1 waits for rack2's answers to the 5 copies it sent.
+    let p0 = pool(n0);
+    assert_eq!(p0["peer_out_queue"], 5, "{p0}");
+    assert!(p0["peer_out_queue_bytes"].as_u64() > Some(100), "{p0}");
     m[1].redis.proc.signal(libc::SIGCONT);
-    wait_for("rack2's queues drained", Duration::from_secs(10), || {
-        let p = pool(n1);
+    wait_for("the queues drained", Duration::from_secs(10), || {
+        let (p, p0) = (pool(n1), pool(n0));
         let drained = p["dnode_client_in_queue"] == 0
             && p["dnode_client_in_queue_bytes"] == 0
             && p["dnode_client_out_queue"] == 0
-            && p["dnode_client_out_queue_bytes"] == 0;
+            && p["dnode_client_out_queue_bytes"] == 0
+            && p[&redis1]["out_queue"] == 0
+            && p[&redis1]["out_queue_bytes"] == 0
+            && p0["peer_out_queue"] == 0
+            && p0["peer_out_queue_bytes"] == 0;
         drained.then_some(())
     });
     assert!(pool(n1)["stats_count"].as_u64() >= Some(2));

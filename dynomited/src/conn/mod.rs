@@ -204,6 +204,15 @@ pub struct PeerOut {
     pub out_ids: std::collections::VecDeque<u64>,
 }
 
+/// A request written on a connection and waiting for its reply. Its length is kept here
+/// because a request that timed out is answered and freed while its entry still waits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub msg: MsgRef,
+    /// Request bytes written (the `out_queue_bytes` gauges).
+    pub len: u32,
+}
+
 /// A connection the proxy sends requests on: to its datastore, or (with `peer`) to another
 /// node. Both queue, write, match replies first-in first-out, time out and reconnect alike.
 pub struct Server {
@@ -213,7 +222,7 @@ pub struct Server {
     pub state: ServerState,
     pub parser: RspParser,
     pub in_q: VecDeque<MsgRef>,
-    pub out_q: VecDeque<MsgRef>,
+    pub out_q: VecDeque<Sent>,
     /// Bytes of the front of `in_q` already written.
     pub wpos: usize,
     /// How many entries at the front of `out_q` timed out already (their clients have the

@@ -16,7 +16,7 @@ use std::io;
 use std::time::{Duration, Instant};
 
 use super::{push_segs, Core, ReadOutcome, READ_BUDGET};
-use crate::conn::{Conn, PeerOut, PoolKind, Role, RspParser, Server, ServerState, Who};
+use crate::conn::{Conn, PeerOut, PoolKind, Role, RspParser, Sent, Server, ServerState, Who};
 use crate::event::{self, Event};
 use crate::mbuf::Seg;
 use crate::msg::{MsgRef, MsgState, NO_AGG};
@@ -251,13 +251,19 @@ impl Core {
         s.rsp_len = 0;
         self.mbufs.release(&mut s.rsp_segs);
         let (n_out, n_in) = (s.out_q.len() as i64, s.in_q.len() as i64);
+        let out_bytes: i64 = s.out_q.iter().map(|e| i64::from(e.len)).sum();
         let in_bytes: usize = s
             .in_q
             .iter()
             .filter_map(|m| self.msgs.get(*m))
             .map(|m| m.req_len)
             .sum();
-        let failed: Vec<MsgRef> = s.out_q.drain(..).chain(s.in_q.drain(..)).collect();
+        let failed: Vec<MsgRef> = s
+            .out_q
+            .drain(..)
+            .map(|e| e.msg)
+            .chain(s.in_q.drain(..))
+            .collect();
         let is_peer = s.peer.is_some();
         if let Some(p) = s.peer.as_mut() {
             p.header.reset();
@@ -291,7 +297,7 @@ impl Core {
             self.peer_conn_lost(node);
         }
         let kind = self.kind(idx);
-        self.stat_out_queue(kind, -n_out);
+        self.stat_out_queue(kind, -n_out, -out_bytes);
         self.stat_in_queue(kind, -n_in, -(in_bytes as i64));
         if idle_close && self.shutdown_at.is_none() {
             self.server_connect(idx);
@@ -643,7 +649,7 @@ impl Core {
                 }
                 // Peer replies carry the request's frame id: a reply older than the oldest
                 // request is dropped; requests older than the reply got none and are failed.
-                let mut skipped: Vec<MsgRef> = Vec::new();
+                let mut skipped: Vec<Sent> = Vec::new();
                 let mut drop_reply = false;
                 if let Some(p) = s.peer.as_mut() {
                     while p.out_ids.front().is_some_and(|&fid| fid < p.reply_id) {
@@ -667,9 +673,10 @@ impl Core {
                     let node = self.peer_node(idx);
                     self.pool_stats.peer_mismatch_requests += skipped.len() as u64;
                     let kind = self.kind(idx);
-                    self.stat_out_queue(kind, -(skipped.len() as i64));
-                    for m in skipped {
-                        self.fail_request(node, m, DynError::PeerConnectionRefused);
+                    let bytes: i64 = skipped.iter().map(|e| i64::from(e.len)).sum();
+                    self.stat_out_queue(kind, -(skipped.len() as i64), -bytes);
+                    for e in skipped {
+                        self.fail_request(node, e.msg, DynError::PeerConnectionRefused);
                     }
                     if drop_reply {
                         continue;
@@ -685,14 +692,19 @@ impl Core {
                 s.expired = s.expired.saturating_sub(1);
                 let len = s.rsp_len;
                 s.rsp_len = 0;
-                let Some(mref) = front else {
+                let Some(Sent {
+                    msg: mref,
+                    len: sent_len,
+                }) = front
+                else {
                     self.mbufs.release(&mut s.rsp_segs);
                     log_warn!("datastore sent a reply nobody asked for; closing");
                     self.server_failed(idx, "unexpected reply");
                     return false;
                 };
-                let gauge = out_queue_gauge(&mut self.pool_stats, &mut self.server_stats, kind);
-                *gauge = gauge.saturating_sub(1);
+                let (q, b) = out_queue_gauges(&mut self.pool_stats, &mut self.server_stats, kind);
+                *q = q.saturating_sub(1);
+                *b = b.saturating_sub(u64::from(sent_len));
                 let now = self.now_ns;
                 match self.msgs.get_mut(mref) {
                     Some(msg) if msg.state == MsgState::Pending => {
@@ -811,7 +823,7 @@ impl Core {
     fn server_pop_written(&mut self, idx: u32, n: usize) {
         let now = self.now_ns;
         let kind = self.kind(idx);
-        let (mut popped, mut popped_bytes, mut pushed) = (0i64, 0i64, 0i64);
+        let (mut popped, mut popped_bytes, mut pushed, mut pushed_bytes) = (0i64, 0i64, 0i64, 0i64);
         let Some(conn) = self.slots[idx as usize].conn.as_mut() else {
             return;
         };
@@ -867,8 +879,12 @@ impl Core {
             if let Some(p) = s.peer.as_mut() {
                 p.out_ids.push_back(msg.frame_id);
             }
-            s.out_q.push_back(mref);
+            s.out_q.push_back(Sent {
+                msg: mref,
+                len: u32::try_from(len).unwrap_or(u32::MAX),
+            });
             pushed += 1;
+            pushed_bytes += len as i64;
         }
         s.wpos = left;
         if s.rate_sec != u64::MAX {
@@ -876,7 +892,7 @@ impl Core {
         }
         let out_len = s.out_q.len() as u64;
         self.stat_in_queue(kind, -popped, -popped_bytes);
-        self.stat_out_queue(kind, pushed);
+        self.stat_out_queue(kind, pushed, pushed_bytes);
         self.histo_queues(kind, None, Some(out_len), None);
         if !self.done_scratch.is_empty() {
             let mut done = std::mem::take(&mut self.done_scratch);
@@ -901,6 +917,7 @@ impl Core {
                 let head = s
                     .out_q
                     .get(s.expired)
+                    .map(|e| &e.msg)
                     .or(s.in_q.front())
                     .and_then(|m| self.msgs.get(*m))
                     .map(|m| due(m, t));
@@ -987,7 +1004,7 @@ impl Core {
             let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
                 return;
             };
-            let Some(&mref) = s.out_q.get(s.expired) else {
+            let Some(&Sent { msg: mref, .. }) = s.out_q.get(s.expired) else {
                 break;
             };
             if self
@@ -1159,10 +1176,11 @@ impl Core {
         *b = b.saturating_add_signed(bytes);
     }
 
-    /// Requests written and waiting for their reply.
-    fn stat_out_queue(&mut self, k: Kind, n: i64) {
-        let q = out_queue_gauge(&mut self.pool_stats, &mut self.server_stats, k);
+    /// Requests written and waiting for their reply: `n` more (or fewer), `bytes` of them.
+    fn stat_out_queue(&mut self, k: Kind, n: i64, bytes: i64) {
+        let (q, b) = out_queue_gauges(&mut self.pool_stats, &mut self.server_stats, k);
         *q = q.saturating_add_signed(n);
+        *b = b.saturating_add_signed(bytes);
     }
 
     fn stat_eof(&mut self, k: Kind) {
@@ -1235,17 +1253,20 @@ impl Core {
     }
 }
 
-/// The out-queue gauge of a connection kind (a function of the two stats structs only, so it
-/// can be used while a connection is borrowed).
-fn out_queue_gauge<'a>(
+/// The out-queue gauges (requests, bytes) of a connection kind (a function of the two stats
+/// structs only, so it can be used while a connection is borrowed).
+fn out_queue_gauges<'a>(
     pool: &'a mut crate::stats::model::PoolStats,
     server: &'a mut crate::stats::model::ServerStats,
     k: Kind,
-) -> &'a mut u64 {
+) -> (&'a mut u64, &'a mut u64) {
     match k {
-        Kind::Datastore => &mut server.out_queue,
-        Kind::LocalPeer => &mut pool.peer_out_queue,
-        Kind::RemotePeer => &mut pool.remote_peer_out_queue,
+        Kind::Datastore => (&mut server.out_queue, &mut server.out_queue_bytes),
+        Kind::LocalPeer => (&mut pool.peer_out_queue, &mut pool.peer_out_queue_bytes),
+        Kind::RemotePeer => (
+            &mut pool.remote_peer_out_queue,
+            &mut pool.remote_peer_out_queue_bytes,
+        ),
     }
 }
 
