@@ -26,20 +26,18 @@
 //! promotion), with the commands to continue or roll back.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::io::{self, IsTerminal, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use dynomite::client::{self, parse_info, Connection, Reply};
 use serde::Serialize;
 
 use crate::admin::{state_set, TargetState};
 use crate::output::{Block, CliError, Render};
 use crate::stats::{node_addr, parse_duration, show_duration, Stats};
 
-/// Replies larger than this are not expected from the commands used here.
-const MAX_BULK: usize = 64 << 20;
 /// Connect timeout and read/write timeout of datastore connections.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Failed polls in a row that end the sync.
@@ -295,95 +293,36 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal RESP client.
+// Datastore connections.
 
-/// Why a datastore exchange failed.
-#[derive(Debug)]
-enum RespError {
-    /// Connect, read or write failed, or the connection closed.
-    Io(String),
-    /// The answer is not RESP (the line received): e.g. Memcached's `ERROR`.
-    NotRedis(String),
-}
-
-impl fmt::Display for RespError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RespError::Io(e) => f.write_str(e),
-            RespError::NotRedis(l) => write!(f, "not a Redis answer: {l:?}"),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Reply {
-    Status(String),
-    Error(String),
-    Int(i64),
-    Bulk(Option<Vec<u8>>),
-    Array(Option<Vec<Reply>>),
-}
-
-/// One connection to a redis-server.
+/// One connection to a redis-server, with the warm-up's messages.
 struct Redis {
-    addr: String,
-    conn: BufReader<TcpStream>,
+    conn: Connection,
 }
 
 impl Redis {
-    fn connect(addr: &str) -> Result<Redis, RespError> {
-        let addrs: Vec<SocketAddr> = addr
-            .to_socket_addrs()
-            .map_err(|e| RespError::Io(format!("cannot resolve {addr}: {e}")))?
-            .collect();
-        let mut last = RespError::Io(format!("{addr} resolves to no address"));
-        for a in addrs {
-            match TcpStream::connect_timeout(&a, REDIS_TIMEOUT) {
-                Ok(s) => {
-                    let _ = s.set_read_timeout(Some(REDIS_TIMEOUT));
-                    let _ = s.set_write_timeout(Some(REDIS_TIMEOUT));
-                    let _ = s.set_nodelay(true);
-                    return Ok(Redis {
-                        addr: addr.to_string(),
-                        conn: BufReader::new(s),
-                    });
-                }
-                Err(e) => last = RespError::Io(e.to_string()),
-            }
-        }
-        Err(last)
+    fn connect(addr: &str) -> Result<Redis, client::Error> {
+        Connection::connect(addr, REDIS_TIMEOUT).map(|conn| Redis { conn })
     }
 
-    /// Connect, and AUTH when a password is given.
+    /// Connect, and AUTH when a password is given (a password in the config of a datastore
+    /// that has none is not an error).
     fn open(addr: &str, password: Option<&str>) -> Result<Redis, String> {
         let mut r = Redis::connect(addr).map_err(|e| e.to_string())?;
         if let Some(p) = password {
-            match r.call(&["AUTH", p]) {
-                Ok(Reply::Status(_)) => {}
-                // A password in the config of a datastore that has none is not an error.
-                Ok(Reply::Error(e))
-                    if e.contains("without any password configured")
-                        || e.contains("no password is set") => {}
-                Ok(Reply::Error(e)) => return Err(format!("{addr} answered AUTH with -{e}")),
-                Ok(other) => return Err(format!("{addr} answered AUTH with {other:?}")),
-                Err(e) => return Err(format!("{addr} (AUTH): {e}")),
-            }
+            r.conn.auth(p).map_err(|e| match e {
+                client::Error::Refused(Reply::Error(e)) => {
+                    format!("{addr} answered AUTH with -{e}")
+                }
+                client::Error::Refused(other) => format!("{addr} answered AUTH with {other:?}"),
+                e => format!("{addr} (AUTH): {e}"),
+            })?;
         }
         Ok(r)
     }
 
-    fn call(&mut self, args: &[&str]) -> Result<Reply, RespError> {
-        let mut buf = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            buf.extend_from_slice(a.as_bytes());
-            buf.extend_from_slice(b"\r\n");
-        }
-        self.conn
-            .get_mut()
-            .write_all(&buf)
-            .map_err(|e| RespError::Io(e.to_string()))?;
-        read_reply(&mut self.conn)
+    fn call(&mut self, args: &[&str]) -> Result<Reply, client::Error> {
+        self.conn.call(args)
     }
 
     /// A command whose reply must not be an error: its status or bulk text.
@@ -393,13 +332,15 @@ impl Redis {
         } else {
             args.join(" ")
         };
-        match self.call(args) {
-            Ok(Reply::Error(e)) => Err(format!("{} answered {shown} with -{e}", self.addr)),
-            Ok(Reply::Status(s)) => Ok(s),
+        let reply = self.conn.call(args);
+        let addr = self.conn.addr();
+        match reply {
+            Ok(Reply::Error(e)) => Err(format!("{addr} answered {shown} with -{e}")),
+            Ok(Reply::Simple(s)) => Ok(s),
             Ok(Reply::Bulk(Some(b))) => Ok(String::from_utf8_lossy(&b).into_owned()),
             Ok(Reply::Int(n)) => Ok(n.to_string()),
             Ok(other) => Ok(format!("{other:?}")),
-            Err(e) => Err(format!("{} ({shown}): {e}", self.addr)),
+            Err(e) => Err(format!("{addr} ({shown}): {e}")),
         }
     }
 
@@ -411,72 +352,6 @@ impl Redis {
         };
         Ok(parse_info(&text))
     }
-}
-
-fn read_line(r: &mut impl BufRead) -> Result<String, RespError> {
-    let mut line = Vec::new();
-    r.read_until(b'\n', &mut line)
-        .map_err(|e| RespError::Io(e.to_string()))?;
-    if line.is_empty() {
-        return Err(RespError::Io("connection closed".into()));
-    }
-    while line.last().is_some_and(|c| *c == b'\n' || *c == b'\r') {
-        line.pop();
-    }
-    Ok(String::from_utf8_lossy(&line).into_owned())
-}
-
-fn read_reply(r: &mut impl BufRead) -> Result<Reply, RespError> {
-    let line = read_line(r)?;
-    let bad = || RespError::NotRedis(line.clone());
-    let mut chars = line.chars();
-    let kind = chars.next().ok_or_else(bad)?;
-    let rest = chars.as_str();
-    let num = || rest.parse::<i64>().map_err(|_| bad());
-    Ok(match kind {
-        '+' => Reply::Status(rest.to_string()),
-        '-' => Reply::Error(rest.to_string()),
-        ':' => Reply::Int(num()?),
-        '$' => {
-            let n = num()?;
-            if n < 0 {
-                Reply::Bulk(None)
-            } else {
-                let n = usize::try_from(n).map_err(|_| bad())?;
-                if n > MAX_BULK {
-                    return Err(bad());
-                }
-                let mut b = vec![0u8; n + 2];
-                r.read_exact(&mut b)
-                    .map_err(|e| RespError::Io(e.to_string()))?;
-                b.truncate(n);
-                Reply::Bulk(Some(b))
-            }
-        }
-        '*' => {
-            let n = num()?;
-            if n < 0 {
-                Reply::Array(None)
-            } else {
-                let mut items = Vec::new();
-                for _ in 0..n {
-                    items.push(read_reply(r)?);
-                }
-                Reply::Array(Some(items))
-            }
-        }
-        _ => return Err(bad()),
-    })
-}
-
-/// `key:value` lines of an INFO reply (sections and blank lines skipped).
-fn parse_info(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 fn num(info: &BTreeMap<String, String>, key: &str) -> Option<u64> {
@@ -923,7 +798,7 @@ fn sample(src: &mut Redis, rep: &mut Redis, source: &str) -> Result<Sample, Poll
     if r.get("role").map(String::as_str) != Some("slave") {
         return Err(PollError::Fatal(format!(
             "{} is no longer a replica (role {}): was SLAVEOF NO ONE sent by someone else?",
-            rep.addr,
+            rep.conn.addr(),
             r.get("role").map_or("?", String::as_str)
         )));
     }
@@ -933,7 +808,7 @@ fn sample(src: &mut Redis, rep: &mut Redis, source: &str) -> Result<Sample, Poll
     if mp != sp || (mh != sh && !(is_local(&mh) && is_local(&sh))) {
         return Err(PollError::Fatal(format!(
             "{} now replicates {mh}:{mp}, not {source}: another warm-up or operator repointed it",
-            rep.addr
+            rep.conn.addr()
         )));
     }
     Ok(Sample {
@@ -1049,16 +924,15 @@ pub fn run(args: &WarmupArgs) -> Result<WarmupReport, CliError> {
         CliError::unreachable(&format!("http://{node}/info"), e, crate::stats::NODE_HINT)
     })?;
     let state = info.state.clone().unwrap_or_else(|| "NORMAL".into());
-    let mut mine = Redis::connect(&datastore).map_err(|e| match e {
-        RespError::NotRedis(l) if l.starts_with("ERROR") => memcached(&node),
-        e => CliError::unreachable(
+    let mut mine = Redis::connect(&datastore).map_err(|e| {
+        CliError::unreachable(
             &datastore,
             e,
             "is the node's redis-server running there? give --datastore HOST:PORT",
-        ),
+        )
     })?;
     match mine.call(&["PING"]) {
-        Ok(Reply::Status(s)) if s == "PONG" => {}
+        Ok(Reply::Simple(s)) if s == "PONG" => {}
         Ok(Reply::Error(e)) if e.starts_with("NOAUTH") && password.is_some() => {}
         Ok(Reply::Error(e)) => {
             return Err(
@@ -1077,7 +951,9 @@ pub fn run(args: &WarmupArgs) -> Result<WarmupReport, CliError> {
             ))
             .with_hint("is this the node's redis-server?"))
         }
-        Err(RespError::NotRedis(l)) if l.starts_with("ERROR") || l.starts_with("CLIENT_ERROR") => {
+        Err(client::Error::Protocol(p))
+            if p.line.starts_with("ERROR") || p.line.starts_with("CLIENT_ERROR") =>
+        {
             return Err(memcached(&node))
         }
         Err(e) => {
@@ -1668,26 +1544,6 @@ fn same_datastore(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resp_replies() {
-        let mut r: &[u8] =
-            b"+OK\r\n-ERR no\r\n:12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n+a\r\n:1\r\nERROR\r\n";
-        assert_eq!(read_reply(&mut r).unwrap(), Reply::Status("OK".into()));
-        assert_eq!(read_reply(&mut r).unwrap(), Reply::Error("ERR no".into()));
-        assert_eq!(read_reply(&mut r).unwrap(), Reply::Int(12));
-        assert_eq!(
-            read_reply(&mut r).unwrap(),
-            Reply::Bulk(Some(b"abc".to_vec()))
-        );
-        assert_eq!(read_reply(&mut r).unwrap(), Reply::Bulk(None));
-        assert_eq!(
-            read_reply(&mut r).unwrap(),
-            Reply::Array(Some(vec![Reply::Status("a".into()), Reply::Int(1)]))
-        );
-        assert!(matches!(read_reply(&mut r), Err(RespError::NotRedis(l)) if l == "ERROR"));
-        assert!(matches!(read_reply(&mut r), Err(RespError::Io(_))));
-    }
 
     #[test]
     fn info_and_keys() {

@@ -3,8 +3,10 @@
 //! Pure modules (no sockets, no syscalls): [`conf`], [`proto`], [`stats::model`], [`types`].
 //! Runtime modules (the daemon's single-threaded data path): [`event`], [`mbuf`], [`msg`],
 //! [`conn`], [`core`], [`log`].
+//! For the operator tools: [`client`] (a small blocking RESP client), [`stats::describe`].
 
 pub mod cli;
+pub mod client;
 pub mod conf;
 pub mod peer;
 pub mod proto;

@@ -1,4 +1,5 @@
-//! The datastore's own `INFO`: a tiny RESP client and the summary parsed from its text.
+//! The datastore's own `INFO`, fetched with [`dynomite::client`], and the summary parsed from its
+//! text.
 //!
 //! A node's `/info` names its datastore (the one object inside the pool object is keyed by the
 //! datastore's `host:port`). Each poll round, after a node's `/info`, the fetcher connects
@@ -8,22 +9,23 @@
 //! INFO memory   INFO keyspace   INFO replication
 //! ```
 //!
-//! and reads three bulk replies. [`parse_reply`] (RESP framing) and [`parse_info`] (the
-//! `field:value` text) are pure; only [`fetch`] does I/O. A memcached datastore answers
+//! and reads three bulk replies. The RESP framing is [`dynomite::client`]'s; [`parse_info`] (the
+//! `field:value` text) is pure, and only [`fetch`] does I/O. A memcached datastore answers
 //! `ERROR`, which is not RESP: the exchange fails with a reason, shown as
-//! "datastore INFO unavailable: <reason>", and nothing else on the node is affected.
+//! `datastore INFO unavailable: <reason>`, and nothing else on the node is affected.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-/// The three commands, as RESP arrays.
-pub const REQUEST: &[u8] = b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n\
-*2\r\n$4\r\nINFO\r\n$8\r\nkeyspace\r\n\
-*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n";
+use dynomite::client::{self, Connection};
 
-/// Replies expected for [`REQUEST`].
-const REPLIES: usize = 3;
+pub use dynomite::client::Reply;
+
+/// The three commands.
+const COMMANDS: [[&str; 2]; 3] = [
+    ["INFO", "memory"],
+    ["INFO", "keyspace"],
+    ["INFO", "replication"],
+];
 
 /// Refuse replies larger than this (a sane `INFO` is a few KiB).
 const MAX_REPLY: usize = 1 << 20;
@@ -49,83 +51,10 @@ pub struct DsInfo {
     pub syncing: bool,
 }
 
-/// One RESP reply (the kinds `INFO` can produce).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Reply {
-    Bulk(Option<Vec<u8>>),
-    Simple(String),
-    Error(String),
-    Int(i64),
-}
-
-/// The first line of `buf`, quoted and cut short, for error messages.
-fn quote_start(buf: &[u8]) -> String {
-    let line = buf
-        .split(|&b| b == b'\r' || b == b'\n')
-        .next()
-        .unwrap_or(buf);
-    let text = String::from_utf8_lossy(&line[..line.len().min(40)]);
-    format!("{text:?}")
-}
-
-/// Parse one reply from the start of `buf`: `Ok(None)` when more bytes are needed, else the
-/// reply and how many bytes it took. Anything that is not RESP (memcached's `ERROR`) is an
-/// `Err`.
-pub fn parse_reply(buf: &[u8]) -> Result<Option<(Reply, usize)>, String> {
-    let Some(&kind) = buf.first() else {
-        return Ok(None);
-    };
-    if !matches!(kind, b'+' | b'-' | b':' | b'$') {
-        let hint = if buf.starts_with(b"ERROR") {
-            " (memcached?)"
-        } else {
-            ""
-        };
-        return Err(format!("not a Redis reply: {}{hint}", quote_start(buf)));
-    }
-    let Some(eol) = buf.windows(2).position(|w| w == b"\r\n") else {
-        if buf.len() > 4096 {
-            return Err(format!("bad RESP line: {}", quote_start(buf)));
-        }
-        return Ok(None);
-    };
-    let line = String::from_utf8_lossy(&buf[1..eol]).into_owned();
-    let after = eol + 2;
-    let reply = match kind {
-        b'+' => Reply::Simple(line),
-        b'-' => Reply::Error(line),
-        b':' => Reply::Int(
-            line.parse()
-                .map_err(|_| format!("bad RESP integer: {line:?}"))?,
-        ),
-        _ => {
-            let len: i64 = line
-                .parse()
-                .map_err(|_| format!("bad RESP bulk length: {line:?}"))?;
-            if len < 0 {
-                return Ok(Some((Reply::Bulk(None), after)));
-            }
-            let len = usize::try_from(len).unwrap_or(usize::MAX);
-            if len > MAX_REPLY {
-                return Err(format!("RESP reply too large: {len} bytes"));
-            }
-            let end = after + len;
-            if buf.len() < end + 2 {
-                return Ok(None);
-            }
-            if &buf[end..end + 2] != b"\r\n" {
-                return Err("bad RESP bulk: no CRLF after the data".into());
-            }
-            return Ok(Some((Reply::Bulk(Some(buf[after..end].to_vec())), end + 2)));
-        }
-    };
-    Ok(Some((reply, after)))
-}
-
 /// Every complete reply in `buf`, in order, and whether `buf` held exactly those.
 pub fn parse_replies(mut buf: &[u8]) -> Result<(Vec<Reply>, bool), String> {
     let mut out = Vec::new();
-    while let Some((r, used)) = parse_reply(buf)? {
+    while let Some((r, used)) = client::parse_reply(buf, MAX_REPLY).map_err(|e| e.to_string())? {
         out.push(r);
         buf = &buf[used..];
     }
@@ -150,42 +79,31 @@ pub fn info_text(replies: &[Reply]) -> Result<String, String> {
 
 /// The summary from `INFO` text (any sections, `\r\n` or `\n` lines; unknown fields skipped).
 pub fn parse_info(text: &str) -> DsInfo {
-    let mut d = DsInfo::default();
-    let (mut host, mut port) = (None, None);
-    for line in text.lines().map(str::trim) {
-        if line.eq_ignore_ascii_case("# keyspace") {
-            d.keys.get_or_insert(0);
-            continue;
-        }
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        match k {
-            "used_memory" => d.used_memory = v.parse().ok(),
-            "used_memory_human" => d.used_memory_human = Some(v.to_owned()),
-            "db0" => {
-                d.keys = v
-                    .split(',')
-                    .find_map(|kv| kv.strip_prefix("keys="))
-                    .and_then(|n| n.parse().ok())
-            }
-            "role" => d.role = Some(v.to_owned()),
-            "master_repl_offset" => d.master_repl_offset = v.parse().ok(),
-            "slave_repl_offset" => d.slave_repl_offset = v.parse().ok(),
-            "master_link_status" => d.master_link_status = Some(v.to_owned()),
-            "master_host" => host = Some(v.to_owned()),
-            "master_port" => port = Some(v.to_owned()),
-            "master_sync_in_progress" => d.syncing = v == "1",
-            _ => {}
-        }
-    }
-    if let Some(h) = host {
-        d.master = Some(match port {
+    let f = client::parse_info(text);
+    let text_of = |k: &str| f.get(k).cloned();
+    let keyspace = text
+        .lines()
+        .any(|l| l.trim().eq_ignore_ascii_case("# keyspace"));
+    DsInfo {
+        used_memory: f.get("used_memory").and_then(|v| v.parse().ok()),
+        used_memory_human: text_of("used_memory_human"),
+        keys: match f.get("db0") {
+            Some(v) => v
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("keys="))
+                .and_then(|n| n.parse().ok()),
+            None => keyspace.then_some(0),
+        },
+        role: text_of("role"),
+        master_repl_offset: f.get("master_repl_offset").and_then(|v| v.parse().ok()),
+        slave_repl_offset: f.get("slave_repl_offset").and_then(|v| v.parse().ok()),
+        master_link_status: text_of("master_link_status"),
+        master: text_of("master_host").map(|h| match f.get("master_port") {
             Some(p) => format!("{h}:{p}"),
             None => h,
-        });
+        }),
+        syncing: f.get("master_sync_in_progress").is_some_and(|v| v == "1"),
     }
-    d
 }
 
 fn is_local(host: &str) -> bool {
@@ -216,51 +134,42 @@ fn io_reason(what: &str, e: &std::io::Error, timeout: Duration) -> String {
     }
 }
 
-/// Connect to `addr` (`host:port`), send [`REQUEST`] and parse the answer; every step within
-/// `timeout` overall. The error is a short reason.
+/// The reason for a failed exchange: `timeout after N ms`, else what failed and why.
+fn reason(e: client::Error, timeout: Duration) -> String {
+    match e {
+        client::Error::Resolve {
+            addr,
+            error: Some(e),
+        } => format!("resolve {addr}: {e}"),
+        client::Error::Resolve { addr, error: None } => format!("resolve {addr}: no address"),
+        client::Error::Connect(e) => io_reason("connect", &e, timeout),
+        client::Error::Write(e) => io_reason("send", &e, timeout),
+        client::Error::Read(e) => io_reason("read", &e, timeout),
+        client::Error::Closed => "connection closed by the datastore".into(),
+        client::Error::Protocol(p) => p.to_string(),
+        e => e.to_string(),
+    }
+}
+
+/// Connect to `addr` (`host:port`), send the three `INFO` commands pipelined and parse the
+/// answer; every step within `timeout` overall. The error is a short reason.
 pub fn fetch(addr: &str, timeout: Duration) -> Result<DsInfo, String> {
     let deadline = Instant::now() + timeout;
-    let sa: SocketAddr = addr
-        .to_socket_addrs()
-        .map_err(|e| format!("resolve {addr}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("resolve {addr}: no address"))?;
-    let mut sock =
-        TcpStream::connect_timeout(&sa, timeout).map_err(|e| io_reason("connect", &e, timeout))?;
-    let left = || {
-        deadline
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-    };
-    let timed_out = || format!("timeout after {} ms", timeout.as_millis());
-    sock.set_write_timeout(Some(left().ok_or_else(timed_out)?))
-        .and_then(|()| sock.write_all(REQUEST))
-        .map_err(|e| io_reason("send", &e, timeout))?;
-    let mut buf = Vec::with_capacity(8192);
-    let mut chunk = [0u8; 8192];
-    loop {
-        let (replies, _) = parse_replies(&buf)?;
-        if replies.len() >= REPLIES {
-            return info_text(&replies[..REPLIES]).map(|t| parse_info(&t));
-        }
-        if buf.len() > MAX_REPLY {
-            return Err("INFO reply too large".into());
-        }
-        let wait = left().ok_or_else(timed_out)?;
-        sock.set_read_timeout(Some(wait))
-            .map_err(|e| format!("read: {e}"))?;
-        match sock.read(&mut chunk) {
-            Ok(0) => return Err("connection closed by the datastore".into()),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_reason("read", &e, timeout)),
-        }
-    }
+    let mut conn = Connection::connect_until(addr, deadline).map_err(|e| reason(e, timeout))?;
+    conn.set_max_reply(MAX_REPLY);
+    let replies = conn.pipeline(&COMMANDS).map_err(|e| reason(e, timeout))?;
+    info_text(&replies).map(|t| parse_info(&t))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+
+    /// The three commands, as RESP arrays.
+    const REQUEST: &[u8] = b"*2\r\n$4\r\nINFO\r\n$6\r\nmemory\r\n\
+*2\r\n$4\r\nINFO\r\n$8\r\nkeyspace\r\n\
+*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n";
 
     /// `INFO memory`, `INFO keyspace`, `INFO replication` as redis-server 7.0 answered them
     /// (a master with two keys, and its replica with the link up).
@@ -312,30 +221,39 @@ mod tests {
         );
     }
 
+    /// The framing itself is tested in `dynomite::client`.
     #[test]
     fn partial_replies_need_more_bytes() {
         for cut in [0, 1, 5, 10, MASTER.len() - 1] {
-            let (replies, _) = parse_replies(&MASTER[..cut]).unwrap();
+            let (replies, exact) = parse_replies(&MASTER[..cut]).unwrap();
             assert!(replies.len() < 3, "cut at {cut}");
+            assert_eq!(exact, cut == 0, "cut at {cut}");
         }
-        assert_eq!(parse_reply(b"$5\r\nab").unwrap(), None);
         assert_eq!(
-            parse_reply(b"$-1\r\n").unwrap(),
-            Some((Reply::Bulk(None), 5))
-        );
-        assert_eq!(
-            parse_reply(b"+OK\r\n:12\r\n").unwrap(),
-            Some((Reply::Simple("OK".into()), 5))
+            parse_replies(b"$-1\r\n+OK\r\n:12\r\n$5\r\nab").unwrap(),
+            (
+                vec![
+                    Reply::Bulk(None),
+                    Reply::Simple("OK".into()),
+                    Reply::Int(12)
+                ],
+                false
+            )
         );
     }
 
     #[test]
     fn non_resp_and_error_replies_are_reasons() {
-        let e = parse_reply(b"ERROR\r\nERROR\r\n").unwrap_err();
+        let e = parse_replies(b"ERROR\r\nERROR\r\n").unwrap_err();
         assert_eq!(e, "not a Redis reply: \"ERROR\" (memcached?)");
-        assert!(parse_reply(b"$x\r\n").is_err());
-        assert!(parse_reply(b"$3\r\nabcd\r\n").is_err());
-        assert!(parse_reply(b"$99999999999\r\n").is_err());
+        assert!(parse_replies(b"$x\r\n").is_err());
+        assert!(parse_replies(b"$3\r\nabcd\r\n").is_err());
+        assert!(parse_replies(b"$99999999999\r\n").is_err());
+        let big = format!("${}\r\n", MAX_REPLY + 1);
+        assert_eq!(
+            parse_replies(big.as_bytes()).unwrap_err(),
+            "RESP reply too large: 1048577 bytes"
+        );
         let (r, _) = parse_replies(b"-NOAUTH Authentication required.\r\n").unwrap();
         assert_eq!(
             info_text(&r).unwrap_err(),

@@ -186,10 +186,10 @@ impl Core {
         }
         let mut setup: Vec<Vec<u8>> = Vec::new();
         if let Some(pass) = self.cfg.datastore_password.clone() {
-            setup.push(resp_command(&[b"AUTH", pass.as_bytes()]));
+            setup.push(crate::client::encode(&[b"AUTH", pass.as_bytes()]));
         }
         if pool == PoolKind::Resp3 {
-            setup.push(resp_command(&[b"HELLO", b"3"]));
+            setup.push(crate::client::encode(&[&b"HELLO"[..], b"3"]));
         }
         // Pushed to the front in reverse so they go out in order.
         for cmd in setup.into_iter().rev() {
@@ -1268,17 +1268,6 @@ fn out_queue_gauges<'a>(
             &mut pool.remote_peer_out_queue_bytes,
         ),
     }
-}
-
-/// Encode a command as a RESP multi-bulk (the proxy's own requests only; not the hot path).
-pub(super) fn resp_command(args: &[&[u8]]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        v.extend_from_slice(a);
-        v.extend_from_slice(b"\r\n");
-    }
-    v
 }
 
 fn first_line(pool: &crate::mbuf::MbufPool, segs: &[Seg]) -> Vec<u8> {
