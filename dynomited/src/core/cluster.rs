@@ -257,13 +257,8 @@ impl Core {
         if backlog >= PACK_AFTER {
             // The peer is not keeping up: its copies may wait long, and referencing the
             // client's read mbuf would pin a whole mbuf per copy. Pack the payload instead.
-            self.mbufs.append_packed(
-                &mut self.reply_buf,
-                &mut segs,
-                &orig.req_segs,
-                payload_len,
-                &mut self.pack_buf,
-            );
+            self.mbufs
+                .append_packed(&mut self.reply_buf, &mut segs, &orig.req_segs, payload_len);
         } else {
             // The header's segments hold their references already; the payload's get one each.
             let header_segs = segs.len();

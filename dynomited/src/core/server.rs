@@ -859,13 +859,8 @@ impl Core {
                 let mut old = std::mem::take(&mut self.frame_segs);
                 old.clear();
                 std::mem::swap(&mut old, &mut msg.req_segs);
-                self.mbufs.append_packed(
-                    &mut self.reply_buf,
-                    &mut msg.req_segs,
-                    &old,
-                    msg.req_len,
-                    &mut self.pack_buf,
-                );
+                self.mbufs
+                    .append_packed(&mut self.reply_buf, &mut msg.req_segs, &old, msg.req_len);
                 self.mbufs.release(&mut old);
                 self.frame_segs = old;
             }

@@ -180,49 +180,97 @@ impl MbufPool {
         mut bytes: &[u8],
     ) {
         while !bytes.is_empty() {
-            let id = match *cur {
-                Some(id) if !self.is_full(id) => id,
-                other => {
-                    if let Some(old) = other {
-                        self.decref(old);
-                    }
-                    let id = self.get();
-                    *cur = Some(id);
-                    id
-                }
-            };
+            let id = self.shared_tail(cur);
             let start = self.len(id);
             let spare = self.spare(id);
             let n = spare.len().min(bytes.len());
             spare[..n].copy_from_slice(&bytes[..n]);
             self.advance(id, n);
-            self.incref(id);
-            segs.push(Seg {
-                buf: id,
-                start: start as u32,
-                end: (start + n) as u32,
-            });
+            self.push_appended(segs, id, start, n);
             bytes = &bytes[n..];
         }
     }
 
     /// Append to `out` a packed copy of the first `len` bytes of `src`, written into the
-    /// shared mbuf `cur` (through `scratch`): a message that may wait long then no longer
-    /// pins the (mostly empty) mbufs its bytes were read into.
+    /// shared mbuf `cur`: a message that may wait long then no longer pins the (mostly empty)
+    /// mbufs its bytes were read into. Bytes go from mbuf to mbuf in one copy each, and
+    /// continue the last segment of `out` when it ends where they start (a frame header
+    /// appended just before and its payload make one segment).
     pub fn append_packed(
         &mut self,
         cur: &mut Option<MbufId>,
         out: &mut Vec<Seg>,
         src: &[Seg],
         len: usize,
-        scratch: &mut Vec<u8>,
     ) {
-        gather(self, src, 0, len, scratch);
-        self.append_shared(cur, out, scratch);
-        scratch.clear();
-        if scratch.capacity() > 1 << 20 {
-            scratch.shrink_to(4096);
+        let mut left = len;
+        for s in src {
+            if left == 0 {
+                break;
+            }
+            let mut from = s.start as usize;
+            let to = from + s.len().min(left);
+            left -= to - from;
+            while from < to {
+                let id = self.shared_tail(cur);
+                let start = self.len(id);
+                let n = (self.chunk - start).min(to - from);
+                self.copy_between(s.buf, from, id, start, n);
+                self.advance(id, n);
+                self.push_appended(out, id, start, n);
+                from += n;
+            }
         }
+    }
+
+    /// The shared append mbuf `cur`, replaced by a fresh one when full.
+    fn shared_tail(&mut self, cur: &mut Option<MbufId>) -> MbufId {
+        match *cur {
+            Some(id) if !self.is_full(id) => id,
+            other => {
+                if let Some(old) = other {
+                    self.decref(old);
+                }
+                let id = self.get();
+                *cur = Some(id);
+                id
+            }
+        }
+    }
+
+    /// `n` bytes were just appended at `start` of `id`: extend the last segment of `segs` if
+    /// it ends there (nothing else can reference bytes appended past it), else push a
+    /// segment holding a new reference.
+    fn push_appended(&mut self, segs: &mut Vec<Seg>, id: MbufId, start: usize, n: usize) {
+        let (start, end) = (start as u32, (start + n) as u32);
+        match segs.last_mut() {
+            Some(last) if last.buf == id && last.end == start => last.end = end,
+            _ => {
+                self.incref(id);
+                segs.push(Seg {
+                    buf: id,
+                    start,
+                    end,
+                });
+            }
+        }
+    }
+
+    /// Copy `n` bytes at `from` in mbuf `src` to `at` in mbuf `dst`.
+    fn copy_between(&mut self, src: MbufId, from: usize, dst: MbufId, at: usize, n: usize) {
+        let (a, b) = (src as usize, dst as usize);
+        if a == b {
+            self.bufs[a].data.copy_within(from..from + n, at);
+            return;
+        }
+        let (s, d) = if a < b {
+            let (lo, hi) = self.bufs.split_at_mut(b);
+            (&lo[a], &mut hi[0])
+        } else {
+            let (lo, hi) = self.bufs.split_at_mut(a);
+            (&hi[0], &mut lo[b])
+        };
+        d.data[at..at + n].copy_from_slice(&s.data[from..from + n]);
     }
 
     /// Total mbufs ever allocated (the pool never shrinks).
@@ -363,6 +411,42 @@ mod tests {
         }
         p.check_invariants();
         assert_eq!(p.free_count(), p.allocated());
+    }
+
+    #[test]
+    fn packed_copies_join_the_header_and_free_the_sources() {
+        let mut p = MbufPool::new(64);
+        let data: Vec<u8> = (0..150u8).collect();
+        // The source: a client's read buffers (three mbufs of 64).
+        let mut src = Vec::new();
+        p.append_bytes(&mut src, &data);
+        assert_eq!(src.len(), 3);
+        let mut cur = None;
+        let mut out = Vec::new();
+        p.append_shared(&mut cur, &mut out, b"HDR ");
+        p.append_packed(&mut cur, &mut out, &src, 120);
+        let bytes: Vec<u8> = out.iter().flat_map(|s| p.slice(*s).to_vec()).collect();
+        assert_eq!(&bytes[..4], b"HDR ");
+        assert_eq!(&bytes[4..], &data[..120]);
+        // 124 bytes in mbufs of 64: two segments, the header and the first 60 bytes in one.
+        assert_eq!(out.len(), 2);
+        p.release(&mut src);
+        // Packing again from the shared mbuf itself (a re-packed copy) works too.
+        let mut again = Vec::new();
+        p.append_packed(&mut cur, &mut again, &out, 124);
+        let bytes2: Vec<u8> = again.iter().flat_map(|s| p.slice(*s).to_vec()).collect();
+        assert_eq!(bytes2, bytes);
+        p.release(&mut out);
+        p.release(&mut again);
+        if let Some(id) = cur.take() {
+            p.decref(id);
+        }
+        p.check_invariants();
+        assert_eq!(
+            p.free_count(),
+            p.allocated(),
+            "every reference was returned"
+        );
     }
 
     #[test]

@@ -140,6 +140,14 @@ impl HeaderParser {
 
     /// Parses `chunk`, the next bytes of the stream. An empty chunk is `Incomplete`.
     pub fn feed(&mut self, chunk: &[u8]) -> HeaderParse {
+        // The common case, a whole well-formed header at the start of the chunk, in one pass;
+        // anything else (a split header, a malformed one) goes byte by byte below, which
+        // decides every case the fast path declines.
+        if self.st == St::Magic(0) {
+            if let Some((consumed, header)) = whole_header(chunk) {
+                return HeaderParse::Done { consumed, header };
+            }
+        }
         let mut i = 0;
         while i < chunk.len() {
             if self.st == St::Data {
@@ -301,6 +309,74 @@ impl HeaderParser {
     }
 }
 
+/// A complete, valid header at the start of `c`: its length and fields. `None` when the
+/// header is split, malformed or out of bounds (the byte-at-a-time parser then decides);
+/// whatever this accepts, that parser accepts with the same result.
+#[inline]
+fn whole_header(c: &[u8]) -> Option<(usize, Header)> {
+    if !c.starts_with(MAGIC) {
+        return None;
+    }
+    let (id, i) = decimal(c, MAGIC.len(), b' ')?;
+    let (ty, i) = decimal(c, i, b' ')?;
+    let (flags, i) = decimal(c, i, b' ')?;
+    let (version, i) = decimal(c, i, b' ')?;
+    let same_dc = match (c.get(i)?, c.get(i + 1)?) {
+        (b'0', b' ') => false,
+        (b'1', b' ') => true,
+        _ => return None,
+    };
+    let i = i + 2;
+    let i = if c.get(i)? == &b'*' { i + 1 } else { i };
+    let (data_len, i) = decimal(c, i, b' ')?;
+    if data_len == 0 || data_len > u64::from(DATA_MAX) {
+        return None;
+    }
+    // data_len <= DATA_MAX.
+    let data = Span::new(u32::try_from(i).ok()?, data_len as u32);
+    let i = i + data_len as usize;
+    if c.get(i..i + 2)? != b" *" {
+        return None;
+    }
+    let (payload_len, i) = decimal(c, i + 2, b'\r')?;
+    if c.get(i)? != &b'\n' || payload_len > u64::from(PAYLOAD_MAX) {
+        return None;
+    }
+    let len = i + 1;
+    let header = Header {
+        id,
+        ty: MsgType::from_u8(u8::try_from(ty).ok()?)?,
+        flags: u8::try_from(flags).ok()?,
+        version: u8::try_from(version).ok()?,
+        same_dc,
+        data_len: data_len as u32,
+        // payload_len <= PAYLOAD_MAX.
+        payload_len: payload_len as u32,
+        data,
+        len: u32::try_from(len).ok()?,
+    };
+    Some((len, header))
+}
+
+/// The 1..=MAX_DIGITS decimal digits at `c[i..]` followed by `end`: their value and the index
+/// after `end`.
+#[inline]
+fn decimal(c: &[u8], mut i: usize, end: u8) -> Option<(u64, usize)> {
+    let start = i;
+    let mut v: u64 = 0;
+    while let Some(&b) = c.get(i) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        if i - start == usize::from(MAX_DIGITS) {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+        i += 1;
+    }
+    (i > start && c.get(i) == Some(&end)).then_some((v, i + 1))
+}
+
 /// Appends a header byte-identical to Dynomite's `dmsg_write` (requests and replies):
 /// `"   $2014$ <id> <type> <flags> 1 <same_dc> *1 d *<payload_len>\r\n"`.
 ///
@@ -329,19 +405,26 @@ pub fn write_header_data(
     data: &[u8],
     payload_len: usize,
 ) {
-    // Magic, 4 numbers of at most 20 digits and their spaces, same_dc, " *", data_len, ' '.
-    let mut head = Stack::<72>::new();
+    // Magic, 4 numbers of at most 20 digits and their spaces, same_dc, " *", data_len, ' ';
+    // then (short data only) the data, " *", payload_len and CRLF.
+    let mut head = Stack::<128>::new();
     head.put(MAGIC);
     head.num(id);
     head.put(b" ");
     head.num(u64::from(ty.as_u8()));
     head.put(b" ");
     head.num(u64::from(flags));
-    head.put(b" 1 ");
-    head.put(if same_dc { b"1" } else { b"0" });
-    head.put(b" *");
+    head.put(if same_dc { b" 1 1 *" } else { b" 1 0 *" });
     head.num(data.len() as u64);
     head.put(b" ");
+    if data.len() <= 8 {
+        head.put(data);
+        head.put(b" *");
+        head.num(payload_len as u64);
+        head.put(b"\r\n");
+        out.extend_from_slice(head.bytes());
+        return;
+    }
     let mut tail = Stack::<24>::new();
     tail.put(b" *");
     tail.num(payload_len as u64);
@@ -366,27 +449,29 @@ impl<const N: usize> Stack<N> {
         }
     }
 
-    /// Appends `s`; the callers size `N` for their worst case, so nothing is ever cut.
+    /// Appends `s`. The callers size `N` for their worst case (a longer write would be a bug
+    /// in this file and panics).
+    #[inline(always)]
     fn put(&mut self, s: &[u8]) {
-        let end = (self.len + s.len()).min(N);
-        let k = end - self.len;
-        self.buf[self.len..end].copy_from_slice(&s[..k]);
-        self.len = end;
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
     }
 
     /// Appends `v` in decimal, without padding.
+    #[inline(always)]
     fn num(&mut self, mut v: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
+        if v < 10 {
+            self.buf[self.len] = b'0' + v as u8;
+            self.len += 1;
+            return;
         }
-        self.put(&digits[i..]);
+        let digits = v.ilog10() as usize + 1;
+        let end = self.len + digits;
+        for b in self.buf[self.len..end].iter_mut().rev() {
+            *b = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        self.len = end;
     }
 
     fn bytes(&self) -> &[u8] {
