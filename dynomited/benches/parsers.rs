@@ -64,13 +64,33 @@ fn redis(c: &mut Criterion) {
         resp_request(&[b"SET", key.as_bytes(), &value], &mut requests);
         resp_request(&[b"GET", key.as_bytes()], &mut requests);
     }
+    let mut get = Vec::new();
+    let mut mget = Vec::new();
+    let mut ping = Vec::new();
+    for i in 0..count {
+        let key = format!("key:{i:012}");
+        resp_request(&[b"GET", key.as_bytes()], &mut get);
+        let keys: Vec<String> = (0..10).map(|j| format!("key:{:012}", i * 10 + j)).collect();
+        let mut args: Vec<&[u8]> = vec![b"MGET"];
+        args.extend(keys.iter().map(String::as_bytes));
+        resp_request(&args, &mut mget);
+        ping.extend_from_slice(b"PING\r\n");
+    }
     let mut g = c.benchmark_group("redis");
-    g.throughput(Throughput::Bytes(requests.len() as u64));
-    g.bench_function("requests_set_get", |b| {
-        let mut p = ReqParser::new();
-        let mut info = ReqInfo::default();
-        b.iter(|| assert_eq!(parse_requests(&mut p, &mut info, &requests), 2 * count));
-    });
+    let requests: [(&str, &[u8], usize); 4] = [
+        ("requests_set_get", &requests, 2 * count),
+        ("requests_get", &get, count),
+        ("requests_mget_10", &mget, count),
+        ("requests_ping_inline", &ping, count),
+    ];
+    for (name, stream, n) in requests {
+        g.throughput(Throughput::Bytes(stream.len() as u64));
+        g.bench_function(name, |b| {
+            let mut p = ReqParser::new();
+            let mut info = ReqInfo::default();
+            b.iter(|| assert_eq!(parse_requests(&mut p, &mut info, stream), n));
+        });
+    }
 
     let mut status = Vec::new();
     for _ in 0..count {
@@ -89,9 +109,14 @@ fn redis(c: &mut Criterion) {
             array.extend_from_slice(format!("$8\r\nvalue:{j:02}\r\n").as_bytes());
         }
     }
-    let replies: [(&str, &[u8], usize); 3] = [
+    let mut int = Vec::new();
+    for i in 0..count {
+        int.extend_from_slice(format!(":{i}\r\n").as_bytes());
+    }
+    let replies: [(&str, &[u8], usize); 4] = [
         ("replies_status", &status, count),
         ("replies_bulk", &bulk, count),
+        ("replies_int", &int, count),
         ("replies_array", &array, count / 10),
     ];
     for (name, stream, n) in replies {

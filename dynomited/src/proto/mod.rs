@@ -119,6 +119,7 @@ pub struct ReqInfo {
 }
 
 impl ReqInfo {
+    #[inline(always)]
     pub fn clear(&mut self) {
         self.cmd = 0;
         self.nargs = 0;

@@ -10,8 +10,9 @@
 //!                                   SPECS: [CmdSpec] (id = index; 0 = none)
 //! ```
 //!
-//! Lookup never allocates: a case-insensitive FNV-1a hash of the name probes an open-addressing
-//! index built at compile time, then one case-insensitive comparison confirms the entry.
+//! Lookup never allocates: the name, lower-cased into a fixed 32-byte key (zero-padded, its
+//! length in the last byte), is hashed to probe an open-addressing index built at compile time,
+//! then one fixed-size comparison with the entry's precomputed key confirms it.
 
 use super::commands_gen::{GenCmd, GEN, REDIS_VERSION};
 use crate::proto::NAME_MAX;
@@ -352,6 +353,13 @@ const TABLE: [CmdSpec; N_SPECS] = build();
 /// The whole table: `SPECS[0]` is "no command", then the generated rows (sorted), then EXTRA.
 static SPECS: [CmdSpec; N_SPECS] = TABLE;
 
+/// Lookup keys: a name lower-cased into `KEY_W` bytes (as four little-endian words),
+/// zero-padded, its length in the last byte. Equal keys mean equal names (case-insensitively),
+/// so one fixed-size comparison confirms a probe. Every name in the table must fit
+/// (`KEY_W - 1` bytes, checked at compile time).
+const KEY_W: usize = 32;
+type Key = [u64; KEY_W / 8];
+
 /// Open-addressing hash index over `SPECS` (ids; 0 = empty slot), built at compile time.
 /// Its load stays under 1/2, so a probe sequence always reaches an empty slot quickly.
 const INDEX_SIZE: usize = 1024;
@@ -359,28 +367,108 @@ const INDEX_MASK: usize = INDEX_SIZE - 1;
 static INDEX: [u16; INDEX_SIZE] = build_index();
 const _: () = assert!(2 * N_SPECS <= INDEX_SIZE, "grow INDEX_SIZE");
 
-const FNV_INIT: u32 = 0x811c_9dc5;
+/// `SPECS[id]`'s key.
+static KEYS: [Key; N_SPECS] = build_keys();
+/// Where `SPECS[id]`'s name has its `|` (a subcommand: `container|sub`); 0 = none.
+static PIPE: [u8; N_SPECS] = build_pipes();
 
-/// One step of FNV-1a over the lower-cased byte (so lookups are case-insensitive).
-#[inline]
-const fn fnv(h: u32, b: u8) -> u32 {
-    (h ^ b.to_ascii_lowercase() as u32).wrapping_mul(0x0100_0193)
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Eight bytes lower-cased at once, exactly as `u8::to_ascii_lowercase` does each: bytes
+/// `A..=Z` get bit 0x20, every other byte (>= 0x80 included) is unchanged.
+#[inline(always)]
+const fn lower8(w: u64) -> u64 {
+    let low7 = w & (0x7f * ONES);
+    // Bit 7 of each byte: its low 7 bits are >= 'A' / > 'Z' (no carry crosses bytes).
+    let ge_a = low7 + (0x80 - b'A' as u64) * ONES;
+    let gt_z = low7 + (0x80 - b'Z' as u64 - 1) * ONES;
+    let upper = ge_a & !gt_z & !w & (0x80 * ONES);
+    w | (upper >> 2)
 }
 
-const fn fnv_all(mut h: u32, s: &[u8]) -> u32 {
-    let mut i = 0;
-    while i < s.len() {
-        h = fnv(h, s[i]);
-        i += 1;
+/// The key of the name made of the first `len` bytes of `buf` (the rest is ignored).
+/// `len` must be below `KEY_W`.
+#[inline(always)]
+fn key_of(buf: &[u8; KEY_W], len: usize) -> Key {
+    let word = |w: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&buf[8 * w..8 * w + 8]);
+        lower8(u64::from_le_bytes(b))
+    };
+    let len = len.min(KEY_W - 1);
+    let mut k = [0u64; KEY_W / 8];
+    // Whole words of the name, then the part of the last one that belongs to it.
+    let full = len / 8;
+    for (w, kw) in k.iter_mut().enumerate().take(full) {
+        *kw = word(w);
     }
-    h
+    let rem = len % 8;
+    if rem != 0 {
+        k[full] = word(full) & ((1u64 << (8 * rem)) - 1);
+    }
+    k[KEY_W / 8 - 1] |= (len as u64) << 56;
+    k
+}
+
+/// The index slot a key's probe sequence starts at.
+#[inline(always)]
+const fn slot_of(k: &Key) -> usize {
+    let h = k[0] ^ k[1].rotate_left(21) ^ k[2].rotate_left(42) ^ k[3].rotate_left(7);
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize & INDEX_MASK
+}
+
+const fn build_keys() -> [Key; N_SPECS] {
+    let mut keys = [[0u64; KEY_W / 8]; N_SPECS];
+    let mut id = 1;
+    while id < N_SPECS {
+        let name = TABLE[id].name.as_bytes();
+        assert!(
+            name.len() < KEY_W,
+            "a command name does not fit KEY_W: grow it"
+        );
+        let mut i = 0;
+        let mut pipes = 0;
+        while i < name.len() {
+            assert!(
+                name[i].to_ascii_lowercase() == name[i],
+                "table names are lower case"
+            );
+            if name[i] == b'|' {
+                pipes += 1;
+            }
+            keys[id][i / 8] |= (name[i] as u64) << (8 * (i % 8));
+            i += 1;
+        }
+        assert!(pipes <= 1, "at most one `|` in a name");
+        keys[id][KEY_W / 8 - 1] |= (name.len() as u64) << 56;
+        id += 1;
+    }
+    keys
+}
+
+const fn build_pipes() -> [u8; N_SPECS] {
+    let mut pipes = [0u8; N_SPECS];
+    let mut id = 1;
+    while id < N_SPECS {
+        let name = TABLE[id].name.as_bytes();
+        let mut i = 0;
+        while i < name.len() {
+            if name[i] == b'|' {
+                pipes[id] = i as u8;
+            }
+            i += 1;
+        }
+        id += 1;
+    }
+    pipes
 }
 
 const fn build_index() -> [u16; INDEX_SIZE] {
+    let keys = build_keys();
     let mut idx = [0u16; INDEX_SIZE];
     let mut id = 1;
     while id < N_SPECS {
-        let mut slot = fnv_all(FNV_INIT, TABLE[id].name.as_bytes()) as usize & INDEX_MASK;
+        let mut slot = slot_of(&keys[id]);
         while idx[slot] != 0 {
             slot = (slot + 1) & INDEX_MASK;
         }
@@ -390,22 +478,18 @@ const fn build_index() -> [u16; INDEX_SIZE] {
     idx
 }
 
-/// The first entry on `hash`'s probe sequence that satisfies `eq`.
+/// The id of the entry whose key is `k`, or 0.
 #[inline]
-fn probe(hash: u32, eq: impl Fn(&[u8]) -> bool) -> Option<&'static CmdSpec> {
-    let mut slot = hash as usize & INDEX_MASK;
+fn probe(k: &Key) -> usize {
+    let mut slot = slot_of(k);
     for _ in 0..INDEX_SIZE {
         let id = usize::from(INDEX[slot]);
-        if id == 0 {
-            return None;
-        }
-        let s = &SPECS[id];
-        if eq(s.name.as_bytes()) {
-            return Some(s);
+        if id == 0 || KEYS[id] == *k {
+            return id;
         }
         slot = (slot + 1) & INDEX_MASK;
     }
-    None
+    0
 }
 
 /// The redis-server version the generated part of the table comes from.
@@ -427,25 +511,45 @@ pub fn spec(id: u16) -> &'static CmdSpec {
 /// The command named `name` (case-insensitive, ASCII as Redis's `strcasecmp`). Subcommands
 /// are not found this way (a `|` in the name never matches, as in Redis); see [`lookup_sub`].
 pub fn lookup(name: &[u8]) -> Option<&'static CmdSpec> {
-    if name.len() > NAME_MAX || name.contains(&b'|') {
+    if name.len() > NAME_MAX {
         return None;
     }
-    probe(fnv_all(FNV_INIT, name), |n| n.eq_ignore_ascii_case(name))
+    let mut buf = [0u8; NAME_MAX];
+    buf[..name.len()].copy_from_slice(name);
+    lookup_buf(&buf, name.len())
+}
+
+/// [`lookup`] of the name made of the first `len` bytes of `buf` (the rest is ignored), as
+/// the request parser keeps it; no copy.
+#[inline]
+pub(crate) fn lookup_buf(buf: &[u8; NAME_MAX], len: usize) -> Option<&'static CmdSpec> {
+    const _: () = assert!(NAME_MAX == KEY_W);
+    if len >= KEY_W {
+        // No table name is that long (`build_keys`).
+        return None;
+    }
+    let id = probe(&key_of(buf, len));
+    // A matching name with a `|` was looked up with a `|` in it: Redis never matches that.
+    (id != 0 && PIPE[id] == 0).then(|| &SPECS[id])
 }
 
 /// The subcommand `sub` of the container command `name` (`CONFIG GET`, `CLIENT SETNAME`, ...).
 pub fn lookup_sub(name: &[u8], sub: &[u8]) -> Option<&'static CmdSpec> {
-    if name.len() > NAME_MAX || sub.len() > NAME_MAX || name.contains(&b'|') || sub.contains(&b'|')
-    {
+    if name.len() > NAME_MAX || sub.len() > NAME_MAX {
         return None;
     }
-    let h = fnv_all(fnv(fnv_all(FNV_INIT, name), b'|'), sub);
-    probe(h, |n| {
-        n.len() == name.len() + 1 + sub.len()
-            && n[..name.len()].eq_ignore_ascii_case(name)
-            && n[name.len()] == b'|'
-            && n[name.len() + 1..].eq_ignore_ascii_case(sub)
-    })
+    let len = name.len() + 1 + sub.len();
+    if len >= KEY_W {
+        return None;
+    }
+    let mut buf = [0u8; KEY_W];
+    buf[..name.len()].copy_from_slice(name);
+    buf[name.len()] = b'|';
+    buf[name.len() + 1..len].copy_from_slice(sub);
+    let id = probe(&key_of(&buf, len));
+    // The match has exactly one `|` (`build_keys`); it must be the one between `name` and
+    // `sub`, so neither of them contained one.
+    (id != 0 && usize::from(PIPE[id]) == name.len()).then(|| &SPECS[id])
 }
 
 #[cfg(test)]

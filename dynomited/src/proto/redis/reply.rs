@@ -100,7 +100,25 @@ impl RspParser {
 
     /// Parses `chunk`, the next bytes of the stream. At the first byte of a reply `info` is
     /// cleared; it is complete when `Done` is returned.
+    #[inline]
     pub fn feed(&mut self, chunk: &[u8], info: &mut RspInfo) -> Parse {
+        if self.off == 0 && self.st == St::Type {
+            // Fast path: a whole common reply at the start of the chunk (the parser stays
+            // reset; nothing of it is needed after).
+            if let Some(n) = whole_simple(chunk) {
+                *info = RspInfo {
+                    is_error: chunk[0] == b'-',
+                    ..RspInfo::default()
+                };
+                return Parse::Done { consumed: n };
+            }
+        }
+        self.feed_any(chunk, info)
+    }
+
+    /// `feed` for everything but a whole common reply at the start of the chunk.
+    #[inline(never)]
+    fn feed_any(&mut self, chunk: &[u8], info: &mut RspInfo) -> Parse {
         let mut i = 0;
         while i < chunk.len() {
             if self.st == St::Data {
@@ -123,6 +141,16 @@ impl RspParser {
                         *info = RspInfo::default();
                     }
                     self.begin_value(chunk[i], info);
+                    if let Some(end) = whole_bulk(&chunk[i..], n, v) {
+                        // The whole bulk string and its `\r\n` are here.
+                        i += end;
+                        self.off += end;
+                        if let Step::Done = self.value_done() {
+                            self.reset();
+                            return Parse::Done { consumed: i };
+                        }
+                        continue;
+                    }
                     i += n;
                     self.off += n;
                     let step = self.len_value(v);
@@ -417,6 +445,24 @@ fn fast_len(rest: &[u8]) -> Option<(usize, i64)> {
     if rest.get(1) == Some(&b'0') {
         return (rest.get(2..4) == Some(b"\r\n")).then_some((4, 0));
     }
+    // One to three digits: the common case, without the loop.
+    if let Some(&[_, a, b, c, d, e]) = rest.get(..6) {
+        if a.is_ascii_digit() {
+            let a = i64::from(a - b'0');
+            if [b, c] == *b"\r\n" {
+                return Some((4, a));
+            }
+            if b.is_ascii_digit() {
+                let ab = a * 10 + i64::from(b - b'0');
+                if [c, d] == *b"\r\n" {
+                    return Some((5, ab));
+                }
+                if c.is_ascii_digit() && [d, e] == *b"\r\n" {
+                    return Some((6, ab * 10 + i64::from(c - b'0')));
+                }
+            }
+        }
+    }
     let mut v: i64 = 0;
     let mut j = 1;
     while j < rest.len().min(19) && rest[j].is_ascii_digit() {
@@ -427,6 +473,51 @@ fn fast_len(rest: &[u8]) -> Option<(usize, i64)> {
         return None;
     }
     Some((j + 2, v))
+}
+
+/// The length of a bulk string `rest` whose `$<v>\r\n` header is `n` bytes, if its payload
+/// and `\r\n` are all in `rest`.
+#[inline(always)]
+fn whole_bulk(rest: &[u8], n: usize, v: i64) -> Option<usize> {
+    if rest[0] != b'$' {
+        return None;
+    }
+    let end = n.checked_add(usize::try_from(v).ok()?)?;
+    (rest.get(end..end.checked_add(2)?)? == b"\r\n").then_some(end + 2)
+}
+
+/// A whole top-level reply of a common kind at the start of `chunk`: a bulk string (or null
+/// bulk), a status or error line, an integer. Its length; None for anything else or anything
+/// not all here (the general path then parses it, with the same result).
+#[inline(always)]
+fn whole_simple(chunk: &[u8]) -> Option<usize> {
+    match *chunk.first()? {
+        b'$' => {
+            if chunk.starts_with(b"$-1\r\n") {
+                return Some(5);
+            }
+            let (n, v) = fast_len(chunk)?;
+            whole_bulk(chunk, n, v)
+        }
+        b'+' | b'-' => {
+            // Any text but CR and LF, then CRLF.
+            let p = 1 + chunk[1..].iter().position(|&b| b == b'\r' || b == b'\n')?;
+            (chunk.get(p..p + 2)? == b"\r\n").then_some(p + 2)
+        }
+        b':' => {
+            // 1 to 64 bytes: an optional sign, then digits (as `line_text` / `line_valid`).
+            let lim = chunk.len().min(66);
+            let mut j = 1 + usize::from(matches!(chunk.get(1), Some(b'-' | b'+')));
+            while j < lim && chunk[j].is_ascii_digit() {
+                j += 1;
+            }
+            if !(2..=65).contains(&j) || chunk.get(j..j + 2)? != b"\r\n" {
+                return None;
+            }
+            Some(j + 2)
+        }
+        _ => None,
+    }
 }
 
 enum Step {

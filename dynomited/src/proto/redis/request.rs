@@ -23,7 +23,7 @@
 
 mod inline;
 
-use super::commands::{lookup, lookup_sub, CmdSpec, Route};
+use super::commands::{lookup_buf, lookup_sub, CmdSpec, Route};
 use super::num::Num;
 use crate::proto::{Discard, Parse, ReqError, ReqInfo, Span, ARGS_MAX, NAME_MAX};
 
@@ -92,8 +92,6 @@ pub struct ReqParser {
     argi: u32,
     /// Payload bytes left of the current bulk.
     need: usize,
-    /// Message offset of the current argument's first payload byte.
-    arg_start: usize,
     role: Role,
     /// The number on the current header line.
     num: Num,
@@ -109,6 +107,11 @@ pub struct ReqParser {
     spec: Option<&'static CmdSpec>,
     /// `spec` is a container and argument 1 will name the subcommand.
     await_sub: bool,
+    /// Multi-bulk: `spec`'s positional keys are the arguments `key_lo..=key_hi`, every
+    /// `key_step` (as `is_key` with the argument count known); set with `spec` by `found`.
+    key_lo: u32,
+    key_hi: u32,
+    key_step: u32,
     /// The `numkeys` argument being read, and its value once read.
     knum: Num,
     numkeys: u32,
@@ -131,7 +134,6 @@ impl Default for ReqParser {
             nargs: 0,
             argi: 0,
             need: 0,
-            arg_start: 0,
             role: Role::Other,
             num: Num::default(),
             line_len: 0,
@@ -142,6 +144,9 @@ impl Default for ReqParser {
             sub_len: 0,
             spec: None,
             await_sub: false,
+            key_lo: 1,
+            key_hi: 0,
+            key_step: 1,
             knum: Num::default(),
             numkeys: 0,
             drop: false,
@@ -253,8 +258,25 @@ impl ReqParser {
     }
 
     /// Forgets any partial message; the next byte fed starts a new one.
+    ///
+    /// Only the fields a message reads before writing are reset (this runs after every
+    /// message): the name buffers' bytes past their lengths are never read, and `num`, `knum`,
+    /// `need` and the inline token fields are set when the state that reads them is entered.
     pub fn reset(&mut self) {
-        *self = Self::default();
+        self.st = St::Start;
+        self.off = 0;
+        self.nargs = 0;
+        self.argi = 0;
+        self.role = Role::Other;
+        self.line_len = 0;
+        self.dollar = None;
+        self.name_len = 0;
+        self.sub_len = 0;
+        self.spec = None;
+        self.await_sub = false;
+        self.numkeys = 0;
+        self.drop = false;
+        self.esc_key = usize::MAX;
     }
 
     /// Bytes of the current message consumed so far (0 between messages).
@@ -298,10 +320,35 @@ impl ReqParser {
                     continue;
                 }
                 St::ArgHdr => {
-                    if let Some((n, len)) = fast_line(rest, b'$', PROTO_MAX_BULK_LEN) {
-                        i += n;
-                        self.off += n;
-                        self.arg_begin(self.off, len, info);
+                    // Whole arguments (`$<len>\r\n<data>\r\n` all in this chunk), one after
+                    // the other without going through the states.
+                    let mut any = false;
+                    while let Some((n, len)) = fast_line(&chunk[i..], b'$', PROTO_MAX_BULK_LEN) {
+                        any = true;
+                        let rest = &chunk[i..];
+                        let start = self.off + n;
+                        match rest.get(n..n + len + 2) {
+                            Some(arg) if arg[len..] == *b"\r\n" => {
+                                // The name: copy a fixed-size window when the chunk has one.
+                                let window = match rest.get(n..n + NAME_MAX) {
+                                    Some(w) if self.argi == 0 => w.try_into().ok(),
+                                    _ => None,
+                                };
+                                i += n + len + 2;
+                                self.off = start + len + 2;
+                                if self.whole_arg(start, &arg[..len], window, info) {
+                                    return self.done(i);
+                                }
+                            }
+                            _ => {
+                                self.arg_begin(start, len, info);
+                                i += n;
+                                self.off = start;
+                                break;
+                            }
+                        }
+                    }
+                    if any {
                         continue;
                     }
                 }
@@ -315,6 +362,9 @@ impl ReqParser {
                         self.argi = 0;
                         self.st = St::ArgHdr;
                         continue;
+                    }
+                    if let Some(n) = self.inline_word(rest, info) {
+                        return self.done(i + n);
                     }
                 }
                 St::SkipLine => match rest.iter().position(|&b| b == b'\n') {
@@ -339,6 +389,47 @@ impl ReqParser {
             }
         }
         Parse::Incomplete
+    }
+
+    /// A whole inline request of one plain word (`PING\r\n`) at the start of `rest`, handled
+    /// as the byte-at-a-time path (`inline_byte`) would: its length. None (nothing done) for
+    /// anything else.
+    #[inline(never)]
+    fn inline_word(&mut self, rest: &[u8], info: &mut ReqInfo) -> Option<usize> {
+        if rest.first() == Some(&b'*') {
+            // A multi-bulk request.
+            return None;
+        }
+        // Bytes that are a word's content in every inline state: no space, control, quote.
+        let p = rest
+            .iter()
+            .take(NAME_MAX + 1)
+            .position(|&b| !b.is_ascii_graphic() || b == b'"' || b == b'\'')?;
+        if p == 0 || p > NAME_MAX || rest.get(p..p + 2)? != b"\r\n" {
+            return None;
+        }
+        info.clear();
+        info.inline = true;
+        // The token (`tok_end`): argument 0, the command name.
+        info.args[0] = Span::new(0, p as u32);
+        self.copy_whole_name(&rest[..p]);
+        self.name_done(true, false, info);
+        self.argi = 1;
+        // The line end (`inline_end` with one argument).
+        info.nargs = 1;
+        if self.await_sub {
+            self.await_sub = false;
+            if let Some(s) = self.spec {
+                self.found(s, false, info);
+            }
+        }
+        if let (Some(s), false) = (self.spec, self.drop) {
+            self.check_arity(s, 1, info);
+            if !self.drop {
+                info.cmd = s.id;
+            }
+        }
+        Some(p + 2)
     }
 
     fn done(&mut self, consumed: usize) -> Parse {
@@ -413,9 +504,69 @@ impl ReqParser {
         }
     }
 
+    /// A whole argument `data` (with its `\r\n`) at message offset `start`, as `arg_begin`,
+    /// `take_data` and `arg_end` would handle it; true when it ends the message. `window`:
+    /// the chunk's NAME_MAX bytes from `start` (when there are as many), which may be copied
+    /// whole as the command name.
+    #[inline(always)]
+    fn whole_arg(
+        &mut self,
+        start: usize,
+        data: &[u8],
+        window: Option<&[u8; NAME_MAX]>,
+        info: &mut ReqInfo,
+    ) -> bool {
+        let i = self.argi;
+        let span = Span::new(u32_of(start), u32_of(data.len()));
+        if (i as usize) < ARGS_MAX {
+            info.args[i as usize] = span;
+        }
+        if i == 0 {
+            match window {
+                // Bytes past the name's length are never read.
+                Some(w) => {
+                    self.name = *w;
+                    self.name_len = data.len();
+                }
+                None => self.copy_whole_name(data),
+            }
+            self.name_done(self.nargs >= 2, true, info);
+        } else if self.await_sub && i == 1 {
+            self.sub_len = 0;
+            copy_name(&mut self.sub, &mut self.sub_len, data);
+            self.sub_done(true, info);
+        } else if let (Some(s), false) = (self.spec, self.drop) {
+            if self.is_key_mb(s, i) {
+                info.keys.push(span);
+            } else if s.route == Route::SplitKv && i >= 2 {
+                info.vals.push(span);
+            }
+            if i64::from(i) == i64::from(s.keynum_arg) {
+                self.knum = Num::default();
+                self.knum.push_all(data);
+                self.numkeys_done();
+            }
+        }
+        self.arg_count(info)
+    }
+
+    /// The command name `data`, copied without a window (near the end of a chunk).
+    #[inline(never)]
+    fn copy_whole_name(&mut self, data: &[u8]) {
+        self.name_len = 0;
+        copy_name(&mut self.name, &mut self.name_len, data);
+    }
+
     /// The `\r\n` after a bulk payload was read; true when it ends the message.
+    #[inline(always)]
     fn arg_end(&mut self, info: &mut ReqInfo) -> bool {
         self.arg_done(info);
+        self.arg_count(info)
+    }
+
+    /// An argument is complete; true when it was the last one.
+    #[inline(always)]
+    fn arg_count(&mut self, info: &mut ReqInfo) -> bool {
         self.argi += 1;
         if self.argi >= self.nargs {
             if !self.drop {
@@ -512,9 +663,9 @@ impl ReqParser {
     }
 
     /// A bulk argument of `len` bytes starts at message offset `start`.
+    #[inline(always)]
     fn arg_begin(&mut self, start: usize, len: usize, info: &mut ReqInfo) {
         let i = self.argi;
-        self.arg_start = start;
         self.need = len;
         self.st = if len == 0 { St::ArgCr } else { St::ArgData };
         let span = Span::new(u32_of(start), u32_of(len));
@@ -533,7 +684,7 @@ impl ReqParser {
                 self.role = Role::Numkeys;
                 self.knum = Num::default();
             }
-            if is_key(s, i, Some(self.nargs), self.numkeys) {
+            if self.is_key_mb(s, i) {
                 info.keys.push(span);
             } else if s.route == Route::SplitKv && i >= 2 {
                 info.vals.push(span);
@@ -542,6 +693,7 @@ impl ReqParser {
     }
 
     /// Payload bytes of the current argument (the part of it in this chunk).
+    #[inline(always)]
     fn take_data(&mut self, data: &[u8]) {
         match self.role {
             Role::Name => copy_name(&mut self.name, &mut self.name_len, data),
@@ -552,6 +704,7 @@ impl ReqParser {
     }
 
     /// The current (multi-bulk) argument is complete.
+    #[inline(always)]
     fn arg_done(&mut self, info: &mut ReqInfo) {
         match self.role {
             Role::Name => self.name_done(self.nargs >= 2, true, info),
@@ -564,23 +717,27 @@ impl ReqParser {
     /// The command name is complete. `more`: a subcommand argument may follow (multi-bulk:
     /// known; inline: assumed until the line ends). `check_arity`: the argument count is known.
     fn name_done(&mut self, more: bool, check_arity: bool, info: &mut ReqInfo) {
-        let name = &self.name[..self.name_len.min(NAME_MAX)];
         let found = if self.name_len <= NAME_MAX {
-            lookup(name)
+            lookup_buf(&self.name, self.name_len)
         } else {
             None
         };
         match found {
-            None => {
-                let e = ReqError::UnknownCommand(String::from_utf8_lossy(name).into_owned());
-                self.fail_cmd(e, info);
-            }
+            None => self.unknown_name(info),
             Some(s) if s.is_container() && more => {
                 self.spec = Some(s);
                 self.await_sub = true;
             }
             Some(s) => self.found(s, check_arity, info),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unknown_name(&mut self, info: &mut ReqInfo) {
+        let name = &self.name[..self.name_len.min(NAME_MAX)];
+        let e = ReqError::UnknownCommand(String::from_utf8_lossy(name).into_owned());
+        self.fail_cmd(e, info);
     }
 
     /// A container's subcommand name (argument 1) is complete.
@@ -607,20 +764,66 @@ impl ReqParser {
         }
     }
 
+    /// `is_key(s, i, Some(self.nargs), self.numkeys)`, with the positional range `found`
+    /// computed once per message.
+    #[inline(always)]
+    fn is_key_mb(&self, s: &CmdSpec, i: u32) -> bool {
+        if i >= self.key_lo
+            && i <= self.key_hi
+            // (signed: `is_multiple_of` is newer than the 1.80 MSRV)
+            && (self.key_step == 1
+                || (i64::from(i) - i64::from(self.key_lo)) % i64::from(self.key_step) == 0)
+        {
+            return true;
+        }
+        if s.keynum_arg > 0 {
+            let k = i64::from(s.keynum_arg);
+            let i = i64::from(i);
+            return i > k && i <= k + i64::from(self.numkeys);
+        }
+        false
+    }
+
     fn found(&mut self, s: &'static CmdSpec, check_arity: bool, info: &mut ReqInfo) {
         self.spec = Some(s);
+        // The positional key range for `is_key_mb` (empty: lo > hi).
+        (self.key_lo, self.key_hi, self.key_step) = (1, 0, 1);
+        if s.first_key > 0 {
+            let last = if s.last_key >= 0 {
+                i64::from(s.last_key)
+            } else {
+                i64::from(self.nargs) + i64::from(s.last_key)
+            };
+            if last >= i64::from(s.first_key) {
+                self.key_lo = s.first_key as u32;
+                self.key_hi = u32::try_from(last).unwrap_or(u32::MAX);
+                self.key_step = s.step.max(1) as u32;
+            }
+        }
         if s.route == Route::Unsupported {
-            let name = s.name.to_ascii_uppercase().replace('|', " ");
-            self.fail_cmd(ReqError::Unsupported(name), info);
+            self.unsupported(s, info);
         } else if check_arity {
             self.check_arity(s, self.nargs, info);
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn unsupported(&mut self, s: &'static CmdSpec, info: &mut ReqInfo) {
+        let name = s.name.to_ascii_uppercase().replace('|', " ");
+        self.fail_cmd(ReqError::Unsupported(name), info);
+    }
+
     fn check_arity(&mut self, s: &'static CmdSpec, nargs: u32, info: &mut ReqInfo) {
         if !s.arity_ok(nargs) {
-            self.fail_cmd(ReqError::WrongArity(s.name.to_string()), info);
+            self.wrong_arity(s, info);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wrong_arity(&mut self, s: &'static CmdSpec, info: &mut ReqInfo) {
+        self.fail_cmd(ReqError::WrongArity(s.name.to_string()), info);
     }
 
     fn numkeys_done(&mut self) {
@@ -654,6 +857,22 @@ impl ReqParser {
 fn fast_line(rest: &[u8], lead: u8, max: i64) -> Option<(usize, usize)> {
     if rest.first() != Some(&lead) || !matches!(rest.get(1), Some(b'1'..=b'9')) {
         return None;
+    }
+    // One to three digits (every `max` is larger): the common case, without the loop.
+    if let Some(&[_, a, b, c, d]) = rest.get(..5) {
+        let a = usize::from(a - b'0');
+        if [b, c] == *b"\r\n" {
+            return Some((4, a));
+        }
+        if b.is_ascii_digit() {
+            let ab = a * 10 + usize::from(b - b'0');
+            if [c, d] == *b"\r\n" {
+                return Some((5, ab));
+            }
+            if c.is_ascii_digit() && d == b'\r' && rest.get(5) == Some(&b'\n') {
+                return Some((6, ab * 10 + usize::from(c - b'0')));
+            }
+        }
     }
     let mut v: u64 = 0;
     let mut j = 1;

@@ -310,3 +310,99 @@ fn dump_routes() {
         }
     }
 }
+
+/// Reference lookups: a linear scan with the documented rules (Redis's `strcasecmp`, no `|`
+/// in a name or subcommand, names up to NAME_MAX).
+fn naive_lookup(name: &[u8]) -> Option<&'static CmdSpec> {
+    if name.len() > NAME_MAX || name.contains(&b'|') {
+        return None;
+    }
+    all()
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+fn naive_lookup_sub(name: &[u8], sub: &[u8]) -> Option<&'static CmdSpec> {
+    if name.len() > NAME_MAX || sub.len() > NAME_MAX || name.contains(&b'|') || sub.contains(&b'|')
+    {
+        return None;
+    }
+    let mut full = name.to_vec();
+    full.push(b'|');
+    full.extend_from_slice(sub);
+    all()
+        .iter()
+        .find(|s| s.name.as_bytes().eq_ignore_ascii_case(&full))
+}
+
+#[test]
+fn lower8_is_to_ascii_lowercase() {
+    for b in 0..=255u8 {
+        for pos in 0..8 {
+            // The byte among neighbours that could disturb a carry.
+            for fill in [0x00u8, 0x40, 0x5a, 0x7f, 0x80, 0xff] {
+                let mut w = [fill; 8];
+                w[pos] = b;
+                let got = lower8(u64::from_le_bytes(w)).to_le_bytes();
+                let want = w.map(|c| c.to_ascii_lowercase());
+                assert_eq!(got, want, "{b:#x} at {pos} among {fill:#x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn lookup_matches_a_linear_scan() {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    for s in all() {
+        let n = s.name.as_bytes();
+        names.push(n.to_vec());
+        names.push(n.to_ascii_uppercase());
+        // Mixed case, a byte more, a byte less, a NUL or a non-ASCII byte at the end.
+        names.push(
+            n.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        *c
+                    }
+                })
+                .collect(),
+        );
+        for extra in [b"x" as &[u8], b"\0", b"\xc1", b"|", b" "] {
+            let mut m = n.to_vec();
+            m.extend_from_slice(extra);
+            names.push(m);
+        }
+        names.push(n[..n.len() - 1].to_vec());
+        // Case folding is ASCII only: 'A' + 0x80 is not 'a' + 0x80.
+        names.push(n.iter().map(|c| c | 0x80).collect());
+    }
+    for len in 0..=40 {
+        names.push(vec![b'a'; len]);
+        names.push(vec![b'@'; len]);
+        names.push(vec![b'['; len]);
+    }
+    for name in &names {
+        assert_eq!(
+            lookup(name),
+            naive_lookup(name),
+            "{:?}",
+            String::from_utf8_lossy(name)
+        );
+        let mut buf = [0xAAu8; NAME_MAX];
+        if name.len() <= NAME_MAX {
+            buf[..name.len()].copy_from_slice(name);
+            assert_eq!(lookup_buf(&buf, name.len()), naive_lookup(name));
+        }
+        if let Some(p) = name.iter().position(|&c| c == b'|') {
+            let (c, s) = (&name[..p], &name[p + 1..]);
+            assert_eq!(lookup_sub(c, s), naive_lookup_sub(c, s), "{c:?} {s:?}");
+        }
+        for c in [b"config" as &[u8], b"CLIENT", b"get", b"x"] {
+            assert_eq!(lookup_sub(c, name), naive_lookup_sub(c, name));
+        }
+    }
+}

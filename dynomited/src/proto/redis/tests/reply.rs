@@ -257,3 +257,64 @@ fn real_redis_captures() {
         assert!(got.iter().all(|r| !r.info.broken));
     }
 }
+
+/// The whole-reply fast paths give what the byte-at-a-time path gives.
+#[test]
+fn fast_paths_agree_with_byte_at_a_time() {
+    let mut streams: Vec<Vec<u8>> = [
+        &b"$0\r\n\r\n"[..],
+        b"$3\r\nabc\r\n",
+        b"$3\r\nabcX\n",
+        b"$3\r\nabc\rX",
+        b"$-1\r\n",
+        b"$-2\r\n",
+        b"$01\r\na\r\n",
+        b"$1 \r\na\r\n",
+        b"+OK\r\n",
+        b"-ERR x\r\n",
+        b"+\r\n",
+        b"+a\nb\r\n",
+        b"+a\rb\r\n",
+        b":0\r\n",
+        b":-\r\n",
+        b":+5\r\n",
+        b":-12\r\n",
+        b":--5\r\n",
+        b":\r\n",
+        b":1a\r\n",
+        b":5\n",
+        b":5\r",
+        b":5\rx",
+        b"*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+        b"*1\r\n$3\r\nabcXY",
+        b"*2\r\n$-1\r\n+OK\r\n",
+        b"%1\r\n$1\r\na\r\n:1\r\n",
+        b"|1\r\n+a\r\n+b\r\n$1\r\nc\r\n",
+        b">2\r\n$1\r\na\r\n$1\r\nb\r\n",
+    ]
+    .iter()
+    .map(|s| s.to_vec())
+    .collect();
+    for n in [63, 64, 65] {
+        let mut s = vec![b':'];
+        s.extend_from_slice(&[b'1'; 65][..n]);
+        s.extend_from_slice(b"\r\n");
+        streams.push(s);
+        let mut s = b":-".to_vec();
+        s.extend_from_slice(&[b'1'; 65][..n - 1]);
+        s.extend_from_slice(b"\r\n");
+        streams.push(s);
+    }
+    let mut s = b"$100\r\n".to_vec();
+    s.extend_from_slice(&[b'x'; 100]);
+    s.extend_from_slice(b"\r\n");
+    streams.push(s);
+    for i in 0..streams.len() {
+        let mut s = streams[i].clone();
+        s.extend_from_slice(b"+OK\r\n$2\r\nab\r\n");
+        streams.push(s);
+    }
+    for s in &streams {
+        rsps_all_ways(s, true);
+    }
+}

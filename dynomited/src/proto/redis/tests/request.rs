@@ -495,3 +495,94 @@ fn key_helpers_agree() {
         }
     }
 }
+
+/// The one-chunk fast paths (whole multi-bulk arguments, one-word inline requests) give what
+/// the byte-at-a-time path gives, with and without bytes after the request in the chunk.
+#[test]
+fn fast_paths_agree_with_byte_at_a_time() {
+    let long_name = vec![b'x'; NAME_MAX];
+    let longer_name = vec![b'x'; NAME_MAX + 1];
+    let mut streams: Vec<Vec<u8>> = [
+        &b"PING\r\n"[..],
+        b"ping\r\nPING\r\n",
+        b"*abc\r\n",
+        b"*\r\n",
+        b"ping\x0b\r\n",
+        b"\x0bping\r\n",
+        b"GET\r\n",
+        b"client\r\n",
+        b"CONFIG\r\nPING\r\n",
+        b"nosuchcommand\r\n",
+        b"multi\r\n",
+        b"a\"b\r\n",
+        b"'ping'\r\n",
+        b"PI\\NG\r\n",
+        b"PING\n",
+        b"PING\r\r\n",
+        b"PING\rx\n",
+        b"PING \r\n",
+        b"PING\0\r\n",
+        b"*1\r\n$04\r\nPING\r\n",
+        b"*2\r\n$3\r\nGET\r\n$1\r\nkXY\r\n",
+        b"*2\r\n$3\r\nGET\r\n$1\r\nk\n",
+        b"*2\r\n$3\r\nGET\r\n$10\r\nk\r\n",
+        b"*1\r\n$0\r\n\r\n",
+        b"*3\r\n$3\r\nGET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+        b"*2\r\n$7\r\nUNKNOWN\r\n$1\r\nk\r\n",
+        b"*2\r\n$5\r\nMULTI\r\n$1\r\nk\r\n",
+        b"*99\r\n$3\r\nGET\r\n",
+    ]
+    .iter()
+    .map(|s| s.to_vec())
+    .collect();
+    let mut line = long_name.clone();
+    line.extend_from_slice(b"\r\n");
+    streams.push(line);
+    let mut line = longer_name.clone();
+    line.extend_from_slice(b"\r\n");
+    streams.push(line);
+    let key = b"key:000000012345";
+    let value = [b'v'; 100];
+    for args in [
+        &[&b"GET"[..], key][..],
+        &[b"get", key],
+        &[b"SET", key, &value],
+        &[
+            b"MGET", b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j",
+        ],
+        &[b"MSET", b"a", b"1", b"b", b"2"],
+        &[b"EVAL", b"return 1", b"2", b"a", b"b", b"c"],
+        &[b"EVAL", b"return 1", b"x", b"a"],
+        &[
+            b"ZUNIONSTORE",
+            b"d",
+            b"2",
+            b"a",
+            b"b",
+            b"WEIGHTS",
+            b"1",
+            b"2",
+        ],
+        &[b"CLIENT", b"SETNAME", b"n"],
+        &[b"config", b"get", b"maxmemory"],
+        &[b"config", b"nope"],
+        &[b"client"],
+        &[b"GET"],
+        &[b"PING"],
+        &[&long_name, b"a"],
+        &[&longer_name, b"a"],
+        &[b"", b"a"],
+    ] {
+        streams.push(resp(args));
+    }
+    // Each again with a request after it, so more than a name's worth of bytes follows.
+    let tail = resp(&[b"GET", &[b'k'; 40]]);
+    for i in 0..streams.len() {
+        let mut s = streams[i].clone();
+        s.extend_from_slice(&tail);
+        streams.push(s);
+    }
+    for s in &streams {
+        reqs_all_ways(s, true);
+    }
+}
