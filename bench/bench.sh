@@ -11,25 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 N=${2:-400000}
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v redis-benchmark >/dev/null || ! command -v nutcracker >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nutcracker >/dev/null
-fi
-cargo build --release -q -p dynomited
-BIN=target/release/dynomited
-dir=$(mktemp -d /tmp/dynomite-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis() {
-  mkdir -p "$dir/redis-$1"
-  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning \
-    --dir "$dir/redis-$1" --logfile "$dir/redis-$1/log" & pids+=($!)
-}
-waitport() { for _ in $(seq 100); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_setup bench nutcracker
 
 R1=$(port); R2=$(port); R3=$(port); TW=$(port); DY=$(port); DYS=$(port); DYP=$(port)
 redis "$R1"; redis "$R2"; redis "$R3"
@@ -45,16 +29,7 @@ alpha:
   - 127.0.0.1:$R2:1
 YML
 nutcracker -c "$dir/nutcracker.yml" -v 4 -s "$(port)" -o "$dir/nutcracker.log" & pids+=($!); TW_PID=$!
-cat > "$dir/dynomite.yml" <<YML
-dyn_o_mite:
-  listen: 127.0.0.1:$DY
-  dyn_listen: 127.0.0.1:$DYP
-  stats_listen: 127.0.0.1:$DYS
-  tokens: '1383429731'
-  servers:
-  - 127.0.0.1:$R3:1
-  data_store: 0
-YML
+single_node "$dir/dynomite.yml" "$DY" "$DYP" "$DYS" "$R3"
 $BIN -c "$dir/dynomite.yml" -o "$dir/dynomited.log" -v 4 & pids+=($!); DY_PID=$!
 for p in $R1 $R2 $R3 $TW $DY; do waitport "$p"; done
 
@@ -98,40 +73,12 @@ echo " a core of its own and its CPU per request decides)"
 
 # Replication: a 3-rack DC (one node per rack, DC_ONE), SET through rack1's node at -P 16;
 # every write is also sent to the other two racks.
-C1=$(port); C2=$(port); C3=$(port); P1=$(port); P2=$(port); P3=$(port); S1=$(port); S2=$(port); S3=$(port)
-RR1=$(port); RR2=$(port); RR3=$(port)
-redis "$RR1"; redis "$RR2"; redis "$RR3"
-for i in 1 2 3; do
-  eval "c=\$C$i; p=\$P$i; st=\$S$i; rr=\$RR$i"
-  seeds=""
-  for j in 1 2 3; do
-    [ "$j" = "$i" ] && continue
-    eval "pj=\$P$j"
-    seeds="$seeds
-  - 127.0.0.1:$pj:rack$j:dc1:1383429731"
-  done
-  cat > "$dir/rack$i.yml" <<YML
-dyn_o_mite:
-  datacenter: dc1
-  rack: rack$i
-  listen: 127.0.0.1:$c
-  dyn_listen: 127.0.0.1:$p
-  stats_listen: 127.0.0.1:$st
-  tokens: '1383429731'
-  servers:
-  - 127.0.0.1:$rr:1
-  dyn_seeds:$seeds
-YML
-done
-for i in 1 2 3; do $BIN -c "$dir/rack$i.yml" -o "$dir/rack$i.log" -v 4 & pids+=($!); done
+three_racks
+for i in 0 1 2; do $BIN -c "$dir/rack$i.yml" -o "$dir/rack$i.log" -v 4 & pids+=($!); done
 RACK1_PID=${pids[-3]}
-for p in $C1 $C2 $C3 $RR1 $RR2 $RR3; do waitport "$p"; done
-for _ in $(seq 100); do
-  n=$(curl -s "127.0.0.1:$S1/info" 2>/dev/null | grep -o '"peer_connections":[0-9]*' | cut -d: -f2)
-  [ "${n:-0}" = 2 ] && break; sleep 0.1
-done
+wait_racks
 t0=$(cpu_ticks "$RACK1_PID")
-read -r rps _ < <(run "$C1" 16 set)
+read -r rps _ < <(run "${C[0]}" 16 set)
 us=$(python3 -c "print(round(($(cpu_ticks "$RACK1_PID")-$t0)*1e6/$HZ/$N, 2))")
 echo "3-rack DC, SET -P16 through one node (replicated to 3 racks): $rps req/s, coordinator CPU $us us/req"
 echo "  (target: 3x Dynomite C's ~34k/s = 102k/s on this machine)"

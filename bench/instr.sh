@@ -15,25 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-if ! command -v redis-benchmark >/dev/null || ! command -v valgrind >/dev/null; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools valgrind >/dev/null
-fi
-cargo build --release -q -p dynomited
-BIN=target/release/dynomited
-dir=$(mktemp -d /tmp/dynomite-instr.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
-trap cleanup EXIT INT TERM
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-redis() {
-  mkdir -p "$dir/redis-$1"
-  redis-server --port "$1" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --loglevel warning \
-    --dir "$dir/redis-$1" --logfile "$dir/redis-$1/log" & pids+=($!)
-}
-waitport() { for _ in $(seq 300); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 not up" >&2; exit 1; }
+# shellcheck source=bench/common.sh
+. bench/common.sh
+bench_setup instr valgrind
 
 # Totals of a callgrind dump: "<instructions> <allocations>".
 count() {
@@ -73,16 +57,7 @@ measure() {
 
 R=$(port); DY=$(port); DYP=$(port); DYS=$(port)
 redis "$R"
-cat > "$dir/single.yml" <<YML
-dyn_o_mite:
-  listen: 127.0.0.1:$DY
-  dyn_listen: 127.0.0.1:$DYP
-  stats_listen: 127.0.0.1:$DYS
-  tokens: '1383429731'
-  servers:
-  - 127.0.0.1:$R:1
-  data_store: 0
-YML
+single_node "$dir/single.yml" "$DY" "$DYP" "$DYS" "$R"
 valgrind -q --tool=callgrind --callgrind-out-file="$dir/cg.out.%p" "$BIN" -c "$dir/single.yml" -v 4 \
   -o "$dir/single.log" & pids+=($!); VG=$!
 waitport "$R"; waitport "$DY"
@@ -95,35 +70,10 @@ kill "$VG"; wait "$VG" 2>/dev/null || true
 
 # A 3-rack DC, one node per rack; rack1's node (under callgrind) coordinates every write and
 # copies it to the other two racks.
-C=(); P=(); S=(); RR=()
-for i in 0 1 2; do C+=("$(port)"); P+=("$(port)"); S+=("$(port)"); RR+=("$(port)"); redis "${RR[$i]}"; done
-for i in 0 1 2; do
-  seeds=""
-  for j in 0 1 2; do
-    [ "$j" = "$i" ] && continue
-    seeds="$seeds
-  - 127.0.0.1:${P[$j]}:rack$((j + 1)):dc1:1383429731"
-  done
-  cat > "$dir/rack$i.yml" <<YML
-dyn_o_mite:
-  datacenter: dc1
-  rack: rack$((i + 1))
-  listen: 127.0.0.1:${C[$i]}
-  dyn_listen: 127.0.0.1:${P[$i]}
-  stats_listen: 127.0.0.1:${S[$i]}
-  tokens: '1383429731'
-  servers:
-  - 127.0.0.1:${RR[$i]}:1
-  dyn_seeds:$seeds
-YML
-done
+three_racks
 valgrind -q --tool=callgrind --callgrind-out-file="$dir/cg.out.%p" "$BIN" -c "$dir/rack0.yml" -v 4 \
   -o "$dir/rack0.log" & pids+=($!); VG=$!
 for i in 1 2; do $BIN -c "$dir/rack$i.yml" -v 4 -o "$dir/rack$i.log" & pids+=($!); done
-for p in "${C[@]}" "${RR[@]}"; do waitport "$p"; done
-for _ in $(seq 300); do
-  n=$(curl -s "127.0.0.1:${S[0]}/info" 2>/dev/null | grep -o '"peer_connections":[0-9]*' | cut -d: -f2)
-  [ "${n:-0}" = 2 ] && break; sleep 0.1
-done
+wait_racks
 measure "$VG" "${C[0]}" set 16 "3-rack DC, SET -P16 (copied to 2 racks)"
 measure "$VG" "${C[0]}" get 16 "3-rack DC, GET -P16"
