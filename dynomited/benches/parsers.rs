@@ -12,12 +12,7 @@ use std::hint::black_box;
 const CHUNK: usize = 16 * 1024;
 
 fn resp_request(args: &[&[u8]], out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+    dynomite::client::encode_into(out, args);
 }
 
 /// Feeds `stream` in CHUNK-sized pieces; returns the number of complete requests.

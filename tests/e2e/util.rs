@@ -363,13 +363,7 @@ fn wait_for_result<T>(what: &str, timeout: Duration, f: impl FnMut() -> Option<T
 
 /// Encode a command as RESP.
 pub fn encode(args: &[&[u8]]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        v.extend_from_slice(a);
-        v.extend_from_slice(b"\r\n");
-    }
-    v
+    dynomite::client::encode(args)
 }
 
 pub fn encode_str(args: &[&str]) -> Vec<u8> {

@@ -162,13 +162,7 @@ pub(crate) fn rsps_all_ways(stream: &[u8], every_offset: bool) -> (Vec<Rsp>, usi
 
 /// RESP multi-bulk encoding of `args`.
 pub(crate) fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut v = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        v.extend_from_slice(a);
-        v.extend_from_slice(b"\r\n");
-    }
-    v
+    crate::client::encode(args)
 }
 
 fn reply_text(e: ReqError) -> String {
