@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod conf;
 pub mod peer;
 pub mod proto;

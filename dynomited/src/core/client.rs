@@ -2,15 +2,15 @@
 
 use std::io;
 
+use super::route::Dispatch;
 use super::{
-    push_segs, Core, ReadOutcome, CLIENT_HARD_PENDING_BYTES, CLIENT_MAX_OUTSTANDING,
-    CLIENT_MAX_PENDING_BYTES, READ_BUDGET,
+    push_segs, Core, ReadOutcome, CLIENT_MAX_OUTSTANDING, CLIENT_MAX_PENDING_BYTES, READ_BUDGET,
 };
 use crate::conn::{Client, Framing, PoolKind, Role, Who};
 use crate::event::{self, Event};
-use crate::msg::{MsgRef, MsgState, PeerReq, NO_AGG};
-use crate::peer::{write_header, HeaderParse, MsgType, FLAG_RESP3};
-use crate::proto::{self, Discard, Parse, Protocol};
+use crate::msg::{MsgRef, MsgState, PeerReq};
+use crate::peer::{HeaderParse, MsgType};
+use crate::proto::{Discard, Parse, Protocol};
 use crate::{log_debug, log_info, log_warn};
 
 /// What to do after looking for a dnode frame header on a peer connection.
@@ -21,14 +21,6 @@ enum Frame {
     Again,
     /// A request payload is next: parse it with the datastore parser.
     Payload,
-}
-
-/// What the proxy does with a parsed request.
-pub(super) enum Dispatch {
-    /// Send to the datastore (through the RESP2 or RESP3 pool).
-    Forward,
-    /// Already answered (error or local reply).
-    Answered,
 }
 
 impl Core {
@@ -43,7 +35,7 @@ impl Core {
                 return;
             };
             self.next_client_id += 1;
-            self.pool_stats.client_connections += 1;
+            self.stats.pool.client_connections += 1;
             if let Some(c) = self.conn(idx) {
                 log_debug!("{} accepted", Who(c));
             }
@@ -61,7 +53,7 @@ impl Core {
                 return;
             };
             self.next_client_id += 1;
-            self.pool_stats.dnode_client_connections += 1;
+            self.stats.pool.dnode_client_connections += 1;
             let tls = self.peer_tls.is_some();
             if let Some(c) = self.conn_mut(idx) {
                 // A node with encryption on tells TLS peers from plain ones by the first byte.
@@ -81,7 +73,7 @@ impl Core {
             return Frame::Stop;
         };
         let rpos = conn.rpos as usize;
-        let filled = self.mbufs.len(buf);
+        let filled = self.bufs.mbufs.len(buf);
         let Role::Client(client) = &mut conn.role else {
             return Frame::Stop;
         };
@@ -94,7 +86,7 @@ impl Core {
         if rpos >= filled || client.paused || client.closing {
             return Frame::Stop;
         }
-        let chunk = &self.mbufs.filled(buf)[rpos..];
+        let chunk = &self.bufs.mbufs.filled(buf)[rpos..];
         if dn.gossip_left > 0 {
             let n = dn.gossip_left.min(chunk.len());
             dn.gossip.extend_from_slice(&chunk[..n]);
@@ -118,14 +110,14 @@ impl Core {
                 Frame::Stop
             }
             HeaderParse::Garbage { .. } => {
-                self.pool_stats.dnode_client_err += 1;
+                self.stats.pool.dnode_client_err += 1;
                 self.client_close(idx, "sent bytes that are not a dnode frame");
                 Frame::Stop
             }
             HeaderParse::Done { consumed, header } => {
                 conn.rpos = (rpos + consumed) as u32;
                 if header.encrypted() {
-                    self.pool_stats.dnode_client_err += 1;
+                    self.stats.pool.dnode_client_err += 1;
                     self.client_close(idx, "sent an encrypted frame (not supported yet)");
                     return Frame::Stop;
                 }
@@ -142,7 +134,7 @@ impl Core {
                     }
                     MsgType::GossipSyn => dn.skip = header.payload_len as usize,
                     other => {
-                        self.pool_stats.dnode_client_err += 1;
+                        self.stats.pool.dnode_client_err += 1;
                         let why = format!("sent a {other:?} frame on a request connection");
                         self.client_close(idx, &why);
                         return Frame::Stop;
@@ -234,7 +226,7 @@ impl Core {
             };
             let Some(buf) = conn.rbuf else { return };
             let rpos = conn.rpos as usize;
-            let filled = self.mbufs.len(buf);
+            let filled = self.bufs.mbufs.len(buf);
             if rpos >= filled {
                 return;
             }
@@ -252,7 +244,7 @@ impl Core {
             }
             let mref = match client.cur {
                 Some(m) => m,
-                None => match self.msgs.alloc(now, Some(cref)) {
+                None => match self.bufs.msgs.alloc(now, Some(cref)) {
                     Some(m) => {
                         client.cur = Some(m);
                         m
@@ -260,13 +252,17 @@ impl Core {
                     None => {
                         client.paused = true;
                         self.msg_waiters.push(idx);
-                        log_warn!("max_msgs ({}) message objects in use", self.msgs.max());
+                        log_warn!("max_msgs ({}) message objects in use", self.bufs.msgs.max());
                         return;
                     }
                 },
             };
-            let msg = self.msgs.get_mut(mref).expect("current message is live");
-            let chunk = &self.mbufs.filled(buf)[rpos..];
+            let msg = self
+                .bufs
+                .msgs
+                .get_mut(mref)
+                .expect("current message is live");
+            let chunk = &self.bufs.mbufs.filled(buf)[rpos..];
             let res = client.parser.feed(chunk, &mut msg.req);
             let keep = client.parser.discard() == Discard::Keep && msg.req.error.is_none();
             let used = match res {
@@ -282,7 +278,7 @@ impl Core {
                     end: (rpos + used) as u32,
                 });
                 msg.req_len += used;
-                self.mbufs.incref(buf);
+                self.bufs.mbufs.incref(buf);
             }
             conn.rpos = (rpos + used) as u32;
             if let Parse::Done { .. } = res {
@@ -302,11 +298,11 @@ impl Core {
 
     /// Route one complete request.
     fn dispatch(&mut self, idx: u32, mref: MsgRef) {
-        let msg = self.msgs.get_mut(mref).expect("live");
+        let msg = self.bufs.msgs.get_mut(mref).expect("live");
         if msg.req.nargs == 0 && msg.req.error.is_none() {
             // An empty inline line: Redis ignores it, so do we.
-            self.mbufs.release(&mut msg.req_segs);
-            self.msgs.free(mref);
+            self.bufs.mbufs.release(&mut msg.req_segs);
+            self.bufs.msgs.free(mref);
             return;
         }
         let Some(client) = self.slots[idx as usize]
@@ -318,18 +314,20 @@ impl Core {
         };
         client.queue.push_back(mref);
         if client.is_peer() {
-            let len = self.msgs.get(mref).map_or(0, |m| m.req_len as u64);
-            self.pool_stats.dnode_client_in_queue += 1;
-            self.pool_stats.dnode_client_in_queue_bytes += len;
+            let len = self.bufs.msgs.get(mref).map_or(0, |m| m.req_len as u64);
+            self.stats.pool.dnode_client_in_queue += 1;
+            self.stats.pool.dnode_client_in_queue_bytes += len;
         }
         let resp3 = client.resp3
             || self
+                .bufs
                 .msgs
                 .get(mref)
                 .and_then(|m| m.peer)
                 .is_some_and(|p| p.resp3);
         self.last_request = self.now;
-        self.histos
+        self.stats
+            .histos
             .client_out_queue
             .record(client.queue.len() as u64);
 
@@ -337,7 +335,7 @@ impl Core {
             Protocol::Redis => self.route_redis(idx, mref),
             Protocol::Memcache => self.route_memcache(idx, mref),
         };
-        if let Some(m) = self.msgs.get_mut(mref) {
+        if let Some(m) = self.bufs.msgs.get_mut(mref) {
             m.is_write = is_write;
         }
         match decision {
@@ -350,140 +348,6 @@ impl Core {
                 };
                 self.forward_local(idx, mref, pool);
             }
-        }
-    }
-
-    /// Attach a reply the proxy built itself and mark the message done.
-    pub(super) fn answer(&mut self, mref: MsgRef, reply: &[u8]) {
-        let Some(msg) = self.msgs.get_mut(mref) else {
-            return;
-        };
-        self.mbufs.release(&mut msg.req_segs);
-        self.mbufs.release(&mut msg.rsp_segs);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut msg.rsp_segs, reply);
-        msg.rsp_len = reply.len();
-        self.complete(mref);
-    }
-
-    /// A request's reply is ready: wake its client, or drop it if the client is gone.
-    pub(super) fn complete(&mut self, mref: MsgRef) {
-        if self.relay_to_parent(mref) {
-            return;
-        }
-        // A peer's request, answered: from the dnode client in-queue to its out-queue.
-        let peer_in = self
-            .msgs
-            .get(mref)
-            .filter(|m| m.peer.is_some() && !m.swallow && m.state == MsgState::Pending)
-            .map(|m| m.req_len as u64);
-        self.frame_peer_reply(mref);
-        if let Some(req_len) = peer_in {
-            let rsp_len = self.msgs.get(mref).map_or(0, |m| m.rsp_len as u64);
-            let p = &mut self.pool_stats;
-            p.dnode_client_in_queue = p.dnode_client_in_queue.saturating_sub(1);
-            p.dnode_client_in_queue_bytes = p.dnode_client_in_queue_bytes.saturating_sub(req_len);
-            p.dnode_client_out_queue += 1;
-            p.dnode_client_out_queue_bytes += rsp_len;
-        }
-        let Some(msg) = self.msgs.get_mut(mref) else {
-            return;
-        };
-        msg.state = MsgState::Done;
-        let owner = msg.owner;
-        let swallow = msg.swallow;
-        let len = msg.rsp_len;
-        if swallow || owner.is_none() {
-            self.free_msg(mref);
-            return;
-        }
-        let owner = owner.expect("checked");
-        if !self.live(owner) {
-            self.free_msg(mref);
-            return;
-        }
-        if let Some(c) = self.slots[owner.idx as usize]
-            .conn
-            .as_mut()
-            .and_then(|c| c.client_mut())
-        {
-            c.pending_bytes += len;
-            if c.pending_bytes > CLIENT_HARD_PENDING_BYTES {
-                self.overflowing.push(owner.idx);
-            }
-            // Only the front can be written; a done reply behind a pending one waits.
-            if c.queue.front() == Some(&mref) {
-                self.dirty_clients.push(owner.idx);
-            }
-        }
-    }
-
-    /// A child hands its reply to its parent and is freed: into the parent's collector, or,
-    /// for a parent without one (the owner in another node of the rack, a failover read),
-    /// as the parent's reply (the segments move; nothing is copied). Returns false if `mref`
-    /// has no parent.
-    fn relay_to_parent(&mut self, mref: MsgRef) -> bool {
-        let Some(msg) = self.msgs.get_mut(mref) else {
-            return false;
-        };
-        let Some(parent) = msg.parent.take() else {
-            return false;
-        };
-        let slot = msg.slot;
-        let mut segs = std::mem::take(&mut msg.rsp_segs);
-        let (len, info) = (msg.rsp_len, msg.rsp);
-        self.free_msg(mref);
-        match self.msgs.get_mut(parent) {
-            Some(p) if p.state == MsgState::Pending && p.agg != NO_AGG => {
-                self.agg_part(parent, slot, segs, len, info.is_error);
-            }
-            Some(p) if p.state == MsgState::Pending => {
-                self.mbufs.release(&mut p.rsp_segs);
-                self.mbufs.release(&mut p.req_segs);
-                std::mem::swap(&mut p.rsp_segs, &mut segs);
-                p.rsp_len = len;
-                p.rsp = info;
-                self.complete(parent);
-            }
-            _ => self.mbufs.release(&mut segs),
-        }
-        true
-    }
-
-    /// A reply to another node's request goes back as a DMSG_RES frame with the request's id:
-    /// the header is put in front of the reply's segments.
-    fn frame_peer_reply(&mut self, mref: MsgRef) {
-        let Some(msg) = self.msgs.get_mut(mref) else {
-            return;
-        };
-        let Some(p) = msg.peer.take() else { return };
-        if msg.req.noreply && msg.rsp_len == 0 {
-            return; // memcached noreply: nothing goes back
-        }
-        let flags = if p.resp3 { FLAG_RESP3 } else { 0 };
-        self.scratch.clear();
-        write_header(
-            &mut self.scratch,
-            p.id,
-            MsgType::Res,
-            flags,
-            p.same_dc,
-            msg.rsp_len,
-        );
-        let mut segs = std::mem::take(&mut self.frame_segs);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        segs.append(&mut msg.rsp_segs);
-        std::mem::swap(&mut segs, &mut msg.rsp_segs);
-        msg.rsp_len += self.scratch.len();
-        self.frame_segs = segs;
-    }
-
-    pub(super) fn free_msg(&mut self, mref: MsgRef) {
-        if let Some(msg) = self.msgs.get_mut(mref) {
-            self.mbufs.release(&mut msg.req_segs);
-            self.mbufs.release(&mut msg.rsp_segs);
-            self.msgs.free(mref);
         }
     }
 
@@ -501,11 +365,11 @@ impl Core {
             let mut skip = client.wpos;
             let mut complete_msgs = 0usize;
             for &mref in client.queue.iter() {
-                let Some(msg) = self.msgs.get(mref) else {
+                let Some(msg) = self.bufs.msgs.get(mref) else {
                     break;
                 };
                 if msg.state != MsgState::Done
-                    || !push_segs(&mut self.iov, &self.mbufs, &msg.rsp_segs, &mut skip)
+                    || !push_segs(&mut self.iov, &self.bufs.mbufs, &msg.rsp_segs, &mut skip)
                 {
                     break;
                 }
@@ -553,7 +417,7 @@ impl Core {
         let mut left = n + client.wpos;
         let mut popped = 0usize;
         while let Some(&mref) = client.queue.front() {
-            let Some(msg) = self.msgs.get_mut(mref) else {
+            let Some(msg) = self.bufs.msgs.get_mut(mref) else {
                 client.queue.pop_front();
                 continue;
             };
@@ -569,16 +433,16 @@ impl Core {
             client.queue.pop_front();
             client.pending_bytes = client.pending_bytes.saturating_sub(len);
             if client.is_peer() {
-                let p = &mut self.pool_stats;
+                let p = &mut self.stats.pool;
                 p.dnode_client_out_queue = p.dnode_client_out_queue.saturating_sub(1);
                 p.dnode_client_out_queue_bytes =
                     p.dnode_client_out_queue_bytes.saturating_sub(len as u64);
             }
             let us = now.saturating_sub(msg.t_recv) / 1000;
-            self.histos.latency.record(us);
-            self.mbufs.release(&mut msg.req_segs);
-            self.mbufs.release(&mut msg.rsp_segs);
-            self.msgs.free(mref);
+            self.stats.histos.latency.record(us);
+            self.bufs.mbufs.release(&mut msg.req_segs);
+            self.bufs.mbufs.release(&mut msg.rsp_segs);
+            self.bufs.msgs.free(mref);
         }
         client.wpos = left;
         // A deep pipeline is over: an idle client keeps no large queue (idle memory target).
@@ -639,9 +503,9 @@ impl Core {
             return;
         };
         if c.is_peer() {
-            self.pool_stats.dnode_client_eof += 1;
+            self.stats.pool.dnode_client_eof += 1;
         } else {
-            self.pool_stats.client_eof += 1;
+            self.stats.pool.client_eof += 1;
         }
         if c.queue.is_empty() {
             self.client_close(idx, "closed by the client");
@@ -653,7 +517,7 @@ impl Core {
     }
 
     fn client_error(&mut self, idx: u32, e: &io::Error) {
-        self.pool_stats.client_err += 1;
+        self.stats.pool.client_err += 1;
         let reason = format!("error: {e}");
         self.client_close(idx, &reason);
     }
@@ -669,19 +533,19 @@ impl Core {
             return;
         };
         let gauge = if client.is_peer() {
-            &mut self.pool_stats.dnode_client_connections
+            &mut self.stats.pool.dnode_client_connections
         } else {
-            &mut self.pool_stats.client_connections
+            &mut self.stats.pool.client_connections
         };
         *gauge = gauge.saturating_sub(1);
         if let Some(m) = client.cur.take() {
-            self.free_msg(m);
+            self.bufs.free_msg(m);
         }
         let peer = client.is_peer();
         for mref in client.queue.drain(..) {
             if peer {
-                if let Some(m) = self.msgs.get(mref) {
-                    let p = &mut self.pool_stats;
+                if let Some(m) = self.bufs.msgs.get(mref) {
+                    let p = &mut self.stats.pool;
                     if m.state == MsgState::Done {
                         p.dnode_client_out_queue = p.dnode_client_out_queue.saturating_sub(1);
                         p.dnode_client_out_queue_bytes = p
@@ -695,83 +559,21 @@ impl Core {
                     }
                 }
             }
-            match self.msgs.get_mut(mref) {
+            match self.bufs.msgs.get_mut(mref) {
                 Some(msg) if msg.state == MsgState::Done => {
-                    self.mbufs.release(&mut msg.req_segs);
-                    self.mbufs.release(&mut msg.rsp_segs);
-                    self.msgs.free(mref);
+                    self.bufs.mbufs.release(&mut msg.req_segs);
+                    self.bufs.mbufs.release(&mut msg.rsp_segs);
+                    self.bufs.msgs.free(mref);
                 }
                 Some(msg) => {
                     // Still with a datastore: its reply is dropped when it comes.
                     msg.swallow = true;
-                    self.pool_stats.client_dropped_requests += 1;
+                    self.stats.pool.client_dropped_requests += 1;
                 }
                 None => {}
             }
         }
         self.msg_waiters.retain(|&w| w != idx);
-    }
-
-    /// The one place a request error becomes the client's reply bytes.
-    pub(super) fn answer_req_error(&mut self, mref: MsgRef) {
-        let Some(msg) = self.msgs.get(mref) else {
-            return;
-        };
-        let Some(err) = msg.req.error.as_ref() else {
-            return;
-        };
-        self.scratch.clear();
-        match self.proto {
-            Protocol::Redis => proto::redis::req_error_reply(err, &mut self.scratch),
-            // memcached sends nothing at all, not even an error, to a `noreply` request.
-            Protocol::Memcache if msg.req.noreply => {}
-            Protocol::Memcache => proto::memcache::req_error_reply(err, &mut self.scratch),
-        }
-        if let Some(m) = self.msgs.get_mut(mref) {
-            m.rsp.is_error = true;
-        }
-        let reply = std::mem::take(&mut self.scratch);
-        self.answer(mref, &reply);
-        self.scratch = reply;
-        self.pool_stats.forward_error += 1;
-    }
-
-    /// Answer with one of Dynomite's own errors (`-ERR Storage: ...` / `SERVER_ERROR ...`).
-    pub(super) fn answer_dyn_error(&mut self, mref: MsgRef, err: proto::error::DynError) {
-        let Some(m) = self.msgs.get_mut(mref) else {
-            return;
-        };
-        m.rsp.is_error = true;
-        self.scratch.clear();
-        // memcached sends nothing at all to a `noreply` request, not even an error: a reply
-        // would be taken as the answer to the client's next request.
-        let silent = self.proto == Protocol::Memcache && m.req.noreply;
-        if !silent {
-            proto::error::dyn_error_reply(self.proto, err, &mut self.scratch);
-        }
-        let reply = std::mem::take(&mut self.scratch);
-        self.answer(mref, &reply);
-        self.scratch = reply;
-        self.pool_stats.forward_error += 1;
-    }
-
-    /// Copy argument `i` of a request into `out` (small arguments of locally answered
-    /// commands only). Returns false if the argument was not recorded.
-    pub(super) fn req_arg(&self, mref: MsgRef, i: usize, out: &mut Vec<u8>) -> bool {
-        let Some(msg) = self.msgs.get(mref) else {
-            return false;
-        };
-        let Some(span) = msg.req.arg(i) else {
-            return false;
-        };
-        crate::mbuf::gather(
-            &self.mbufs,
-            &msg.req_segs,
-            span.start as usize,
-            span.len as usize,
-            out,
-        );
-        true
     }
 
     pub(super) fn client_of(&mut self, idx: u32) -> Option<&mut Client> {

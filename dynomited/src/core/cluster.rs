@@ -22,10 +22,10 @@ use crate::stats::http::PeerVerb;
 impl Core {
     /// Connection slots to every other node, connected at once (reconnects back off).
     pub(super) fn connect_peers(&mut self) {
-        self.peers = vec![Vec::new(); self.topo.nodes.len()];
-        self.peer_down = vec![false; self.topo.nodes.len()];
+        self.peers = vec![Vec::new(); self.place.topo().nodes.len()];
+        self.peer_down = vec![false; self.place.topo().nodes.len()];
         self.init_views();
-        for node in 1..self.topo.nodes.len() {
+        for node in 1..self.place.topo().nodes.len() {
             self.connect_node(node);
         }
     }
@@ -42,7 +42,7 @@ impl Core {
     /// How many connections to `node` the config asks for (`local_peer_connections` or
     /// `remote_peer_connections`).
     pub(super) fn peer_conns_wanted(&self, node: usize) -> usize {
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
+        let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
         if same_dc {
             self.cfg.local_peer_connections
         } else {
@@ -55,7 +55,7 @@ impl Core {
     pub(super) fn new_peer_slot(&mut self, node: usize, slot: usize) -> u32 {
         let peer = Box::new(PeerOut {
             node,
-            same_dc: self.topo.nodes[node].dc == self.topo.local().dc,
+            same_dc: self.place.topo().nodes[node].dc == self.place.topo().local().dc,
             header: HeaderParser::new(),
             in_payload: false,
             reply_id: 0,
@@ -75,13 +75,13 @@ impl Core {
         data: &[u8],
         payload: &[u8],
     ) -> Option<MsgRef> {
-        let m = self.msgs.alloc(self.now_ns, None)?;
+        let m = self.bufs.msgs.alloc(self.now_ns, None)?;
         let id = self.next_frame_id;
         self.next_frame_id += 1;
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        self.scratch.clear();
+        let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
+        self.scratch.bytes.clear();
         write_header_data(
-            &mut self.scratch,
+            &mut self.scratch.bytes,
             id,
             ty,
             flags,
@@ -89,16 +89,18 @@ impl Core {
             data,
             payload.len(),
         );
-        let mut segs = std::mem::take(&mut self.frame_segs);
+        let mut segs = std::mem::take(&mut self.scratch.segs);
         segs.clear();
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, payload);
-        let len = self.scratch.len() + payload.len();
-        let msg = self.msgs.get_mut(m).expect("fresh");
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, payload);
+        let len = self.scratch.bytes.len() + payload.len();
+        let msg = self.bufs.msgs.get_mut(m).expect("fresh");
         std::mem::swap(&mut msg.req_segs, &mut segs);
-        self.frame_segs = segs;
+        self.scratch.segs = segs;
         msg.req_len = len;
         msg.swallow = true;
         msg.frame_id = id;
@@ -134,7 +136,7 @@ impl Core {
     /// Dynomite fails such reads). Returns false when it is not a client's read, or no such
     /// node is connected.
     pub(super) fn failover_read(&mut self, client: u32, mref: MsgRef) -> bool {
-        let Some(msg) = self.msgs.get(mref) else {
+        let Some(msg) = self.bufs.msgs.get(mref) else {
             return false;
         };
         if msg.is_write || msg.peer.is_some() || msg.failed_over || self.peers.is_empty() {
@@ -153,32 +155,35 @@ impl Core {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
         let hint = self.fd_hint(client);
         let h = self.key_hash(mref);
-        let (ldc, lrack) = self.lrack;
-        for rack in 0..self.topo.dcs[ldc].racks.len() {
-            if rack == lrack {
-                continue;
-            }
-            let Some(node) = self.owner(ldc, rack, h).filter(|&n| n != 0) else {
-                continue;
-            };
-            let connected = self.peers[node].iter().any(|&i| {
-                self.conn(i)
-                    .and_then(|c| c.server())
-                    .is_some_and(|s| s.state == ServerState::Connected)
-            });
-            if connected
-                && self
-                    .send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref))
-                    .is_some()
-            {
-                if let Some(m) = self.msgs.get_mut(mref) {
-                    m.failed_over = true;
-                }
-                self.read_failovers += 1;
-                return true;
-            }
+        let mut targets = std::mem::take(&mut self.scratch.nodes);
+        targets.clear();
+        targets.extend(self.place.other_racks(h));
+        let served = targets
+            .iter()
+            .any(|&node| self.failover_to(hint, mref, node, resp3));
+        self.scratch.nodes = targets;
+        served
+    }
+
+    /// Send a client's read to `node`, if a connection to it is up.
+    fn failover_to(&mut self, hint: usize, mref: MsgRef, node: usize, resp3: bool) -> bool {
+        let connected = self.peers[node].iter().any(|&i| {
+            self.conn(i)
+                .and_then(|c| c.server())
+                .is_some_and(|s| s.state == ServerState::Connected)
+        });
+        if !connected
+            || self
+                .send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref))
+                .is_none()
+        {
+            return false;
         }
-        false
+        if let Some(m) = self.bufs.msgs.get_mut(mref) {
+            m.failed_over = true;
+        }
+        self.stats.read_failovers += 1;
+        true
     }
 
     /// Queue a copy of `mref` to `node` as a `ty` frame. With `parent`, the copy's reply (or
@@ -225,12 +230,12 @@ impl Core {
         } else {
             return None;
         };
-        let same_dc = self.topo.nodes[node].dc == self.topo.local().dc;
-        let copy = self.msgs.alloc(self.now_ns, None)?;
+        let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
+        let copy = self.bufs.msgs.alloc(self.now_ns, None)?;
         let id = self.next_frame_id;
         self.next_frame_id += 1;
-        let Some(orig) = self.msgs.get(mref) else {
-            self.msgs.free(copy);
+        let Some(orig) = self.bufs.msgs.get(mref) else {
+            self.bufs.msgs.free(copy);
             return None;
         };
         let payload_len = orig.req_len;
@@ -242,34 +247,39 @@ impl Core {
             "a copy must carry every byte its header announces"
         );
         let flags = if resp3 { FLAG_RESP3 } else { 0 };
-        self.scratch.clear();
-        write_header(&mut self.scratch, id, ty, flags, same_dc, payload_len);
-        let hdr_len = self.scratch.len();
-        let mut segs = std::mem::take(&mut self.frame_segs);
+        self.scratch.bytes.clear();
+        write_header(&mut self.scratch.bytes, id, ty, flags, same_dc, payload_len);
+        let hdr_len = self.scratch.bytes.len();
+        let mut segs = std::mem::take(&mut self.scratch.segs);
         segs.clear();
-        self.mbufs
-            .append_shared(&mut self.reply_buf, &mut segs, &self.scratch);
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
         let backlog = self
             .conn(sidx)
             .and_then(|c| c.server())
             .map_or(0, |s| s.in_q.len());
-        let orig = self.msgs.get(mref).expect("checked above");
+        let orig = self.bufs.msgs.get(mref).expect("checked above");
         if backlog >= PACK_AFTER {
             // The peer is not keeping up: its copies may wait long, and referencing the
             // client's read mbuf would pin a whole mbuf per copy. Pack the payload instead.
-            self.mbufs
-                .append_packed(&mut self.reply_buf, &mut segs, &orig.req_segs, payload_len);
+            self.bufs.mbufs.append_packed(
+                &mut self.bufs.shared,
+                &mut segs,
+                &orig.req_segs,
+                payload_len,
+            );
         } else {
             // The header's segments hold their references already; the payload's get one each.
             let header_segs = segs.len();
             segs.extend_from_slice(&orig.req_segs);
             for seg in &segs[header_segs..] {
-                self.mbufs.incref(seg.buf);
+                self.bufs.mbufs.incref(seg.buf);
             }
         }
-        let c = self.msgs.get_mut(copy).expect("fresh");
+        let c = self.bufs.msgs.get_mut(copy).expect("fresh");
         std::mem::swap(&mut c.req_segs, &mut segs);
-        self.frame_segs = segs;
+        self.scratch.segs = segs;
         c.req_len = hdr_len + payload_len;
         c.is_write = is_write;
         c.swallow = parent.is_none();
@@ -277,8 +287,8 @@ impl Core {
         c.frame_id = id;
         // A memcached noreply request gets no reply from the peer either.
         c.req.noreply = noreply;
-        self.pool_stats.peer_requests += 1;
-        self.pool_stats.peer_request_bytes += (hdr_len + payload_len) as u64;
+        self.stats.pool.peer_requests += 1;
+        self.stats.pool.peer_request_bytes += (hdr_len + payload_len) as u64;
         self.enqueue(sidx, copy).then_some(copy)
     }
 }
@@ -292,8 +302,11 @@ impl Core {
         let all = name == "all";
         let verb = if all { PeerVerb::Reset } else { verb };
         let mut matched = 0;
-        for node in 1..self.topo.nodes.len().min(self.peers.len()) {
-            if !all && self.topo.nodes[node].name != name && self.topo.nodes[node].host != name {
+        for node in 1..self.place.topo().nodes.len().min(self.peers.len()) {
+            if !all
+                && self.place.topo().nodes[node].name != name
+                && self.place.topo().nodes[node].host != name
+            {
                 continue;
             }
             matched += 1;
@@ -310,10 +323,10 @@ impl Core {
             }
             crate::log_notice!(
                 "peer {}:{} ({}/{}) set {:?} by the admin API",
-                self.topo.nodes[node].host,
-                self.topo.nodes[node].port,
-                self.topo.nodes[node].dc,
-                self.topo.nodes[node].rack,
+                self.place.topo().nodes[node].host,
+                self.place.topo().nodes[node].port,
+                self.place.topo().nodes[node].dc,
+                self.place.topo().nodes[node].rack,
                 verb
             );
         }

@@ -55,19 +55,19 @@ impl Core {
         token: u32,
         why: &str,
     ) -> Option<usize> {
-        let local = self.topo.local();
+        let local = self.place.topo().local();
         if local.dc == dc && local.rack == rack && local.token == token {
             return Some(0);
         }
-        if let Some(idx) = self.topo.find(dc, rack, token) {
-            let n = &self.topo.nodes[idx];
+        if let Some(idx) = self.place.topo().find(dc, rack, token) {
+            let n = &self.place.topo().nodes[idx];
             if n.host == host && n.port == port {
                 return Some(idx);
             }
             let old = format!("{}:{}", n.host, n.port);
             let addr = resolve(host, port);
-            self.topo
-                .replace_address(dc, rack, token, host, port, addr)?;
+            self.place
+                .update(|t| t.replace_address(dc, rack, token, host, port, addr))?;
             log_notice!(
                 "node {dc}/{rack} token {token} moved from {old} to {host}:{port} ({why}): \
                  reconnecting"
@@ -89,20 +89,21 @@ impl Core {
             );
             return None;
         }
-        let idx = self.topo.add_node(Node {
-            name: host.to_string(),
-            host: host.to_string(),
-            port,
-            addr,
-            dc: dc.to_string(),
-            rack: rack.to_string(),
-            token,
-            is_local: false,
+        let idx = self.place.update(|t| {
+            t.add_node(Node {
+                name: host.to_string(),
+                host: host.to_string(),
+                port,
+                addr,
+                dc: dc.to_string(),
+                rack: rack.to_string(),
+                token,
+                is_local: false,
+            })
         });
-        self.topology_changed();
         log_notice!("node {host}:{port} ({dc}/{rack}, token {token}) joined ({why})");
         if self.opts.admin_op == 0 {
-            while self.peers.len() < self.topo.nodes.len() {
+            while self.peers.len() < self.place.topo().nodes.len() {
                 self.peers.push(Vec::new());
                 self.peer_down.push(false);
                 let now = self.now_ns;
@@ -121,10 +122,10 @@ impl Core {
     /// connections close, its range goes to the next token of its rack, the writes kept for
     /// it are dropped. Gossip from nodes that still list it would bring it back.
     pub(super) fn retire_node(&mut self, idx: usize, why: &str) {
-        if !self.topo.retire(idx) {
+        if !self.place.update(|t| t.retire(idx)) {
             return;
         }
-        let n = &self.topo.nodes[idx];
+        let n = &self.place.topo().nodes[idx];
         log_notice!(
             "node {}:{} ({}/{}, token {}) left the rings ({why})",
             n.host,
@@ -143,16 +144,15 @@ impl Core {
             self.remove(sidx);
         }
         if let Some(v) = self.views.get_mut(idx) {
-            self.hint_stats.dropped += v.hints.len() as u64;
+            self.stats.hints.dropped += v.hints.len() as u64;
             *v = super::membership::PeerView::default();
         }
-        self.topology_changed();
     }
 
     /// The address a node is known by in gossip: its host, with `:port` unless the port is
     /// the one Dynomite would assume.
     fn gossip_address(&self, node: usize) -> String {
-        let n = &self.topo.nodes[node];
+        let n = &self.place.topo().nodes[node];
         if n.port == 8101 {
             n.host.clone()
         } else {
@@ -165,16 +165,16 @@ impl Core {
     pub(super) fn gossip_round(&mut self) -> u64 {
         let every = self.cfg.gos_interval_ms.max(10) * 1_000_000;
         let next = self.now_ns + every;
-        if !self.cfg.enable_gossip || self.topo.nodes.len() < 2 || self.peers.is_empty() {
+        if !self.cfg.enable_gossip || self.place.topo().nodes.len() < 2 || self.peers.is_empty() {
             return next;
         }
-        let now_s = super::server::unix_ms() / 1000;
-        let mut nodes = Vec::with_capacity(self.topo.nodes.len());
-        for i in 0..self.topo.nodes.len() {
-            if self.topo.retired[i] {
+        let now_s = super::counters::unix_ms() / 1000;
+        let mut nodes = Vec::with_capacity(self.place.topo().nodes.len());
+        for i in 0..self.place.topo().nodes.len() {
+            if self.place.topo().retired[i] {
                 continue;
             }
-            let n = &self.topo.nodes[i];
+            let n = &self.place.topo().nodes[i];
             let (ts, state) = if i == 0 {
                 (now_s, self.state as u8)
             } else {
@@ -197,7 +197,7 @@ impl Core {
         }
         let mut payload = Vec::new();
         write_gossip(&mut payload, &nodes);
-        let connected: Vec<usize> = (1..self.topo.nodes.len())
+        let connected: Vec<usize> = (1..self.place.topo().nodes.len())
             .filter(|&n| self.connected_slot(n).is_some())
             .collect();
         if connected.is_empty() {
@@ -237,7 +237,7 @@ impl Core {
             return;
         };
         // No reply comes to a gossip frame.
-        if let Some(msg) = self.msgs.get_mut(m) {
+        if let Some(msg) = self.bufs.msgs.get_mut(m) {
             msg.req.noreply = true;
         }
         let _ = self.enqueue(sidx, m);
@@ -253,7 +253,7 @@ impl Core {
                 return;
             }
         };
-        let ours = self.topo.local().port;
+        let ours = self.place.topo().local().port;
         for g in nodes {
             let (host, port) = match g.address.rsplit_once(':') {
                 Some((h, p)) if !h.is_empty() && p.parse::<u16>().is_ok() => {

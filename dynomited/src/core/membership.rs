@@ -58,7 +58,7 @@ impl Core {
     /// A view per topology node, every peer not yet connected.
     pub(super) fn init_views(&mut self) {
         let now = self.now_ns;
-        self.views = (0..self.topo.nodes.len())
+        self.views = (0..self.place.topo().nodes.len())
             .map(|i| PeerView {
                 failing_since: (i != 0).then_some(now),
                 heard_at: now,
@@ -111,7 +111,14 @@ impl Core {
         let mut next: Option<u64> = None;
         let mut wake = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
         for node in 1..self.views.len() {
-            if self.topo.retired.get(node).copied().unwrap_or(false) {
+            if self
+                .place
+                .topo()
+                .retired
+                .get(node)
+                .copied()
+                .unwrap_or(false)
+            {
                 continue;
             }
             let v = &self.views[node];
@@ -130,7 +137,7 @@ impl Core {
                 continue;
             }
             let name = self.node_name(node);
-            let now_ms = super::server::unix_ms();
+            let now_ms = super::counters::unix_ms();
             let v = &mut self.views[node];
             if down {
                 let why = if conn_down {
@@ -193,29 +200,35 @@ impl Core {
         let Some(m) = self.frame_msg(node, MsgType::Req, 0, DATA_REQ, payload) else {
             return;
         };
-        if let Some(msg) = self.msgs.get_mut(m) {
+        if let Some(msg) = self.bufs.msgs.get_mut(m) {
             msg.slot = PROBE_SLOT;
         }
         let _ = self.enqueue(sidx, m);
     }
 
     fn node_name(&self, node: usize) -> String {
-        self.topo.nodes.get(node).map_or_else(String::new, |n| {
-            format!("{}:{} ({}/{})", n.host, n.port, n.dc, n.rack)
-        })
+        self.place
+            .topo()
+            .nodes
+            .get(node)
+            .map_or_else(String::new, |n| {
+                format!("{}:{} ({}/{})", n.host, n.port, n.dc, n.rack)
+            })
     }
 
     /// Keep a write `node` did not get: the request `mref` (a client's or a peer's request,
     /// whose bytes are the datastore request) to be sent as a `ty` frame.
     pub(super) fn hint_request(&mut self, node: usize, mref: MsgRef, ty: MsgType, resp3: bool) {
-        let Some(m) = self.msgs.get(mref) else { return };
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return;
+        };
         let held: usize = m.req_segs.iter().map(|s| s.len()).sum();
         if held != m.req_len || held == 0 {
             return; // already written elsewhere and released: nothing to keep
         }
         let noreply = m.req.noreply;
         let mut payload = Vec::with_capacity(held);
-        crate::mbuf::gather(&self.mbufs, &m.req_segs, 0, held, &mut payload);
+        crate::mbuf::gather(&self.bufs.mbufs, &m.req_segs, 0, held, &mut payload);
         self.hint_push(
             node,
             Hint {
@@ -230,14 +243,16 @@ impl Core {
     /// Keep the write carried by a copy that failed on its way to `node` (its bytes are a
     /// dnode frame: the header says how to send it again).
     pub(super) fn hint_copy(&mut self, node: usize, copy: MsgRef) {
-        let Some(m) = self.msgs.get(copy) else { return };
+        let Some(m) = self.bufs.msgs.get(copy) else {
+            return;
+        };
         let held: usize = m.req_segs.iter().map(|s| s.len()).sum();
         if held != m.req_len || held == 0 {
             return;
         }
         let noreply = m.req.noreply;
         let mut bytes = Vec::with_capacity(held);
-        crate::mbuf::gather(&self.mbufs, &m.req_segs, 0, held, &mut bytes);
+        crate::mbuf::gather(&self.bufs.mbufs, &m.req_segs, 0, held, &mut bytes);
         let mut hp = HeaderParser::new();
         let HeaderParse::Done { consumed, header } = hp.feed(&bytes) else {
             return;
@@ -264,19 +279,23 @@ impl Core {
         };
         v.hint_bytes += hint.payload.len();
         v.hints.push_back(hint);
-        self.hint_stats.stored += 1;
+        self.stats.hints.stored += 1;
         while v.hints.len() > max_n || v.hint_bytes > max_b {
             let Some(old) = v.hints.pop_front() else {
                 break;
             };
             v.hint_bytes -= old.payload.len();
             v.hints_lost += 1;
-            self.hint_stats.dropped += 1;
+            self.stats.hints.dropped += 1;
             if v.hints_lost == 1 {
                 log_warn!(
                     "peer {}: hints over the bound ({max_n} writes, {max_b} bytes); the oldest \
                      are dropped: warm it up from a peer once it is back",
-                    self.topo.nodes.get(node).map_or("?", |n| n.name.as_str())
+                    self.place
+                        .topo()
+                        .nodes
+                        .get(node)
+                        .map_or("?", |n| n.name.as_str())
                 );
             }
         }
@@ -318,7 +337,7 @@ impl Core {
                     self.views[node].hints.push_front(h);
                     break;
                 }
-                self.hint_stats.replayed += 1;
+                self.stats.hints.replayed += 1;
             }
             more |= !self.views[node].hints.is_empty();
         }
@@ -330,11 +349,11 @@ impl Core {
         let Some(copy) = self.frame_msg(node, h.ty, flags, DATA_REQ, &h.payload) else {
             return false;
         };
-        let c = self.msgs.get_mut(copy).expect("fresh");
+        let c = self.bufs.msgs.get_mut(copy).expect("fresh");
         c.is_write = true;
         c.req.noreply = h.noreply;
-        self.pool_stats.peer_requests += 1;
-        self.pool_stats.peer_request_bytes += c.req_len as u64;
+        self.stats.pool.peer_requests += 1;
+        self.stats.pool.peer_request_bytes += c.req_len as u64;
         self.enqueue(sidx, copy)
     }
 
@@ -343,12 +362,4 @@ impl Core {
             (n + v.hints.len() as u64, b + v.hint_bytes as u64)
         })
     }
-}
-
-/// Counters of hinted handoff for `/info`.
-#[derive(Default)]
-pub(super) struct HintStats {
-    pub stored: u64,
-    pub replayed: u64,
-    pub dropped: u64,
 }

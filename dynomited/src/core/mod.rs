@@ -16,14 +16,19 @@
 //! The role handlers live in `client.rs`, `server.rs` and `stats.rs`; local replies (PING,
 //! HELLO, AUTH, ...) in `local.rs`.
 
+mod builtin;
 mod client;
 mod cluster;
+mod collect;
 mod coordinator;
+mod counters;
 mod gossip;
-mod local;
 mod membership;
 mod reload;
+mod reply;
+mod route;
 mod server;
+mod split;
 mod stats;
 
 use std::io;
@@ -34,9 +39,8 @@ use crate::conf::Config;
 use crate::conn::{Conn, PoolKind, Role, ServerState};
 use crate::event::{self, Epoll, IoVecs};
 use crate::mbuf::MbufPool;
-use crate::msg::{ConnRef, MsgPool};
+use crate::msg::ConnRef;
 use crate::proto::Protocol;
-use crate::stats::model::{Histograms, PoolStats, ServerStats};
 use crate::types::{DataStore, NodeState};
 use crate::{log_notice, log_warn};
 
@@ -67,6 +71,37 @@ pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 /// After SIGTERM, exit once no request has arrived for this long and nothing is in flight.
 pub const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
 
+/// Vectors reused from request to request (so the data path does not allocate), each for
+/// the one job its doc names. A function borrows one only for the length of its own body.
+#[derive(Default)]
+struct Scratch {
+    /// Bytes the proxy composes before they are appended to the shared mbuf: an error
+    /// reply, a dnode frame header, a fragment's protocol headers.
+    bytes: Vec<u8>,
+    /// A key (or a memcached command word) gathered contiguously, to be hashed.
+    key: Vec<u8>,
+    /// An argument of a command the proxy answers itself, and the answer.
+    arg: Vec<u8>,
+    out: Vec<u8>,
+    /// Segments being assembled into a message: a header in front of a payload, a copy's
+    /// request, a packed payload.
+    segs: Vec<crate::mbuf::Seg>,
+    /// Messages completed while a connection's queue was borrowed.
+    done: Vec<crate::msg::MsgRef>,
+    /// TLS records read from a socket.
+    tls_in: Vec<u8>,
+    /// The `(dc, node)` replies a quorum collects.
+    targets: Vec<(usize, crate::ring::NodeIdx)>,
+    /// Nodes a write is copied to; the owner of each key of a split request.
+    nodes: Vec<crate::ring::NodeIdx>,
+    /// A remote DC's racks in the order a copy tries them.
+    order: Vec<(usize, crate::ring::NodeIdx)>,
+    /// A split request's keys and values, and its plan.
+    keys: Vec<crate::proto::Span>,
+    vals: Vec<crate::proto::Span>,
+    plan: crate::cluster::SplitPlan,
+}
+
 struct Slot {
     gen: u32,
     conn: Option<Conn>,
@@ -74,29 +109,23 @@ struct Slot {
 
 pub struct Core {
     pub cfg: Config,
-    /// Every node of the cluster: index 0 is this node, then the seeds (SPEC §3.4).
-    topo: crate::ring::Topology,
+    /// Every node of the cluster (index 0 is this node, then the seeds, SPEC §3.4) and what
+    /// routing derives from it.
+    place: crate::cluster::Placement,
     /// Outgoing connection slots to each node, by topology index (empty for this node).
     peers: Vec<Vec<u32>>,
     /// Peers an operator marked DOWN (`/peer/down/<name>`): no copies, no failover reads.
     peer_down: Vec<bool>,
     /// Ids of the frames this node sends to peers.
     next_frame_id: u64,
-    /// Reads served by another rack because the local datastore was down.
-    read_failovers: u64,
-    /// Some rack has more than one node: keys must be hashed to find their owner.
-    multi_node_racks: bool,
     /// Each node as this node sees it (NORMAL/DOWN, hints); see `membership`.
     views: Vec<membership::PeerView>,
-    hint_stats: membership::HintStats,
     /// When the failure detector must next look (loop clock ns).
     next_detect: Option<u64>,
     /// Hints are waiting for a peer that can take them now.
     replaying: bool,
     /// Encrypted peer links (`secure_server_option` other than none).
     peer_tls: Option<crate::tls::PeerTls>,
-    /// Reused for TLS records read from a socket.
-    tls_in: Vec<u8>,
     /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
     seeds: Option<(crate::peer::seeds::Fetcher, std::os::unix::net::UnixStream)>,
     seeds_inbox: crate::peer::seeds::Inbox,
@@ -104,26 +133,13 @@ pub struct Core {
     /// announce to every peer) went out.
     next_gossip: u64,
     announced: bool,
-    /// The local node's `(dc, rack)` topology indices (recomputed when the topology changes).
-    lrack: (usize, usize),
-    /// Reply collectors (quorums, split requests), pooled; see `coordinator`.
-    aggs: Vec<coordinator::Agg>,
-    free_aggs: Vec<u32>,
-    /// Scratch vectors of the coordinator, reused across requests.
-    targets: Vec<(usize, usize)>,
-    split_keys: Vec<crate::proto::Span>,
-    split_owners: Vec<u16>,
-    split_frags: Vec<usize>,
-    merge_in: Vec<u8>,
-    merge_out: Vec<u8>,
-    merge_ranges: Vec<std::ops::Range<usize>>,
     pub opts: Options,
     proto: Protocol,
     epoll: Epoll,
     slots: Vec<Slot>,
     free_slots: Vec<u32>,
-    mbufs: MbufPool,
-    msgs: MsgPool,
+    /// Messages and the mbufs their bytes live in.
+    bufs: crate::msg::Buffers,
     /// Datastore connection slots, by pool.
     servers: Vec<u32>,
     servers3: Vec<u32>,
@@ -132,30 +148,20 @@ pub struct Core {
     /// Clients paused because `max_msgs` message objects were in use.
     msg_waiters: Vec<u32>,
     iov: IoVecs,
-    /// Reused to put a dnode header in front of a reply (no allocation per peer reply).
-    frame_segs: Vec<crate::mbuf::Seg>,
-    /// Reused to pack a copy's payload when its peer has a backlog.
-    pack_buf: Vec<u8>,
-    /// The shared mbuf the proxy's own replies are written into.
-    reply_buf: Option<crate::mbuf::MbufId>,
     /// Clients over the hard limit of unread replies, closed after this iteration's writes.
     overflowing: Vec<u32>,
-    /// Messages completed while a queue was borrowed (reused, so no allocation per request).
-    done_scratch: Vec<crate::msg::MsgRef>,
-    scratch: Vec<u8>,
-    /// Reused by the commands the proxy answers itself (no allocation per PING).
-    local_arg: Vec<u8>,
-    local_out: Vec<u8>,
     now: Instant,
     /// `now` as nanoseconds since `started`: the clock messages are stamped with.
     now_ns: u64,
     started: Instant,
+    /// Reply collectors (quorums, split requests), pooled; see `collect`.
+    coll: collect::Collectors,
+    /// Vectors reused from request to request, one job each.
+    scratch: Scratch,
     pub state: NodeState,
-    pub pool_stats: PoolStats,
-    pub server_stats: ServerStats,
-    pub histos: Histograms,
-    held: local::HeldQueue,
-    histo_reset_at: Instant,
+    /// Counters and histograms.
+    stats: counters::Stats,
+    held: route::HeldQueue,
     timeout_factor: u64,
     pub read_consistency: crate::types::Consistency,
     pub write_consistency: crate::types::Consistency,
@@ -185,13 +191,10 @@ impl Core {
         let mbuf_size = cfg.mbuf_size.unwrap_or(opts.mbuf_size);
         let max_msgs = cfg.max_msgs.unwrap_or(opts.max_msgs);
         let now = Instant::now();
-        let topo = crate::ring::Topology::from_config(&cfg);
-        let mut core = Core {
-            topo,
-            multi_node_racks: false,
-            lrack: (0, 0),
+        let place = crate::cluster::Placement::new(crate::ring::Topology::from_config(&cfg));
+        let core = Core {
+            place,
             views: Vec::new(),
-            hint_stats: Default::default(),
             next_detect: None,
             replaying: false,
             next_gossip: 0,
@@ -199,49 +202,29 @@ impl Core {
             seeds: None,
             seeds_inbox: Default::default(),
             peer_tls: None,
-            tls_in: Vec::new(),
-            aggs: Vec::new(),
-            free_aggs: Vec::new(),
-            targets: Vec::new(),
-            split_keys: Vec::new(),
-            split_owners: Vec::new(),
-            split_frags: Vec::new(),
-            merge_in: Vec::new(),
-            merge_out: Vec::new(),
-            merge_ranges: Vec::new(),
             peers: Vec::new(),
             peer_down: Vec::new(),
             next_frame_id: 1,
-            read_failovers: 0,
             proto,
             epoll: Epoll::new(1024)?,
             slots: Vec::new(),
             free_slots: Vec::new(),
-            mbufs: MbufPool::new(mbuf_size),
-            msgs: MsgPool::new(max_msgs),
+            bufs: crate::msg::Buffers::new(mbuf_size, max_msgs),
             servers: Vec::new(),
             servers3: Vec::new(),
             dirty_servers: Vec::new(),
             dirty_clients: Vec::new(),
             msg_waiters: Vec::new(),
             iov: IoVecs::new(),
-            reply_buf: None,
-            frame_segs: Vec::new(),
-            pack_buf: Vec::new(),
             overflowing: Vec::new(),
-            done_scratch: Vec::new(),
-            scratch: Vec::with_capacity(512),
-            local_arg: Vec::with_capacity(64),
-            local_out: Vec::with_capacity(256),
             now,
             now_ns: 0,
             started: now,
             state: NodeState::Joining,
-            pool_stats: PoolStats::default(),
-            server_stats: ServerStats::default(),
-            histos: Histograms::default(),
+            stats: counters::Stats::new(now),
             held: Default::default(),
-            histo_reset_at: now + Duration::from_secs(300),
+            coll: Default::default(),
+            scratch: Scratch::default(),
             timeout_factor: 1,
             read_consistency: cfg.read_consistency,
             write_consistency: cfg.write_consistency,
@@ -255,18 +238,7 @@ impl Core {
             cfg,
             opts,
         };
-        core.topology_changed();
         Ok(core)
-    }
-
-    /// Derive what depends on the topology (at start, and when nodes join, move or leave).
-    fn topology_changed(&mut self) {
-        self.multi_node_racks = self
-            .topo
-            .dcs
-            .iter()
-            .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
-        self.lrack = self.topo.local_rack();
     }
 
     // ---- the connection slab -------------------------------------------------------------
@@ -320,7 +292,7 @@ impl Core {
             let _ = self.epoll.delete(fd.as_raw_fd());
         }
         if let Some(b) = conn.rbuf.take() {
-            self.mbufs.decref(b);
+            self.bufs.mbufs.decref(b);
         }
         Some(conn)
     }
@@ -333,12 +305,12 @@ impl Core {
             return None;
         }
         match conn.rbuf {
-            Some(b) if !self.mbufs.is_full(b) => Some((fd, b)),
+            Some(b) if !self.bufs.mbufs.is_full(b) => Some((fd, b)),
             other => {
                 if let Some(b) = other {
-                    self.mbufs.decref(b);
+                    self.bufs.mbufs.decref(b);
                 }
-                let b = self.mbufs.get();
+                let b = self.bufs.mbufs.get();
                 conn.rbuf = Some(b);
                 conn.rpos = 0;
                 Some((fd, b))
@@ -367,10 +339,10 @@ impl Core {
             return;
         }
         if let Some(b) = conn.rbuf {
-            if conn.rpos as usize >= self.mbufs.len(b) {
+            if conn.rpos as usize >= self.bufs.mbufs.len(b) {
                 conn.rbuf = None;
                 conn.rpos = 0;
-                self.mbufs.decref(b);
+                self.bufs.mbufs.decref(b);
             }
         }
     }
@@ -387,12 +359,12 @@ impl Core {
             return ReadOutcome::Gone;
         };
         loop {
-            match event::read(fd, self.mbufs.spare(buf)) {
+            match event::read(fd, self.bufs.mbufs.spare(buf)) {
                 Ok(0) => return ReadOutcome::Eof,
                 Ok(n) => {
-                    self.mbufs.advance(buf, n);
+                    self.bufs.mbufs.advance(buf, n);
                     return ReadOutcome::Data {
-                        full: self.mbufs.is_full(buf),
+                        full: self.bufs.mbufs.is_full(buf),
                     };
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Empty,
@@ -437,8 +409,8 @@ impl Core {
         let Some((fd, buf)) = self.ensure_rbuf(idx) else {
             return ReadOutcome::Gone;
         };
-        if self.tls_in.len() < 16 * 1024 {
-            self.tls_in.resize(16 * 1024, 0);
+        if self.scratch.tls_in.len() < 16 * 1024 {
+            self.scratch.tls_in.resize(16 * 1024, 0);
         }
         loop {
             let Some(tls) = self.slots[idx as usize]
@@ -448,25 +420,25 @@ impl Core {
             else {
                 return ReadOutcome::Gone;
             };
-            match io::Read::read(&mut tls.reader(), self.mbufs.spare(buf)) {
+            match io::Read::read(&mut tls.reader(), self.bufs.mbufs.spare(buf)) {
                 Ok(0) => return ReadOutcome::Eof,
                 Ok(n) => {
-                    self.mbufs.advance(buf, n);
+                    self.bufs.mbufs.advance(buf, n);
                     return ReadOutcome::Data {
-                        full: self.mbufs.is_full(buf),
+                        full: self.bufs.mbufs.is_full(buf),
                     };
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) => return ReadOutcome::Error(e),
             }
-            let n = match event::read(fd, &mut self.tls_in) {
+            let n = match event::read(fd, &mut self.scratch.tls_in) {
                 Ok(0) => return ReadOutcome::Eof,
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadOutcome::Empty,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return ReadOutcome::Error(e),
             };
-            let mut rest = &self.tls_in[..n];
+            let mut rest = &self.scratch.tls_in[..n];
             while !rest.is_empty() {
                 if let Err(e) = tls.read_tls(&mut rest) {
                     return ReadOutcome::Error(e);
@@ -751,7 +723,7 @@ impl Core {
                 _ => t,
             })
         };
-        consider(self.histo_reset_at);
+        consider(self.stats.histo_reset_at);
         if let Some(t) = self.next_detect {
             consider(self.instant_of(t));
         }
@@ -766,7 +738,7 @@ impl Core {
         }
         // Writes held in WRITES_ONLY fail after the request timeout: wake up for that.
         if let Some(h) = self.held.front() {
-            consider(match self.msgs.get(h.msg) {
+            consider(match self.bufs.msgs.get(h.msg) {
                 Some(m) => self.instant_of(m.t_queued + self.server_timeout_ns()),
                 None => self.now,
             });
@@ -793,7 +765,7 @@ impl Core {
 
     fn timers(&mut self) {
         let now = self.now;
-        if now >= self.histo_reset_at {
+        if now >= self.stats.histo_reset_at {
             self.reset_histograms();
         }
         if self.accept_paused_until.is_some_and(|t| now >= t) {
@@ -829,7 +801,7 @@ impl Core {
             self.next_detect = self.detect_failures();
             self.replaying = self.replay_hints();
         }
-        if !self.msg_waiters.is_empty() && self.msgs.live() < self.msgs.max() {
+        if !self.msg_waiters.is_empty() && self.bufs.msgs.live() < self.bufs.msgs.max() {
             let waiters = std::mem::take(&mut self.msg_waiters);
             for idx in waiters {
                 self.client_resume(idx);
@@ -838,8 +810,7 @@ impl Core {
     }
 
     pub fn reset_histograms(&mut self) {
-        self.histos.reset_all();
-        self.histo_reset_at = self.now + Duration::from_secs(300);
+        self.stats.reset_histograms(self.now);
     }
 
     /// The request timeout for the datastore, times the admin timeout factor.

@@ -118,8 +118,10 @@ impl Core {
         }
         for s in &removed {
             let token = s.tokens.first().copied().unwrap_or(0);
-            if let Some(idx) = self.topo.find(&s.dc, &s.rack, token) {
-                if self.topo.nodes[idx].host == s.host && self.topo.nodes[idx].port == s.port {
+            if let Some(idx) = self.place.topo().find(&s.dc, &s.rack, token) {
+                if self.place.topo().nodes[idx].host == s.host
+                    && self.place.topo().nodes[idx].port == s.port
+                {
                     self.retire_node(idx, "removed from the config");
                     changed.push(format!("seed {}:{} removed", s.host, s.port));
                 }
@@ -162,7 +164,7 @@ impl Core {
             return;
         }
         for node in 1..self.peers.len() {
-            if self.topo.retired[node] {
+            if self.place.topo().retired[node] {
                 continue; // left the rings: no connections
             }
             let want = self.peer_conns_wanted(node);

@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::{Duration, Instant};
 
+use super::counters::Kind;
 use super::{push_segs, Core, ReadOutcome, READ_BUDGET};
 use crate::conn::{Conn, PeerOut, PoolKind, Role, RspParser, Sent, Server, ServerState, Who};
 use crate::event::{self, Event};
@@ -82,7 +83,7 @@ impl Core {
     pub(super) fn target_name(&self, idx: u32) -> String {
         match self.peer_node(idx) {
             Some(n) => {
-                let node = &self.topo.nodes[n];
+                let node = &self.place.topo().nodes[n];
                 format!(
                     "peer {}:{} ({}/{})",
                     node.host, node.port, node.dc, node.rack
@@ -113,7 +114,7 @@ impl Core {
     /// first so they precede every client request on the connection.
     pub(super) fn server_connect(&mut self, idx: u32) {
         let (res, addr) = match self.peer_node(idx) {
-            Some(n) => match self.topo.nodes[n].addr {
+            Some(n) => match self.place.topo().nodes[n].addr {
                 Some(a) => (event::tcp_connect(&a), Some(a)),
                 None => (
                     Err(io::Error::new(io::ErrorKind::InvalidInput, "no address")),
@@ -149,8 +150,8 @@ impl Core {
         let now_ns = self.now_ns;
         let tls = match self.peer_node(idx).zip(self.peer_tls.as_ref()) {
             Some((node, t)) => {
-                let local = self.topo.local();
-                let peer = &self.topo.nodes[node];
+                let local = self.place.topo().local();
+                let peer = &self.place.topo().nodes[node];
                 let opt = self.cfg.secure_server_option;
                 if crate::tls::link_encrypted(opt, &local.dc, &local.rack, &peer.dc, &peer.rack) {
                     match t.connect() {
@@ -193,12 +194,12 @@ impl Core {
         }
         // Pushed to the front in reverse so they go out in order.
         for cmd in setup.into_iter().rev() {
-            let Some(mref) = self.msgs.alloc(self.now_ns, None) else {
+            let Some(mref) = self.bufs.msgs.alloc(self.now_ns, None) else {
                 log_warn!("max_msgs reached; datastore setup request not sent");
                 continue;
             };
-            let msg = self.msgs.get_mut(mref).expect("fresh");
-            self.mbufs.append_bytes(&mut msg.req_segs, &cmd);
+            let msg = self.bufs.msgs.get_mut(mref).expect("fresh");
+            self.bufs.mbufs.append_bytes(&mut msg.req_segs, &cmd);
             msg.req_len = cmd.len();
             if let Some(s) = self.conn_mut(idx).and_then(|c| c.server_mut()) {
                 s.in_q.push_front(mref);
@@ -220,7 +221,7 @@ impl Core {
         conn.interest = 0;
         conn.tls = None;
         if let Some(b) = conn.rbuf.take() {
-            self.mbufs.decref(b);
+            self.bufs.mbufs.decref(b);
         }
         conn.rpos = 0;
         let slot_gen = &mut self.slots[idx as usize].gen;
@@ -249,13 +250,13 @@ impl Core {
         s.expired = 0;
         s.reads.clear();
         s.rsp_len = 0;
-        self.mbufs.release(&mut s.rsp_segs);
+        self.bufs.mbufs.release(&mut s.rsp_segs);
         let (n_out, n_in) = (s.out_q.len() as i64, s.in_q.len() as i64);
         let out_bytes: i64 = s.out_q.iter().map(|e| i64::from(e.len)).sum();
         let in_bytes: usize = s
             .in_q
             .iter()
-            .filter_map(|m| self.msgs.get(*m))
+            .filter_map(|m| self.bufs.msgs.get(*m))
             .map(|m| m.req_len)
             .sum();
         let failed: Vec<MsgRef> = s
@@ -276,16 +277,16 @@ impl Core {
                 "{target} connection lost ({why}); {} requests dropped; retry in {retry_in:?}",
                 failed.len(),
             );
-            self.pool_stats.peer_connections = self.pool_stats.peer_connections.saturating_sub(1);
-            self.pool_stats.peer_ejected_at = unix_ms();
-            self.pool_stats.peer_ejects += 1;
+            self.stats.pool.peer_connections = self.stats.pool.peer_connections.saturating_sub(1);
+            self.stats.pool.peer_ejected_at = super::counters::unix_ms();
+            self.stats.pool.peer_ejects += 1;
         } else if was_connected {
             log_warn!(
                 "{target} connection lost ({why}); {} requests failed; retry in {retry_in:?}",
                 failed.len(),
             );
-            self.pool_stats.server_ejects += 1;
-            self.server_stats.server_ejected_at = unix_ms();
+            self.stats.pool.server_ejects += 1;
+            self.stats.server.server_ejected_at = super::counters::unix_ms();
         } else {
             log_info!("{target} unreachable ({why}); retry in {retry_in:?}");
         }
@@ -297,8 +298,8 @@ impl Core {
             self.peer_conn_lost(node);
         }
         let kind = self.kind(idx);
-        self.stat_out_queue(kind, -n_out, -out_bytes);
-        self.stat_in_queue(kind, -n_in, -(in_bytes as i64));
+        self.stats.out_queue(kind, -n_out, -out_bytes);
+        self.stats.in_queue(kind, -n_in, -(in_bytes as i64));
         if idle_close && self.shutdown_at.is_none() {
             self.server_connect(idx);
         }
@@ -307,7 +308,7 @@ impl Core {
     /// `node`: the peer it was sent to (None: the local datastore). A write copy a peer did
     /// not acknowledge is kept as a hint for it, unless a client was told it failed.
     fn fail_request(&mut self, node: Option<usize>, mref: MsgRef, err: DynError) {
-        let Some(msg) = self.msgs.get(mref) else {
+        let Some(msg) = self.bufs.msgs.get(mref) else {
             return;
         };
         if msg.state == MsgState::Done {
@@ -317,22 +318,24 @@ impl Core {
             let acked_elsewhere = match msg.parent {
                 None => true,
                 Some(p) => self
+                    .bufs
                     .msgs
                     .get(p)
-                    .is_some_and(|p| p.agg != NO_AGG && !self.is_split_parent_idx(p.agg)),
+                    .is_some_and(|p| p.agg != NO_AGG && !self.coll.is_split(p.agg)),
             };
             if acked_elsewhere {
                 self.hint_copy(node, mref);
             }
         }
-        let Some(msg) = self.msgs.get(mref) else {
+        let Some(msg) = self.bufs.msgs.get(mref) else {
             return;
         };
         if let Some(parent) = msg.parent {
             let slot = msg.slot;
             let local = msg.frame_id == 0;
             // A fragment's DC_ONE read the local datastore could not serve: another rack may.
-            if local && !msg.is_write && self.msgs.get(parent).is_some_and(|p| p.agg != NO_AGG) {
+            if local && !msg.is_write && self.bufs.msgs.get(parent).is_some_and(|p| p.agg != NO_AGG)
+            {
                 let split = self.is_split_parent(parent);
                 if split {
                     if let Some(client) = self.client_idx_of(parent) {
@@ -342,14 +345,14 @@ impl Core {
                     }
                 }
             }
-            self.free_msg(mref);
+            self.bufs.free_msg(mref);
             let err = if local {
                 err
             } else {
-                self.pool_stats.peer_forward_error += 1;
+                self.stats.pool.peer_forward_error += 1;
                 DynError::PeerConnectionRefused
             };
-            match self.msgs.get(parent) {
+            match self.bufs.msgs.get(parent) {
                 Some(p) if p.agg != NO_AGG => self.agg_part_failed(parent, slot, err),
                 Some(p) if p.state == MsgState::Pending => {
                     // The owner of a read in another node failed it: another rack may serve it.
@@ -369,7 +372,7 @@ impl Core {
         }
         if msg.owner.is_none() {
             // A swallowed copy, or the proxy's own setup request.
-            self.free_msg(mref);
+            self.bufs.free_msg(mref);
             return;
         }
         // A client's read the datastore could not serve: another rack may (failover).
@@ -378,14 +381,14 @@ impl Core {
                 return;
             }
         }
-        self.server_stats.server_dropped_requests += 1;
+        self.stats.server.server_dropped_requests += 1;
         self.answer_dyn_error(mref, err);
     }
 
     /// The client connection a request (or a child of one) answers, if it is still open.
     pub(super) fn client_idx_of(&self, mut mref: MsgRef) -> Option<u32> {
         for _ in 0..4 {
-            let m = self.msgs.get(mref)?;
+            let m = self.bufs.msgs.get(mref)?;
             if let Some(o) = m.owner {
                 return self.live(o).then_some(o.idx);
             }
@@ -435,22 +438,22 @@ impl Core {
             }
         }
         let qlen = s.in_q.len() as u64;
-        self.histos.server_in_queue.record(qlen);
-        self.server_stats.in_queue += 1;
+        self.stats.histos.server_in_queue.record(qlen);
+        self.stats.server.in_queue += 1;
         let timeout = self.server_timeout_ns();
-        let msg = self.msgs.get_mut(mref).expect("live");
+        let msg = self.bufs.msgs.get_mut(mref).expect("live");
         msg.t_queued = now;
         msg.deadline = now + timeout;
         let bytes = msg.req_len as u64;
         if msg.is_write {
-            self.server_stats.write_requests += 1;
-            self.server_stats.write_request_bytes += bytes;
-            self.histos.payload_size.record(bytes);
+            self.stats.server.write_requests += 1;
+            self.stats.server.write_request_bytes += bytes;
+            self.stats.histos.payload_size.record(bytes);
         } else {
-            self.server_stats.read_requests += 1;
-            self.server_stats.read_request_bytes += bytes;
+            self.stats.server.read_requests += 1;
+            self.stats.server.read_request_bytes += bytes;
         }
-        self.server_stats.in_queue_bytes += bytes;
+        self.stats.server.in_queue_bytes += bytes;
     }
 
     /// Queue a request on a peer connection that is connected or connecting; it is written
@@ -466,7 +469,7 @@ impl Core {
             .as_mut()
             .and_then(|c| c.server_mut())
         else {
-            self.free_msg(mref);
+            self.bufs.free_msg(mref);
             return false;
         };
         if s.state == ServerState::Connected && s.in_q.is_empty() {
@@ -474,7 +477,7 @@ impl Core {
         }
         s.in_q.push_back(mref);
         let qlen = s.in_q.len() as u64;
-        let bytes = match self.msgs.get_mut(mref) {
+        let bytes = match self.bufs.msgs.get_mut(mref) {
             Some(m) => {
                 m.t_queued = now;
                 m.deadline = now + timeout + if m.is_write { write_extra } else { 0 };
@@ -486,8 +489,8 @@ impl Core {
             None => 0,
         };
         let kind = self.kind(sidx);
-        self.stat_in_queue(kind, 1, bytes);
-        self.histo_queues(kind, Some(qlen), None, None);
+        self.stats.in_queue(kind, 1, bytes);
+        self.stats.queues(kind, Some(qlen), None, None);
         true
     }
 
@@ -518,7 +521,7 @@ impl Core {
         }
         if ev.writable {
             if let Err(e) = self.tls_flush(idx) {
-                self.pool_stats.peer_err += 1;
+                self.stats.pool.peer_err += 1;
                 return self.server_failed(idx, &format!("TLS write: {e}"));
             }
             self.server_flush(idx);
@@ -538,7 +541,7 @@ impl Core {
         let is_peer = s.peer.is_some();
         let target = self.target_name(idx);
         if is_peer {
-            self.pool_stats.peer_connections += 1;
+            self.stats.pool.peer_connections += 1;
             log_notice!("{who}: connected to {target}");
             if let Some(node) = self.peer_node(idx) {
                 self.peer_connected(node);
@@ -564,12 +567,12 @@ impl Core {
                 }
                 ReadOutcome::Eof => {
                     let kind = self.kind(idx);
-                    self.stat_eof(kind);
+                    self.stats.eof(kind);
                     return self.server_failed(idx, "closed by the other end");
                 }
                 ReadOutcome::Error(e) => {
                     let kind = self.kind(idx);
-                    self.stat_err(kind);
+                    self.stats.err(kind);
                     return self.server_failed(idx, &e.to_string());
                 }
                 ReadOutcome::Empty | ReadOutcome::Gone => return self.release_rbuf_if_parsed(idx),
@@ -587,14 +590,14 @@ impl Core {
             };
             let Some(buf) = conn.rbuf else { return true };
             let rpos = conn.rpos as usize;
-            let filled = self.mbufs.len(buf);
+            let filled = self.bufs.mbufs.len(buf);
             if rpos >= filled {
                 return true;
             }
             let Role::Server(s) = &mut conn.role else {
                 return false;
             };
-            let chunk = &self.mbufs.filled(buf)[rpos..];
+            let chunk = &self.bufs.mbufs.filled(buf)[rpos..];
             let is_peer = s.peer.is_some();
             // A peer's reply is a dnode frame: its header first, then the datastore reply.
             if let Some(p) = s.peer.as_mut().filter(|p| !p.in_payload) {
@@ -612,7 +615,7 @@ impl Core {
                         continue;
                     }
                     _ => {
-                        self.pool_stats.peer_err += 1;
+                        self.stats.pool.peer_err += 1;
                         self.server_failed(idx, "sent something that is not a reply frame");
                         return false;
                     }
@@ -629,7 +632,7 @@ impl Core {
                 end: (rpos + used) as u32,
             });
             s.rsp_len += used;
-            self.mbufs.incref(buf);
+            self.bufs.mbufs.incref(buf);
             conn.rpos = (rpos + used) as u32;
             if let Parse::Done { .. } = res {
                 if let Some(p) = s.peer.as_mut() {
@@ -638,12 +641,12 @@ impl Core {
                 let info = std::mem::take(&mut s.rsp_info);
                 if info.broken {
                     let kind = self.kind(idx);
-                    self.stat_err(kind);
+                    self.stats.err(kind);
                     self.server_failed(idx, "unparseable reply");
                     return false;
                 }
                 if info.is_push {
-                    self.mbufs.release(&mut s.rsp_segs);
+                    self.bufs.mbufs.release(&mut s.rsp_segs);
                     s.rsp_len = 0;
                     continue;
                 }
@@ -666,15 +669,15 @@ impl Core {
                     }
                 }
                 if drop_reply {
-                    self.mbufs.release(&mut s.rsp_segs);
+                    self.bufs.mbufs.release(&mut s.rsp_segs);
                     s.rsp_len = 0;
                 }
                 if !skipped.is_empty() || drop_reply {
                     let node = self.peer_node(idx);
-                    self.pool_stats.peer_mismatch_requests += skipped.len() as u64;
+                    self.stats.pool.peer_mismatch_requests += skipped.len() as u64;
                     let kind = self.kind(idx);
                     let bytes: i64 = skipped.iter().map(|e| i64::from(e.len)).sum();
-                    self.stat_out_queue(kind, -(skipped.len() as i64), -bytes);
+                    self.stats.out_queue(kind, -(skipped.len() as i64), -bytes);
                     for e in skipped {
                         self.fail_request(node, e.msg, DynError::PeerConnectionRefused);
                     }
@@ -697,16 +700,14 @@ impl Core {
                     len: sent_len,
                 }) = front
                 else {
-                    self.mbufs.release(&mut s.rsp_segs);
+                    self.bufs.mbufs.release(&mut s.rsp_segs);
                     log_warn!("datastore sent a reply nobody asked for; closing");
                     self.server_failed(idx, "unexpected reply");
                     return false;
                 };
-                let (q, b) = out_queue_gauges(&mut self.pool_stats, &mut self.server_stats, kind);
-                *q = q.saturating_sub(1);
-                *b = b.saturating_sub(u64::from(sent_len));
+                self.stats.out_queue(kind, -1, -i64::from(sent_len));
                 let now = self.now_ns;
-                match self.msgs.get_mut(mref) {
+                match self.bufs.msgs.get_mut(mref) {
                     Some(msg) if msg.state == MsgState::Pending => {
                         std::mem::swap(&mut msg.rsp_segs, &mut s.rsp_segs);
                         msg.rsp_len = len;
@@ -717,34 +718,37 @@ impl Core {
                         if probe {
                             // A liveness probe's answer: not client traffic.
                         } else if is_peer {
-                            self.histos.cross_zone_latency.record(us);
-                            self.pool_stats.peer_responses += 1;
-                            self.pool_stats.peer_response_bytes += len as u64;
+                            self.stats.histos.cross_zone_latency.record(us);
+                            self.stats.pool.peer_responses += 1;
+                            self.stats.pool.peer_response_bytes += len as u64;
                         } else if msg.is_write {
-                            self.histos.server_latency.record(us);
-                            self.server_stats.write_responses += 1;
-                            self.server_stats.write_response_bytes += len as u64;
+                            self.stats.histos.server_latency.record(us);
+                            self.stats.server.write_responses += 1;
+                            self.stats.server.write_response_bytes += len as u64;
                         } else {
-                            self.histos.server_latency.record(us);
-                            self.server_stats.read_responses += 1;
-                            self.server_stats.read_response_bytes += len as u64;
+                            self.stats.histos.server_latency.record(us);
+                            self.stats.server.read_responses += 1;
+                            self.stats.server.read_response_bytes += len as u64;
                         }
                         if info.is_error && msg.owner.is_none() && msg.parent.is_none() && !is_peer
                         {
                             log_warn!(
                                 "datastore {} refused the proxy's setup request: {}",
                                 self.cfg.server.name,
-                                String::from_utf8_lossy(&first_line(&self.mbufs, &msg.rsp_segs))
+                                String::from_utf8_lossy(&first_line(
+                                    &self.bufs.mbufs,
+                                    &msg.rsp_segs
+                                ))
                             );
                         }
                         if info.is_error {
-                            self.pool_stats.forward_error += 1;
+                            self.stats.pool.forward_error += 1;
                         }
                         self.complete(mref);
                     }
                     _ => {
                         // Timed out and answered already, or freed: the late reply is dropped.
-                        self.mbufs.release(&mut s.rsp_segs);
+                        self.bufs.mbufs.release(&mut s.rsp_segs);
                     }
                 }
             }
@@ -780,14 +784,14 @@ impl Core {
             let mut skip = s.wpos;
             let mut msgs = 0usize;
             for &mref in s.in_q.iter() {
-                let Some(msg) = self.msgs.get(mref) else {
+                let Some(msg) = self.bufs.msgs.get(mref) else {
                     continue;
                 };
                 if msgs >= limit {
                     break;
                 }
                 msgs += 1;
-                if !push_segs(&mut self.iov, &self.mbufs, &msg.req_segs, &mut skip) {
+                if !push_segs(&mut self.iov, &self.bufs.mbufs, &msg.req_segs, &mut skip) {
                     break;
                 }
             }
@@ -811,7 +815,7 @@ impl Core {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let kind = self.kind(idx);
-                    self.stat_err(kind);
+                    self.stats.err(kind);
                     self.server_failed(idx, &e.to_string());
                     return;
                 }
@@ -830,14 +834,10 @@ impl Core {
         let Role::Server(s) = &mut conn.role else {
             return;
         };
-        let wait_histogram = match kind {
-            Kind::Datastore => &mut self.histos.server_queue_wait,
-            Kind::LocalPeer => &mut self.histos.cross_zone_queue_wait,
-            Kind::RemotePeer => &mut self.histos.cross_region_queue_wait,
-        };
+        let wait_histogram = self.stats.wait_histogram(kind);
         let mut left = n + s.wpos;
         while let Some(&mref) = s.in_q.front() {
-            let Some(msg) = self.msgs.get_mut(mref) else {
+            let Some(msg) = self.bufs.msgs.get_mut(mref) else {
                 s.in_q.pop_front();
                 popped += 1;
                 continue;
@@ -854,21 +854,25 @@ impl Core {
             // become a hint (membership.rs). Behind a backlog of unanswered copies they are
             // packed into the shared buffers, so a stalled peer does not pin client mbufs.
             if !(s.peer.is_some() && msg.is_write && !msg.req.noreply) {
-                self.mbufs.release(&mut msg.req_segs);
+                self.bufs.mbufs.release(&mut msg.req_segs);
             } else if s.out_q.len() >= super::cluster::PACK_AFTER {
-                let mut old = std::mem::take(&mut self.frame_segs);
+                let mut old = std::mem::take(&mut self.scratch.segs);
                 old.clear();
                 std::mem::swap(&mut old, &mut msg.req_segs);
-                self.mbufs
-                    .append_packed(&mut self.reply_buf, &mut msg.req_segs, &old, msg.req_len);
-                self.mbufs.release(&mut old);
-                self.frame_segs = old;
+                self.bufs.mbufs.append_packed(
+                    &mut self.bufs.shared,
+                    &mut msg.req_segs,
+                    &old,
+                    msg.req_len,
+                );
+                self.bufs.mbufs.release(&mut old);
+                self.scratch.segs = old;
             }
             msg.t_sent = now;
             wait_histogram.record(now.saturating_sub(msg.t_queued) / 1000);
             if msg.req.noreply {
                 // Memcached noreply: nothing will come back; the client gets nothing.
-                self.done_scratch.push(mref);
+                self.scratch.done.push(mref);
                 continue;
             }
             if let Some(p) = s.peer.as_mut() {
@@ -886,15 +890,15 @@ impl Core {
             s.rate_left = s.rate_left.saturating_sub(popped as u32);
         }
         let out_len = s.out_q.len() as u64;
-        self.stat_in_queue(kind, -popped, -popped_bytes);
-        self.stat_out_queue(kind, pushed, pushed_bytes);
-        self.histo_queues(kind, None, Some(out_len), None);
-        if !self.done_scratch.is_empty() {
-            let mut done = std::mem::take(&mut self.done_scratch);
+        self.stats.in_queue(kind, -popped, -popped_bytes);
+        self.stats.out_queue(kind, pushed, pushed_bytes);
+        self.stats.queues(kind, None, Some(out_len), None);
+        if !self.scratch.done.is_empty() {
+            let mut done = std::mem::take(&mut self.scratch.done);
             for mref in done.drain(..) {
                 self.complete(mref);
             }
-            self.done_scratch = done;
+            self.scratch.done = done;
         }
     }
 
@@ -914,7 +918,7 @@ impl Core {
                     .get(s.expired)
                     .map(|e| &e.msg)
                     .or(s.in_q.front())
-                    .and_then(|m| self.msgs.get(*m))
+                    .and_then(|m| self.bufs.msgs.get(*m))
                     .map(|m| due(m, t));
                 let probe = s.peer.as_ref().map(|_| s.next_probe);
                 let read = match (s.reads.front().map(|&(_, d)| d), probe) {
@@ -955,7 +959,7 @@ impl Core {
             ServerState::Connecting { since } => {
                 if since + timeout <= now_ns {
                     let kind = self.kind(idx);
-                    self.stat_timedout(kind, 0);
+                    self.stats.timedout(kind, 0);
                     self.server_failed(idx, "connect timed out");
                 }
                 return;
@@ -974,7 +978,7 @@ impl Core {
         // the peer is not answering; Dynomite's rule, close the connection and fail all.
         if self.peer_read_overdue(idx, now_ns) {
             let kind = self.kind(idx);
-            self.stat_timedout(kind, 1);
+            self.stats.timedout(kind, 1);
             return self.server_failed(idx, "a read timed out");
         }
         let Some(s) = self.conn(idx).and_then(|c| c.server()) else {
@@ -985,11 +989,11 @@ impl Core {
         let stuck = s.wpos > 0
             && s.in_q
                 .front()
-                .and_then(|m| self.msgs.get(*m))
+                .and_then(|m| self.bufs.msgs.get(*m))
                 .is_some_and(|m| due(m, timeout) <= now_ns);
         if stuck {
             let kind = self.kind(idx);
-            self.stat_timedout(kind, 0);
+            self.stats.timedout(kind, 0);
             return self.server_failed(idx, "timed out with a request half written");
         }
         let mut timed_out = 0usize;
@@ -1003,6 +1007,7 @@ impl Core {
                 break;
             };
             if self
+                .bufs
                 .msgs
                 .get(mref)
                 .is_some_and(|m| due(m, timeout) > now_ns)
@@ -1033,6 +1038,7 @@ impl Core {
             }
             let Some(&mref) = s.in_q.front() else { break };
             if self
+                .bufs
                 .msgs
                 .get(mref)
                 .is_some_and(|m| due(m, timeout) > now_ns)
@@ -1042,15 +1048,15 @@ impl Core {
             s.in_q.pop_front();
             timed_out += 1;
             unqueued += 1;
-            unqueued_bytes += self.msgs.get(mref).map_or(0, |m| m.req_len as i64);
+            unqueued_bytes += self.bufs.msgs.get(mref).map_or(0, |m| m.req_len as i64);
             self.fail_request(self.peer_node(idx), mref, DynError::StorageTimeout);
         }
         let kind = self.kind(idx);
-        self.stat_in_queue(kind, -unqueued, -unqueued_bytes);
+        self.stats.in_queue(kind, -unqueued, -unqueued_bytes);
         if timed_out == 0 {
             return;
         }
-        self.stat_timedout(kind, timed_out as u64);
+        self.stats.timedout(kind, timed_out as u64);
         log_warn!(
             "{}: {timed_out} requests timed out after {:?}",
             self.target_name(idx),
@@ -1067,6 +1073,18 @@ impl Core {
 }
 
 impl Core {
+    pub(super) fn kind(&self, idx: u32) -> Kind {
+        match self
+            .conn(idx)
+            .and_then(|c| c.server())
+            .and_then(|s| s.peer.as_ref())
+        {
+            None => Kind::Datastore,
+            Some(p) if p.same_dc => Kind::LocalPeer,
+            Some(_) => Kind::RemotePeer,
+        }
+    }
+
     /// For a cross-DC peer connection with `conn_msg_rate`: how many messages it may still
     /// send this second (refilled each new second); `None`: not limited.
     fn rate_budget(&mut self, idx: u32) -> Option<u32> {
@@ -1098,6 +1116,7 @@ impl Core {
         };
         while let Some(&(mref, deadline)) = s.reads.front() {
             let waiting = self
+                .bufs
                 .msgs
                 .get(mref)
                 .is_some_and(|m| m.state == MsgState::Pending);
@@ -1129,142 +1148,6 @@ const PEER_WRITE_EXTRA_MS: u64 = 20_000;
 /// (Dynomite's MAX_CONN_QUEUE_SIZE).
 const MAX_EXPIRED: usize = 20_000;
 
-/// Which counters a connection's traffic feeds: the datastore's, or Dynomite's peer counters
-/// (same DC) or remote-peer counters (other DC).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
-    Datastore,
-    LocalPeer,
-    RemotePeer,
-}
-
-impl Core {
-    pub(super) fn kind(&self, idx: u32) -> Kind {
-        match self
-            .conn(idx)
-            .and_then(|c| c.server())
-            .and_then(|s| s.peer.as_ref())
-        {
-            None => Kind::Datastore,
-            Some(p) if p.same_dc => Kind::LocalPeer,
-            Some(_) => Kind::RemotePeer,
-        }
-    }
-
-    /// Requests waiting to be written: `n` more (or fewer), `bytes` of them.
-    fn stat_in_queue(&mut self, k: Kind, n: i64, bytes: i64) {
-        let (q, b) = match k {
-            Kind::Datastore => (
-                &mut self.server_stats.in_queue,
-                &mut self.server_stats.in_queue_bytes,
-            ),
-            Kind::LocalPeer => (
-                &mut self.pool_stats.peer_in_queue,
-                &mut self.pool_stats.peer_in_queue_bytes,
-            ),
-            Kind::RemotePeer => (
-                &mut self.pool_stats.remote_peer_in_queue,
-                &mut self.pool_stats.remote_peer_in_queue_bytes,
-            ),
-        };
-        *q = q.saturating_add_signed(n);
-        *b = b.saturating_add_signed(bytes);
-    }
-
-    /// Requests written and waiting for their reply: `n` more (or fewer), `bytes` of them.
-    fn stat_out_queue(&mut self, k: Kind, n: i64, bytes: i64) {
-        let (q, b) = out_queue_gauges(&mut self.pool_stats, &mut self.server_stats, k);
-        *q = q.saturating_add_signed(n);
-        *b = b.saturating_add_signed(bytes);
-    }
-
-    fn stat_eof(&mut self, k: Kind) {
-        match k {
-            Kind::Datastore => self.server_stats.server_eof += 1,
-            _ => self.pool_stats.peer_eof += 1,
-        }
-    }
-
-    fn stat_err(&mut self, k: Kind) {
-        match k {
-            Kind::Datastore => self.server_stats.server_err += 1,
-            _ => self.pool_stats.peer_err += 1,
-        }
-    }
-
-    /// A timeout on a connection, and how many requests it failed.
-    fn stat_timedout(&mut self, k: Kind, requests: u64) {
-        match k {
-            Kind::Datastore => {
-                self.server_stats.server_timedout += 1;
-                self.server_stats.server_timedout_requests += requests;
-            }
-            Kind::LocalPeer => {
-                self.pool_stats.peer_timedout += 1;
-                self.pool_stats.peer_timedout_requests += requests;
-            }
-            Kind::RemotePeer => {
-                self.pool_stats.remote_peer_timedout += 1;
-                self.pool_stats.remote_peer_timedout_requests += requests;
-            }
-        }
-    }
-
-    /// Queue lengths and waits go to the histograms of the connection's kind.
-    fn histo_queues(
-        &mut self,
-        k: Kind,
-        in_len: Option<u64>,
-        out_len: Option<u64>,
-        wait_us: Option<u64>,
-    ) {
-        let h = &mut self.histos;
-        let (i, o, w) = match k {
-            Kind::Datastore => (
-                &mut h.server_in_queue,
-                &mut h.server_out_queue,
-                &mut h.server_queue_wait,
-            ),
-            Kind::LocalPeer => (
-                &mut h.peer_in_queue,
-                &mut h.peer_out_queue,
-                &mut h.cross_zone_queue_wait,
-            ),
-            Kind::RemotePeer => (
-                &mut h.remote_peer_in_queue,
-                &mut h.remote_peer_out_queue,
-                &mut h.cross_region_queue_wait,
-            ),
-        };
-        if let Some(v) = in_len {
-            i.record(v);
-        }
-        if let Some(v) = out_len {
-            o.record(v);
-        }
-        if let Some(v) = wait_us {
-            w.record(v);
-        }
-    }
-}
-
-/// The out-queue gauges (requests, bytes) of a connection kind (a function of the two stats
-/// structs only, so it can be used while a connection is borrowed).
-fn out_queue_gauges<'a>(
-    pool: &'a mut crate::stats::model::PoolStats,
-    server: &'a mut crate::stats::model::ServerStats,
-    k: Kind,
-) -> (&'a mut u64, &'a mut u64) {
-    match k {
-        Kind::Datastore => (&mut server.out_queue, &mut server.out_queue_bytes),
-        Kind::LocalPeer => (&mut pool.peer_out_queue, &mut pool.peer_out_queue_bytes),
-        Kind::RemotePeer => (
-            &mut pool.remote_peer_out_queue,
-            &mut pool.remote_peer_out_queue_bytes,
-        ),
-    }
-}
-
 fn first_line(pool: &crate::mbuf::MbufPool, segs: &[Seg]) -> Vec<u8> {
     let mut out = Vec::new();
     crate::mbuf::gather(pool, segs, 0, 200, &mut out);
@@ -1272,11 +1155,4 @@ fn first_line(pool: &crate::mbuf::MbufPool, segs: &[Seg]) -> Vec<u8> {
         out.truncate(p);
     }
     out
-}
-
-pub(super) fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }

@@ -109,7 +109,7 @@ impl Core {
         const JSON: &str = "application/json; charset=utf-8";
         const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
         let ok = || ("OK\r\n".to_string(), JSON);
-        self.pool_stats.stats_count += 1;
+        self.stats.pool.stats_count += 1;
         match http::route(path) {
             Admin::Info => (self.render_info(), JSON),
             Admin::Metrics => (self.render_metrics(), TEXT),
@@ -182,19 +182,19 @@ impl Core {
             source,
             version: crate::VERSION,
             uptime: self.uptime(),
-            timestamp: super::server::unix_ms() / 1000,
+            timestamp: super::counters::unix_ms() / 1000,
             rack: &self.cfg.rack,
             dc: &self.cfg.datacenter,
-            histograms: &self.histos,
-            alloc_msgs: self.msgs.allocated() as u64,
-            free_msgs: self.msgs.free_count() as u64,
-            alloc_mbufs: self.mbufs.allocated() as u64,
-            free_mbufs: self.mbufs.free_count() as u64,
+            histograms: &self.stats.histos,
+            alloc_msgs: self.bufs.msgs.allocated() as u64,
+            free_msgs: self.bufs.msgs.free_count() as u64,
+            alloc_mbufs: self.bufs.mbufs.allocated() as u64,
+            free_mbufs: self.bufs.mbufs.free_count() as u64,
             dyn_memory: event::max_rss_kib(),
             pool_name: &self.cfg.pool_name,
-            pool: &self.pool_stats,
+            pool: &self.stats.pool,
             server_name: &self.cfg.server.name,
-            server: &self.server_stats,
+            server: &self.stats.server,
         }
     }
 
@@ -224,14 +224,14 @@ impl Core {
                 "write_consistency",
                 ExtraValue::Str(self.write_consistency.name()),
             ),
-            ("read_failovers", ExtraValue::Num(self.read_failovers)),
+            ("read_failovers", ExtraValue::Num(self.stats.read_failovers)),
             ("peers_down", ExtraValue::Num(peers_down)),
             ("datastore_connected", ExtraValue::Num(datastore_up)),
             ("hints", ExtraValue::Num(hints)),
             ("hints_bytes", ExtraValue::Num(hint_bytes)),
-            ("hints_stored", ExtraValue::Num(self.hint_stats.stored)),
-            ("hints_replayed", ExtraValue::Num(self.hint_stats.replayed)),
-            ("hints_dropped", ExtraValue::Num(self.hint_stats.dropped)),
+            ("hints_stored", ExtraValue::Num(self.stats.hints.stored)),
+            ("hints_replayed", ExtraValue::Num(self.stats.hints.replayed)),
+            ("hints_dropped", ExtraValue::Num(self.stats.hints.dropped)),
         ];
         model::render_info(&info, &extra, &mut out);
         out
@@ -248,7 +248,8 @@ impl Core {
     /// Dynomite's topology JSON (SPEC §7.4), from the ring this node routes by.
     fn render_cluster_describe(&self) -> String {
         let dcs = self
-            .topo
+            .place
+            .topo()
             .dcs
             .iter()
             .map(|dc| model::DescribeDc {
@@ -262,7 +263,7 @@ impl Core {
                             .nodes
                             .iter()
                             .map(|&n| {
-                                let node = &self.topo.nodes[n];
+                                let node = &self.place.topo().nodes[n];
                                 model::DescribeServer {
                                     name: node
                                         .addr

@@ -15,6 +15,9 @@
 //!
 //! Messages keep their vectors' capacity across reuse, so steady state does not allocate.
 
+mod buffers;
+pub use buffers::Buffers;
+
 use crate::mbuf::Seg;
 use crate::proto::{ReqInfo, RspInfo};
 

@@ -2,10 +2,44 @@
 //! because clients and scripts match on them.
 //!
 //! Redis clients get `-ERR <source> <text>\r\n`, Memcached clients `SERVER_ERROR <source>
-//! <text>\r\n`. Request errors found by the parsers (`ReqError`) are turned into replies by
-//! each protocol's `req_error_reply`; everything else goes through [`dyn_error_reply`].
+//! <text>\r\n`. [`error_reply`] is the one place any [`Failure`] (a request error found by a
+//! parser, one of Dynomite's errors, a command refused by the routing table) becomes the
+//! client's reply bytes; it uses each protocol's `req_error_reply` and [`dyn_error_reply`].
 
-use super::Protocol;
+use super::{Protocol, ReqError};
+
+/// Every reason the proxy answers a request with an error, whoever found it.
+#[derive(Clone, Copy, Debug)]
+pub enum Failure<'a> {
+    /// The parser found the request malformed, unknown or of the wrong arity.
+    Request(&'a ReqError),
+    /// One of Dynomite's own errors (storage, peer, state, quorum, ...).
+    Dynomite(DynError),
+    /// A known command that cannot work through a sharding proxy (by the command table).
+    Unsupported(&'a str),
+}
+
+/// Append the reply for `f` in the client's protocol. A memcached `noreply` request gets
+/// nothing at all, not even an error: a reply would be taken as the answer to the client's
+/// next request.
+pub fn error_reply(proto: Protocol, f: Failure<'_>, noreply: bool, out: &mut Vec<u8>) {
+    match (proto, f) {
+        (Protocol::Memcache, _) if noreply => {}
+        (Protocol::Redis, Failure::Request(e)) => super::redis::req_error_reply(e, out),
+        (Protocol::Memcache, Failure::Request(e)) => super::memcache::req_error_reply(e, out),
+        (_, Failure::Dynomite(e)) => dyn_error_reply(proto, e, out),
+        (Protocol::Redis, Failure::Unsupported(name)) => {
+            out.extend_from_slice(b"-ERR unsupported command '");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"' (cannot run through a sharding proxy)\r\n");
+        }
+        (Protocol::Memcache, Failure::Unsupported(name)) => {
+            out.extend_from_slice(b"CLIENT_ERROR unsupported command ");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DynError {
@@ -80,6 +114,59 @@ mod tests {
         let mut v = Vec::new();
         dyn_error_reply(p, e, &mut v);
         String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn failures_in_both_protocols() {
+        let f = |p, f, noreply| {
+            let mut v = Vec::new();
+            error_reply(p, f, noreply, &mut v);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(
+            f(Protocol::Redis, Failure::Unsupported("blpop"), false),
+            "-ERR unsupported command 'blpop' (cannot run through a sharding proxy)\r\n"
+        );
+        let e = ReqError::Unsupported("blpop".into());
+        let mut via_parser = Vec::new();
+        crate::proto::redis::req_error_reply(&e, &mut via_parser);
+        assert_eq!(
+            f(Protocol::Redis, Failure::Unsupported("blpop"), false).as_bytes(),
+            via_parser,
+            "the table's refusal reads as the parser's"
+        );
+        assert_eq!(
+            f(
+                Protocol::Redis,
+                Failure::Dynomite(DynError::NoQuorum),
+                false
+            ),
+            "-ERR Dynomite: Failed to achieve Quorum\r\n"
+        );
+        let bad = ReqError::Client("bad data chunk");
+        assert_eq!(
+            f(Protocol::Memcache, Failure::Request(&bad), false),
+            "CLIENT_ERROR bad data chunk\r\n"
+        );
+        for fail in [
+            Failure::Request(&bad),
+            Failure::Dynomite(DynError::StorageTimeout),
+        ] {
+            assert_eq!(
+                f(Protocol::Memcache, fail, true),
+                "",
+                "noreply gets nothing"
+            );
+        }
+        assert_eq!(
+            f(
+                Protocol::Redis,
+                Failure::Dynomite(DynError::StorageTimeout),
+                true
+            ),
+            "-ERR Storage: Datastore refused connection\r\n",
+            "noreply is a memcached word"
+        );
     }
 
     #[test]

@@ -492,6 +492,55 @@ fn probe(k: &Key) -> usize {
     0
 }
 
+/// The id of the command named `name` (lower case; `container|sub` for a subcommand), found
+/// at compile time: a name that is not in the table does not compile.
+pub const fn id(name: &str) -> u16 {
+    let mut i = 1;
+    while i < N_SPECS {
+        if str_eq(TABLE[i].name, name) {
+            return i as u16;
+        }
+        i += 1;
+    }
+    panic!("a command name that is not in the table")
+}
+
+/// The ids of the commands the proxy treats specially, so that requests are dispatched by
+/// their id (no string compare per request).
+pub mod cmd {
+    use super::id;
+    pub const PING: u16 = id("ping");
+    pub const ECHO: u16 = id("echo");
+    pub const QUIT: u16 = id("quit");
+    pub const SELECT: u16 = id("select");
+    pub const AUTH: u16 = id("auth");
+    pub const HELLO: u16 = id("hello");
+    pub const CLIENT_SETINFO: u16 = id("client|setinfo");
+    pub const CLIENT_NO_EVICT: u16 = id("client|no-evict");
+    pub const CLIENT_NO_TOUCH: u16 = id("client|no-touch");
+    pub const CLIENT_SETNAME: u16 = id("client|setname");
+    pub const CLIENT_GETNAME: u16 = id("client|getname");
+    pub const CLIENT_ID: u16 = id("client|id");
+    pub const CLIENT_INFO: u16 = id("client|info");
+    pub const COMMAND: u16 = id("command");
+    pub const COMMAND_COUNT: u16 = id("command|count");
+    pub const COMMAND_DOCS: u16 = id("command|docs");
+    pub const COMMAND_INFO: u16 = id("command|info");
+    pub const CONN_CONSISTENCY: u16 = id("dyno_config:conn_consistency");
+    pub const MGET: u16 = id("mget");
+    pub const MSET: u16 = id("mset");
+    pub const EVAL: u16 = id("eval");
+    pub const EVALSHA: u16 = id("evalsha");
+    pub const EVAL_RO: u16 = id("eval_ro");
+    pub const EVALSHA_RO: u16 = id("evalsha_ro");
+    pub const FCALL: u16 = id("fcall");
+    pub const FCALL_RO: u16 = id("fcall_ro");
+    pub const SMEMBERS: u16 = id("smembers");
+    pub const SINTER: u16 = id("sinter");
+    pub const SUNION: u16 = id("sunion");
+    pub const SDIFF: u16 = id("sdiff");
+}
+
 /// The redis-server version the generated part of the table comes from.
 pub fn table_version() -> &'static str {
     REDIS_VERSION

@@ -21,7 +21,7 @@ mod request;
 #[cfg(test)]
 mod tests;
 
-pub use commands::{all, flags, lookup, lookup_sub, spec, table_version, CmdSpec, Route};
+pub use commands::{all, cmd, flags, id, lookup, lookup_sub, spec, table_version, CmdSpec, Route};
 pub use reply::RspParser;
 pub use request::{ReqParser, PROTO_INLINE_MAX_SIZE, PROTO_MAX_BULK_LEN, PROTO_MAX_MULTIBULK};
 

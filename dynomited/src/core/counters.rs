@@ -1,0 +1,176 @@
+//! The node's counters and histograms (what `/info` and `/metrics` show), and the rules for
+//! which counters a connection's traffic feeds.
+
+use std::time::{Duration, Instant};
+
+use crate::stats::model::{Histograms, PoolStats, ServerStats};
+
+/// How long the latency and queue histograms collect before they start again (Dynomite's).
+pub const HISTOGRAM_WINDOW: Duration = Duration::from_secs(300);
+
+/// Which counters a connection's traffic feeds: the datastore's, or Dynomite's peer counters
+/// (same DC) or remote-peer counters (other DC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Datastore,
+    LocalPeer,
+    RemotePeer,
+}
+
+pub(super) struct Stats {
+    pub pool: PoolStats,
+    pub server: ServerStats,
+    pub histos: Histograms,
+    /// When the histograms start again.
+    pub histo_reset_at: Instant,
+    /// Reads served by another rack because the local datastore was down.
+    pub read_failovers: u64,
+    /// Hinted handoff, for `/info`.
+    pub hints: HintStats,
+}
+
+/// Counters of hinted handoff for `/info`.
+#[derive(Default)]
+pub(super) struct HintStats {
+    pub stored: u64,
+    pub replayed: u64,
+    pub dropped: u64,
+}
+
+impl Stats {
+    pub fn new(now: Instant) -> Stats {
+        Stats {
+            pool: PoolStats::default(),
+            server: ServerStats::default(),
+            histos: Histograms::default(),
+            histo_reset_at: now + HISTOGRAM_WINDOW,
+            read_failovers: 0,
+            hints: HintStats::default(),
+        }
+    }
+
+    pub fn reset_histograms(&mut self, now: Instant) {
+        self.histos.reset_all();
+        self.histo_reset_at = now + HISTOGRAM_WINDOW;
+    }
+
+    /// Requests waiting to be written: `n` more (or fewer), `bytes` of them.
+    pub fn in_queue(&mut self, k: Kind, n: i64, bytes: i64) {
+        let (q, b) = match k {
+            Kind::Datastore => (&mut self.server.in_queue, &mut self.server.in_queue_bytes),
+            Kind::LocalPeer => (
+                &mut self.pool.peer_in_queue,
+                &mut self.pool.peer_in_queue_bytes,
+            ),
+            Kind::RemotePeer => (
+                &mut self.pool.remote_peer_in_queue,
+                &mut self.pool.remote_peer_in_queue_bytes,
+            ),
+        };
+        *q = q.saturating_add_signed(n);
+        *b = b.saturating_add_signed(bytes);
+    }
+
+    /// Requests written and waiting for their reply: `n` more (or fewer), `bytes` of them.
+    pub fn out_queue(&mut self, k: Kind, n: i64, bytes: i64) {
+        let (q, b) = match k {
+            Kind::Datastore => (&mut self.server.out_queue, &mut self.server.out_queue_bytes),
+            Kind::LocalPeer => (
+                &mut self.pool.peer_out_queue,
+                &mut self.pool.peer_out_queue_bytes,
+            ),
+            Kind::RemotePeer => (
+                &mut self.pool.remote_peer_out_queue,
+                &mut self.pool.remote_peer_out_queue_bytes,
+            ),
+        };
+        *q = q.saturating_add_signed(n);
+        *b = b.saturating_add_signed(bytes);
+    }
+
+    pub fn eof(&mut self, k: Kind) {
+        match k {
+            Kind::Datastore => self.server.server_eof += 1,
+            _ => self.pool.peer_eof += 1,
+        }
+    }
+
+    pub fn err(&mut self, k: Kind) {
+        match k {
+            Kind::Datastore => self.server.server_err += 1,
+            _ => self.pool.peer_err += 1,
+        }
+    }
+
+    /// A timeout on a connection, and how many requests it failed.
+    pub fn timedout(&mut self, k: Kind, requests: u64) {
+        match k {
+            Kind::Datastore => {
+                self.server.server_timedout += 1;
+                self.server.server_timedout_requests += requests;
+            }
+            Kind::LocalPeer => {
+                self.pool.peer_timedout += 1;
+                self.pool.peer_timedout_requests += requests;
+            }
+            Kind::RemotePeer => {
+                self.pool.remote_peer_timedout += 1;
+                self.pool.remote_peer_timedout_requests += requests;
+            }
+        }
+    }
+
+    /// Queue lengths and waits go to the histograms of the connection's kind.
+    pub fn queues(
+        &mut self,
+        k: Kind,
+        in_len: Option<u64>,
+        out_len: Option<u64>,
+        wait_us: Option<u64>,
+    ) {
+        let h = &mut self.histos;
+        let (i, o, w) = match k {
+            Kind::Datastore => (
+                &mut h.server_in_queue,
+                &mut h.server_out_queue,
+                &mut h.server_queue_wait,
+            ),
+            Kind::LocalPeer => (
+                &mut h.peer_in_queue,
+                &mut h.peer_out_queue,
+                &mut h.cross_zone_queue_wait,
+            ),
+            Kind::RemotePeer => (
+                &mut h.remote_peer_in_queue,
+                &mut h.remote_peer_out_queue,
+                &mut h.cross_region_queue_wait,
+            ),
+        };
+        if let Some(v) = in_len {
+            i.record(v);
+        }
+        if let Some(v) = out_len {
+            o.record(v);
+        }
+        if let Some(v) = wait_us {
+            w.record(v);
+        }
+    }
+
+    /// The queue-wait histogram of a connection kind.
+    pub fn wait_histogram(&mut self, k: Kind) -> &mut crate::stats::histogram::Histogram {
+        match k {
+            Kind::Datastore => &mut self.histos.server_queue_wait,
+            Kind::LocalPeer => &mut self.histos.cross_zone_queue_wait,
+            Kind::RemotePeer => &mut self.histos.cross_region_queue_wait,
+        }
+    }
+}
+
+/// Wall-clock milliseconds since the epoch (the `*_at` stats, gossip clocks).
+pub(super) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,326 @@
+//! Where a parsed request goes: refused, answered by the proxy itself (`builtin.rs`), run on
+//! the local datastore, or coordinated over the cluster (`coordinator.rs`, `split.rs`); and
+//! the node-state rules for the local datastore (SPEC §10.1), with the writes held while the
+//! node is WRITES_ONLY.
+//!
+//! ```text
+//!   request ─► error? ─► the error reply          (errors.rs)
+//!      │ ─► not authenticated? ─► -NOAUTH
+//!      │ ─► by command id: Proxy ─► builtin.rs    Unsupported ─► -ERR unsupported command
+//!      └─► by origin: DMSG_REQ ─► state gate ─► local datastore          (owner role)
+//!                     DMSG_REQ_FORWARD ─► this DC's racks at DC_ONE      (forwarder role)
+//!                     client ─► LocalNodeOnly │ AllNodes │ split │ coordinate
+//! ```
+
+use std::collections::VecDeque;
+
+use super::collect::SplitKind;
+use super::Core;
+use crate::cluster::{gate, Gate};
+use crate::conn::PoolKind;
+use crate::msg::MsgRef;
+use crate::proto::error::{DynError, Failure};
+use crate::proto::memcache::Cmd as McCmd;
+use crate::proto::redis::{self, cmd, Route};
+use crate::types::NodeState;
+
+/// What the proxy does with a request once it is routed.
+pub(super) enum Dispatch {
+    /// Send the message itself to the local datastore (through the RESP2 or RESP3 pool).
+    Forward,
+    /// Answered already, or sent elsewhere (another node, a collector's children, held).
+    Answered,
+}
+
+/// Writes held in WRITES_ONLY are bounded; past this they get the invalid-state error.
+pub const MAX_HELD_WRITES: usize = 100_000;
+
+/// A write held while the node is WRITES_ONLY, with what forwarding it needs later.
+pub(super) struct Held {
+    pub client: u32,
+    pub msg: MsgRef,
+    pub pool: PoolKind,
+}
+
+pub(super) type HeldQueue = VecDeque<Held>;
+
+impl Core {
+    /// Route one Redis request. Returns what to do with it and whether it is a write.
+    pub(super) fn route_redis(&mut self, idx: u32, mref: MsgRef) -> (Dispatch, bool) {
+        let Some(msg) = self.bufs.msgs.get(mref) else {
+            return (Dispatch::Answered, false);
+        };
+        if msg.req.error.is_some() {
+            self.answer_req_error(mref);
+            return (Dispatch::Answered, false);
+        }
+        let spec = redis::spec(msg.req.cmd);
+        let authed = self.client_of(idx).map(|c| c.authed).unwrap_or(false);
+        if !authed && !matches!(spec.id, cmd::AUTH | cmd::HELLO | cmd::QUIT) {
+            self.answer_dyn_error(mref, DynError::NoAuth);
+            return (Dispatch::Answered, spec.write);
+        }
+        if spec.id != cmd::PING {
+            if spec.write {
+                self.stats.pool.client_write_requests += 1;
+            } else {
+                self.stats.pool.client_read_requests += 1;
+            }
+        }
+        let d = match spec.route {
+            Route::Proxy => self.builtin(idx, mref, spec.id),
+            Route::Unsupported => {
+                self.answer_failure(mref, Failure::Unsupported(spec.name));
+                Dispatch::Answered
+            }
+            route => {
+                if let Some(m) = self.bufs.msgs.get_mut(mref) {
+                    m.is_write = spec.write;
+                }
+                self.count_redis_command(spec.id);
+                let split = match (route, spec.id) {
+                    (Route::SplitArgx | Route::SplitKv, cmd::MGET) => Some(SplitKind::Mget),
+                    (Route::SplitArgx | Route::SplitKv, cmd::MSET) => Some(SplitKind::Ok),
+                    (Route::SplitArgx | Route::SplitKv, _) => Some(SplitKind::Sum),
+                    _ => None,
+                };
+                let script = matches!(
+                    spec.id,
+                    cmd::EVAL
+                        | cmd::EVALSHA
+                        | cmd::EVAL_RO
+                        | cmd::EVALSHA_RO
+                        | cmd::FCALL
+                        | cmd::FCALL_RO
+                );
+                self.route_keyed(idx, mref, spec.write, route, split, script)
+            }
+        };
+        (d, spec.write)
+    }
+
+    /// Route one memcached request. Returns what to do with it and whether it is a write.
+    pub(super) fn route_memcache(&mut self, idx: u32, mref: MsgRef) -> (Dispatch, bool) {
+        let Some(msg) = self.bufs.msgs.get(mref) else {
+            return (Dispatch::Answered, false);
+        };
+        if msg.req.error.is_some() {
+            self.answer_req_error(mref);
+            return (Dispatch::Answered, false);
+        }
+        let cmd = McCmd::from_u16(msg.req.cmd);
+        if cmd == Some(McCmd::Quit) {
+            // memcached closes without a reply (Dynomite answers "+OK", a quirk we fix).
+            if let Some(c) = self.client_of(idx) {
+                c.closing = true;
+            }
+            self.answer(mref, b"");
+            return (Dispatch::Answered, false);
+        }
+        let write = cmd.map(|c| !c.is_read()).unwrap_or(true);
+        if write {
+            self.stats.pool.client_write_requests += 1;
+        } else {
+            self.stats.pool.client_read_requests += 1;
+        }
+        if let Some(m) = self.bufs.msgs.get_mut(mref) {
+            m.is_write = write;
+        }
+        let (route, split) = match cmd {
+            Some(McCmd::Get) | Some(McCmd::Gets) => (Route::SplitArgx, Some(SplitKind::McGet)),
+            _ => (Route::Normal, None),
+        };
+        (
+            self.route_keyed(idx, mref, write, route, split, false),
+            write,
+        )
+    }
+
+    /// Where a request for the datastore goes, by its origin: another node's DMSG_REQ runs
+    /// here (the owner role); a DMSG_REQ_FORWARD is fanned out to this DC (the forwarder
+    /// role); a client's request is coordinated.
+    fn route_keyed(
+        &mut self,
+        idx: u32,
+        mref: MsgRef,
+        write: bool,
+        route: Route,
+        split: Option<SplitKind>,
+        script: bool,
+    ) -> Dispatch {
+        match self.bufs.msgs.get(mref).and_then(|m| m.peer) {
+            Some(p) if p.forward => return self.forward_dc(idx, mref, write),
+            Some(_) => return self.state_gate(idx, mref, write),
+            None => {}
+        }
+        match route {
+            Route::LocalNodeOnly => self.state_gate(idx, mref, write),
+            Route::AllNodes => {
+                self.broadcast(idx, mref);
+                self.state_gate(idx, mref, write)
+            }
+            _ if split.is_some() => {
+                let kind = split.expect("checked");
+                if self.split(idx, mref, write, kind) {
+                    Dispatch::Answered
+                } else {
+                    self.coordinate(idx, mref, write, true)
+                }
+            }
+            _ => {
+                if script && self.script_spans_nodes(mref) {
+                    self.answer_dyn_error(mref, DynError::ScriptSpansNodes);
+                    return Dispatch::Answered;
+                }
+                self.coordinate(idx, mref, write, route == Route::Normal)
+            }
+        }
+    }
+
+    /// Apply the node state to a request for the local datastore (SPEC §10.1).
+    pub(super) fn state_gate(&mut self, idx: u32, mref: MsgRef, write: bool) -> Dispatch {
+        match gate(self.state, write) {
+            Gate::Forward => Dispatch::Forward,
+            Gate::Hold if self.held.len() < MAX_HELD_WRITES => {
+                let peer_resp3 = self
+                    .bufs
+                    .msgs
+                    .get(mref)
+                    .and_then(|m| m.peer)
+                    .is_some_and(|p| p.resp3);
+                let resp3 = self.client_of(idx).is_some_and(|c| c.resp3) || peer_resp3;
+                if let Some(m) = self.bufs.msgs.get_mut(mref) {
+                    m.is_write = true;
+                    m.t_queued = self.now_ns;
+                }
+                self.held.push_back(Held {
+                    client: idx,
+                    msg: mref,
+                    pool: Self::pool_of(resp3),
+                });
+                Dispatch::Answered
+            }
+            Gate::Hold | Gate::Refuse => {
+                self.answer_dyn_error(mref, DynError::InvalidState);
+                Dispatch::Answered
+            }
+        }
+    }
+
+    /// Change the node state; leaving WRITES_ONLY sends the held writes in arrival order
+    /// (Dynomite leaves them stuck when going straight to NORMAL; we do not).
+    pub fn set_state(&mut self, state: NodeState) {
+        let old = self.state;
+        self.state = state;
+        crate::log_notice!("node state {old} -> {state}");
+        if state == NodeState::Normal || state == NodeState::Resuming {
+            while let Some(h) = self.held.pop_front() {
+                if self.bufs.msgs.get(h.msg).is_some() {
+                    self.forward_local(h.client, h.msg, h.pool);
+                }
+            }
+        }
+    }
+
+    /// Fail held writes older than the request timeout (the client must not wait forever).
+    pub(super) fn expire_held(&mut self) {
+        let timeout = self.server_timeout_ns();
+        while let Some(h) = self.held.front() {
+            match self.bufs.msgs.get(h.msg) {
+                Some(m) if m.t_queued + timeout > self.now_ns => break,
+                Some(_) => {
+                    let h = self.held.pop_front().expect("front");
+                    self.answer_dyn_error(h.msg, DynError::InvalidState);
+                }
+                None => {
+                    self.held.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Dynomite's per-command counters, for requests sent to the local datastore.
+    fn count_redis_command(&mut self, id: u16) {
+        let s = &mut self.stats.server;
+        match stat_class(id) {
+            StatClass::Get => s.redis_req_get += 1,
+            StatClass::Set => s.redis_req_set += 1,
+            StatClass::Sunion => {
+                s.redis_req_set += 1;
+                s.redis_req_sunion += 1;
+            }
+            StatClass::Del => s.redis_req_del += 1,
+            StatClass::IncrDecr => s.redis_req_incr_decr += 1,
+            StatClass::Keys => s.redis_req_keys += 1,
+            StatClass::Mget => s.redis_req_mget += 1,
+            StatClass::Scan => s.redis_req_scan += 1,
+            StatClass::Sort => s.redis_req_sort += 1,
+            StatClass::Lists => s.redis_req_lists += 1,
+            StatClass::Lrem => {
+                s.redis_req_lists += 1;
+                s.redis_req_lreqm += 1;
+            }
+            StatClass::Hashes => s.redis_req_hashes += 1,
+            StatClass::SortedSets => s.redis_req_sortedsets += 1,
+            StatClass::Other => s.redis_req_other += 1,
+        }
+    }
+}
+
+/// Which of Dynomite's `redis_req_*` counters a command feeds (SPEC §7.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StatClass {
+    Get,
+    Set,
+    Sunion,
+    Del,
+    IncrDecr,
+    Keys,
+    Mget,
+    Scan,
+    Sort,
+    Lists,
+    Lrem,
+    Hashes,
+    SortedSets,
+    Other,
+}
+
+fn classify(name: &str) -> StatClass {
+    match name {
+        "get" => StatClass::Get,
+        "set" | "setbit" | "setex" | "setrange" | "sadd" | "sdiff" | "sdiffstore" | "sinter"
+        | "sinterstore" | "srem" | "sunionstore" | "sscan" => StatClass::Set,
+        "sunion" => StatClass::Sunion,
+        "del" => StatClass::Del,
+        "incr" | "decr" => StatClass::IncrDecr,
+        "keys" => StatClass::Keys,
+        "mget" => StatClass::Mget,
+        "scan" => StatClass::Scan,
+        "sort" => StatClass::Sort,
+        "lrange" | "lset" | "ltrim" | "lindex" | "lpushx" => StatClass::Lists,
+        "lrem" => StatClass::Lrem,
+        "hincrby" | "hincrbyfloat" | "hset" | "hsetnx" => StatClass::Hashes,
+        "zadd" | "zinterstore" | "zrange" | "zrangebyscore" | "zrem" | "zrevrange"
+        | "zrevrangebyscore" | "zunionstore" | "zscan" | "zcount" | "zincrby" | "zlexcount"
+        | "zrangebylex" | "zremrangebylex" | "zremrangebyrank" | "zremrangebyscore"
+        | "zrevrangebylex" => StatClass::SortedSets,
+        _ => StatClass::Other,
+    }
+}
+
+/// The class of command `id`, from a table built once from the command table (no string
+/// compares per request).
+fn stat_class(id: u16) -> StatClass {
+    static TABLE: std::sync::OnceLock<Vec<StatClass>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        let all = redis::all();
+        let max = all.iter().map(|s| s.id as usize).max().unwrap_or(0);
+        let mut t = vec![StatClass::Other; max + 1];
+        for s in all {
+            t[s.id as usize] = classify(s.name);
+        }
+        t
+    });
+    t.get(id as usize).copied().unwrap_or(StatClass::Other)
+}
