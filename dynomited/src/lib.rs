@@ -18,6 +18,7 @@ pub mod types;
 
 pub mod conn;
 pub mod core;
+pub mod daemon;
 pub mod event;
 pub mod log;
 pub mod mbuf;

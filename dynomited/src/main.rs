@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dynomite::cli::{usage, Args};
-use dynomite::core::{Core, Options, Ready};
+use dynomite::core::{Core, Options};
+use dynomite::daemon::Ready;
 use dynomite::{conf, log_error, log_notice, VERSION};
 
 fn version_line() -> String {
@@ -78,7 +79,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Err(msg) = dynomite::core::check_supported(&cfg) {
+    if let Err(msg) = dynomite::daemon::check_supported(&cfg) {
         eprintln!("dynomited: {msg}");
         return ExitCode::from(1);
     }
@@ -99,7 +100,9 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     let mut ready = if args.daemonize {
-        match dynomite::core::daemonize() {
+        // SAFETY: main has started no thread yet (the seed provider's and TLS set-up come
+        // later, in `Core::start`), as `daemonize` requires.
+        match unsafe { dynomite::daemon::daemonize() } {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("dynomited: cannot daemonize: {e}");

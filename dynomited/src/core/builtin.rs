@@ -55,7 +55,7 @@ impl Core {
             }
             cmd::QUIT => {
                 out.extend_from_slice(b"+OK\r\n");
-                if let Some(c) = self.client_of(idx) {
+                if let Some(c) = self.inbound_of(idx) {
                     c.closing = true;
                 }
             }
@@ -103,7 +103,7 @@ impl Core {
                 None => null(out, resp3),
             },
             cmd::CLIENT_ID => {
-                let id = self.client_of(idx).map(|c| c.id).unwrap_or(0);
+                let id = self.client_of(idx).map(|c| c.inb.id).unwrap_or(0);
                 let _ = write!(out, ":{id}\r\n");
             }
             cmd::CLIENT_INFO => {
@@ -218,7 +218,7 @@ impl Core {
         if let Some(n) = setname {
             c.name = (!n.is_empty()).then(|| String::from_utf8_lossy(&n).into());
         }
-        let id = c.id;
+        let id = c.inb.id;
         if proto3 {
             out.extend_from_slice(b"%7\r\n");
         } else {
@@ -241,7 +241,7 @@ impl Core {
     }
 
     fn client_info_line(&self, idx: u32) -> String {
-        let Some(conn) = self.conn(idx) else {
+        let Some(conn) = self.rx.conn(idx) else {
             return String::new();
         };
         let Some(c) = conn.client() else {
@@ -249,7 +249,7 @@ impl Core {
         };
         format!(
             "id={} addr={} fd={} name={} db=0 resp={}\n",
-            c.id,
+            c.inb.id,
             conn.addr.map(|a| a.to_string()).unwrap_or_default(),
             conn.raw_fd(),
             c.name.as_deref().unwrap_or(""),

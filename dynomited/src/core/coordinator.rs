@@ -38,9 +38,9 @@ impl Core {
     fn level_for(&mut self, client: u32, write: bool) -> Consistency {
         let own = self.client_of(client).and_then(|c| c.consistency);
         own.unwrap_or(if write {
-            self.write_consistency
+            self.node.write_consistency
         } else {
-            self.read_consistency
+            self.node.read_consistency
         })
     }
 
@@ -142,7 +142,7 @@ impl Core {
 
     /// Which of a client's connections its copies to a peer use (`fd mod n`: per-client order).
     pub(super) fn fd_hint(&self, client: u32) -> usize {
-        self.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize
+        self.rx.conn(client).map(|c| c.raw_fd()).unwrap_or(0).max(0) as usize
     }
 
     /// Send a request to the owner in every rack of the local DC (and, with `each`, of every
@@ -240,7 +240,7 @@ impl Core {
     /// Copies of a write to the owner in every other rack of this DC (DMSG_REQ) and to one
     /// rack per remote DC (DMSG_REQ_FORWARD); their replies are dropped (DC_ONE).
     pub(super) fn replicate(&mut self, client: u32, mref: MsgRef, h: Option<u32>, resp3: bool) {
-        if self.place.nodes() < 2 || self.peers.is_empty() {
+        if self.place.nodes() < 2 || self.mesh.peers.is_empty() {
             return;
         }
         self.replicate_local_dc(client, mref, h, resp3);

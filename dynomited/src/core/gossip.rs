@@ -73,11 +73,11 @@ impl Core {
                  reconnecting"
             );
             let now = self.now_ns;
-            if let Some(v) = self.views.get_mut(idx) {
+            if let Some(v) = self.mesh.views.get_mut(idx) {
                 v.failing_since = Some(now);
             }
-            for i in 0..self.peers.get(idx).map_or(0, |p| p.len()) {
-                let sidx = self.peers[idx][i];
+            for i in 0..self.mesh.peers.get(idx).map_or(0, |p| p.len()) {
+                let sidx = self.mesh.peers[idx][i];
                 self.reconnect_now(sidx, "the node moved to a new address");
             }
             return Some(idx);
@@ -103,11 +103,11 @@ impl Core {
         });
         log_notice!("node {host}:{port} ({dc}/{rack}, token {token}) joined ({why})");
         if self.opts.admin_op == 0 {
-            while self.peers.len() < self.place.topo().nodes.len() {
-                self.peers.push(Vec::new());
-                self.peer_down.push(false);
+            while self.mesh.peers.len() < self.place.topo().nodes.len() {
+                self.mesh.peers.push(Vec::new());
+                self.mesh.peer_down.push(false);
                 let now = self.now_ns;
-                self.views.push(super::membership::PeerView {
+                self.mesh.views.push(super::membership::PeerView {
                     failing_since: Some(now),
                     heard_at: now,
                     ..Default::default()
@@ -135,15 +135,16 @@ impl Core {
             n.token
         );
         let slots = self
+            .mesh
             .peers
             .get_mut(idx)
             .map(std::mem::take)
             .unwrap_or_default();
         for sidx in slots {
             self.drop_conn(sidx, "the node left the rings");
-            self.remove(sidx);
+            self.rx.remove(sidx, &mut self.bufs.mbufs);
         }
-        if let Some(v) = self.views.get_mut(idx) {
+        if let Some(v) = self.mesh.views.get_mut(idx) {
             self.stats.hints.dropped += v.hints.len() as u64;
             *v = super::membership::PeerView::default();
         }
@@ -165,7 +166,10 @@ impl Core {
     pub(super) fn gossip_round(&mut self) -> u64 {
         let every = self.cfg.gos_interval_ms.max(10) * 1_000_000;
         let next = self.now_ns + every;
-        if !self.cfg.enable_gossip || self.place.topo().nodes.len() < 2 || self.peers.is_empty() {
+        if !self.cfg.enable_gossip
+            || self.place.topo().nodes.len() < 2
+            || self.mesh.peers.is_empty()
+        {
             return next;
         }
         let now_s = super::counters::unix_ms() / 1000;
@@ -176,9 +180,9 @@ impl Core {
             }
             let n = &self.place.topo().nodes[i];
             let (ts, state) = if i == 0 {
-                (now_s, self.state as u8)
+                (now_s, self.node.state as u8)
             } else {
-                let v = &self.views[i];
+                let v = &self.mesh.views[i];
                 let state = if v.down {
                     crate::types::NodeState::Down
                 } else {
@@ -203,8 +207,8 @@ impl Core {
         if connected.is_empty() {
             return next;
         }
-        if !self.announced {
-            self.announced = true;
+        if !self.mesh.announced {
+            self.mesh.announced = true;
             for n in connected {
                 self.send_gossip(n, &payload);
             }
@@ -222,9 +226,10 @@ impl Core {
 
     /// A connected connection slot to `node`, if any.
     pub(super) fn connected_slot(&self, node: usize) -> Option<u32> {
-        self.peers.get(node)?.iter().copied().find(|&i| {
-            self.conn(i)
-                .and_then(|c| c.server())
+        self.mesh.peers.get(node)?.iter().copied().find(|&i| {
+            self.rx
+                .conn(i)
+                .and_then(|c| c.outbound())
                 .is_some_and(|s| s.state == ServerState::Connected)
         })
     }
@@ -268,7 +273,7 @@ impl Core {
                 continue;
             }
             let now = self.now_ns;
-            if let Some(v) = self.views.get_mut(idx) {
+            if let Some(v) = self.mesh.views.get_mut(idx) {
                 if g.ts > v.gossip_ts {
                     v.gossip_ts = g.ts;
                     v.heard_at = now;
@@ -319,11 +324,8 @@ impl Core {
         log_notice!("seed provider {src:?}, polled every {every:?}");
         let (fetcher, sock) = Fetcher::spawn(src, every, timeout)?;
         let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
-        let idx = self
-            .insert(|_| crate::conn::Conn::new(crate::conn::Role::Seeds, None, crate::event::READ));
-        self.epoll
-            .add(fd, crate::event::READ, super::token(idx, 0))?;
-        self.seeds = Some((fetcher, sock));
+        self.rx.add_foreign(fd, crate::conn::Role::Seeds)?;
+        self.mesh.seeds = Some((fetcher, sock));
         Ok(())
     }
 
@@ -332,7 +334,7 @@ impl Core {
     pub(super) fn seeds_event(&mut self) {
         use crate::peer::seeds::Update;
         use std::io::Read;
-        let Some((_, sock)) = self.seeds.as_mut() else {
+        let Some((_, sock)) = self.mesh.seeds.as_mut() else {
             return;
         };
         let mut buf = [0u8; 16384];
@@ -340,12 +342,12 @@ impl Core {
             match sock.read(&mut buf) {
                 Ok(0) => {
                     log_warn!("the seed provider's thread is gone; membership from it stops");
-                    if let Some((_, s)) = self.seeds.take() {
-                        let _ = self.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&s));
+                    if let Some((_, s)) = self.mesh.seeds.take() {
+                        let _ = self.rx.epoll.delete(std::os::fd::AsRawFd::as_raw_fd(&s));
                     }
                     break;
                 }
-                Ok(n) => self.seeds_inbox.feed(&buf[..n]),
+                Ok(n) => self.mesh.seeds_inbox.feed(&buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
@@ -354,7 +356,7 @@ impl Core {
             crate::conf::SeedProvider::Dns => "dns seeds",
             _ => "florida seeds",
         };
-        while let Some(update) = self.seeds_inbox.next() {
+        while let Some(update) = self.mesh.seeds_inbox.next() {
             match update {
                 Update::Error(e) => log_warn!("seed provider: {e}"),
                 Update::Seeds(text) => match crate::peer::parse_seed_list(&text) {

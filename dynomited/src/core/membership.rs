@@ -14,10 +14,45 @@
 use std::collections::VecDeque;
 
 use super::Core;
-use crate::conn::ServerState;
+use crate::conn::{Role, ServerState};
 use crate::msg::MsgRef;
 use crate::peer::{HeaderParse, HeaderParser, MsgType, DATA_REQ, FLAG_RESP3};
 use crate::{log_notice, log_warn};
+
+/// The peers as this node keeps them: their connections, how each looks from here (the
+/// failure detector's view and the hints it keeps for it), gossip and seed-provider state.
+#[derive(Default)]
+pub(super) struct Mesh {
+    /// Outgoing connection slots to each node, by topology index (empty for this node).
+    pub peers: Vec<Vec<u32>>,
+    /// Peers an operator marked DOWN (`/peer/down/<name>`): no copies, no failover reads.
+    pub peer_down: Vec<bool>,
+    /// Each node as this node sees it (NORMAL/DOWN, hints).
+    pub views: Vec<PeerView>,
+    /// Ids of the frames this node sends to peers (starting at 1).
+    pub next_frame_id: u64,
+    /// When the failure detector must next look (loop clock ns).
+    pub next_detect: Option<u64>,
+    /// Hints are waiting for a peer that can take them now.
+    pub replaying: bool,
+    /// When the next gossip round is due (loop clock ns), and whether the first (the
+    /// announce to every peer) went out.
+    pub next_gossip: u64,
+    pub announced: bool,
+    /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
+    pub seeds: Option<(crate::peer::seeds::Fetcher, std::os::unix::net::UnixStream)>,
+    pub seeds_inbox: crate::peer::seeds::Inbox,
+}
+
+impl Mesh {
+    /// A fresh frame id.
+    pub fn frame_id(&mut self) -> u64 {
+        self.next_frame_id = self.next_frame_id.max(1);
+        let id = self.next_frame_id;
+        self.next_frame_id += 1;
+        id
+    }
+}
 
 /// A write a peer missed: the datastore request and how it was framed.
 pub(super) struct Hint {
@@ -58,7 +93,7 @@ impl Core {
     /// A view per topology node, every peer not yet connected.
     pub(super) fn init_views(&mut self) {
         let now = self.now_ns;
-        self.views = (0..self.place.topo().nodes.len())
+        self.mesh.views = (0..self.place.topo().nodes.len())
             .map(|i| PeerView {
                 failing_since: (i != 0).then_some(now),
                 heard_at: now,
@@ -68,33 +103,37 @@ impl Core {
     }
 
     pub(super) fn peer_is_down(&self, node: usize) -> bool {
-        self.views.get(node).is_some_and(|v| v.down)
+        self.mesh.views.get(node).is_some_and(|v| v.down)
     }
 
     pub(super) fn has_hints(&self, node: usize) -> bool {
-        self.views.get(node).is_some_and(|v| !v.hints.is_empty())
+        self.mesh
+            .views
+            .get(node)
+            .is_some_and(|v| !v.hints.is_empty())
     }
 
     /// A connection to `node` completed: unless its heartbeat is stale it is NORMAL (again)
     /// at the detector's next look, which is now.
     pub(super) fn peer_connected(&mut self, node: usize) {
-        if let Some(v) = self.views.get_mut(node) {
+        if let Some(v) = self.mesh.views.get_mut(node) {
             v.failing_since = None;
         }
-        self.next_detect = Some(self.now_ns);
+        self.mesh.next_detect = Some(self.now_ns);
     }
 
     /// A connection to `node` failed or closed: if none is left up, the clock starts.
     pub(super) fn peer_conn_lost(&mut self, node: usize) {
-        let up = self.peers.get(node).is_some_and(|slots| {
+        let up = self.mesh.peers.get(node).is_some_and(|slots| {
             slots.iter().any(|&i| {
-                self.conn(i)
-                    .and_then(|c| c.server())
+                self.rx
+                    .conn(i)
+                    .and_then(|c| c.outbound())
                     .is_some_and(|s| s.state == ServerState::Connected)
             })
         });
         let now = self.now_ns;
-        if let Some(v) = self.views.get_mut(node) {
+        if let Some(v) = self.mesh.views.get_mut(node) {
             if !up {
                 v.failing_since.get_or_insert(now);
             }
@@ -110,7 +149,7 @@ impl Core {
         let now = self.now_ns;
         let mut next: Option<u64> = None;
         let mut wake = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
-        for node in 1..self.views.len() {
+        for node in 1..self.mesh.views.len() {
             if self
                 .place
                 .topo()
@@ -121,7 +160,7 @@ impl Core {
             {
                 continue;
             }
-            let v = &self.views[node];
+            let v = &self.mesh.views[node];
             let no_conn = v.failing_since.map(|since| now.saturating_sub(since));
             let silent = heartbeat.map(|_| now.saturating_sub(v.heard_at));
             let conn_down = no_conn.is_some_and(|t| t >= after);
@@ -138,7 +177,7 @@ impl Core {
             }
             let name = self.node_name(node);
             let now_ms = super::counters::unix_ms();
-            let v = &mut self.views[node];
+            let v = &mut self.mesh.views[node];
             if down {
                 let why = if conn_down {
                     format!("no connection for {} ms", no_conn.unwrap_or(0) / 1_000_000)
@@ -170,23 +209,16 @@ impl Core {
     pub(super) fn probe_peers(&mut self) {
         let every = (self.cfg.peer_down_after_ms / 2).max(200) * 1_000_000;
         let now = self.now_ns;
-        for node in 1..self.peers.len() {
-            for i in 0..self.peers[node].len() {
-                let sidx = self.peers[node][i];
-                let due = self
-                    .conn(sidx)
-                    .and_then(|c| c.server())
-                    .is_some_and(|s| s.state == ServerState::Connected && s.next_probe <= now);
-                if !due {
+        for node in 1..self.mesh.peers.len() {
+            for i in 0..self.mesh.peers[node].len() {
+                let sidx = self.mesh.peers[node][i];
+                let Some(Role::PeerOut(p)) = self.rx.conn_mut(sidx).map(|c| &mut c.role) else {
+                    continue;
+                };
+                if !(p.out.connected() && p.link.next_probe <= now) {
                     continue;
                 }
-                if let Some(s) = self.slots[sidx as usize]
-                    .conn
-                    .as_mut()
-                    .and_then(|c| c.server_mut())
-                {
-                    s.next_probe = now + every;
-                }
+                p.link.next_probe = now + every;
                 self.send_probe(sidx, node);
             }
         }
@@ -274,7 +306,7 @@ impl Core {
             self.cfg.hints_max_per_peer as usize,
             self.cfg.hints_max_bytes_per_peer as usize,
         );
-        let Some(v) = self.views.get_mut(node) else {
+        let Some(v) = self.mesh.views.get_mut(node) else {
             return;
         };
         v.hint_bytes += hint.payload.len();
@@ -305,15 +337,16 @@ impl Core {
     /// Returns whether more remain to be sent now (the loop should not sleep long).
     pub(super) fn replay_hints(&mut self) -> bool {
         let mut more = false;
-        for node in 1..self.views.len() {
-            let admin_down = self.peer_down.get(node).copied().unwrap_or(false);
-            if self.views[node].hints.is_empty() || self.views[node].down || admin_down {
+        for node in 1..self.mesh.views.len() {
+            let admin_down = self.mesh.peer_down.get(node).copied().unwrap_or(false);
+            if self.mesh.views[node].hints.is_empty() || self.mesh.views[node].down || admin_down {
                 continue;
             }
-            let Some(sidx) = self.peers.get(node).and_then(|slots| {
+            let Some(sidx) = self.mesh.peers.get(node).and_then(|slots| {
                 slots.iter().copied().find(|&i| {
-                    self.conn(i)
-                        .and_then(|c| c.server())
+                    self.rx
+                        .conn(i)
+                        .and_then(|c| c.outbound())
                         .is_some_and(|s| s.state == ServerState::Connected)
                 })
             }) else {
@@ -321,25 +354,26 @@ impl Core {
             };
             for _ in 0..REPLAY_BATCH {
                 let queued = self
+                    .rx
                     .conn(sidx)
-                    .and_then(|c| c.server())
+                    .and_then(|c| c.outbound())
                     .map_or(usize::MAX, |s| s.in_q.len() + s.out_q.len());
                 if queued >= REPLAY_MAX_QUEUED {
                     break;
                 }
-                let Some(h) = self.views[node].hints.pop_front() else {
+                let Some(h) = self.mesh.views[node].hints.pop_front() else {
                     break;
                 };
-                self.views[node].hint_bytes -= h.payload.len();
+                self.mesh.views[node].hint_bytes -= h.payload.len();
                 if !self.send_hint(sidx, node, &h) {
                     // No message object free: try again later, in order.
-                    self.views[node].hint_bytes += h.payload.len();
-                    self.views[node].hints.push_front(h);
+                    self.mesh.views[node].hint_bytes += h.payload.len();
+                    self.mesh.views[node].hints.push_front(h);
                     break;
                 }
                 self.stats.hints.replayed += 1;
             }
-            more |= !self.views[node].hints.is_empty();
+            more |= !self.mesh.views[node].hints.is_empty();
         }
         more
     }
@@ -358,7 +392,7 @@ impl Core {
     }
 
     pub(super) fn hints_total(&self) -> (u64, u64) {
-        self.views.iter().fold((0, 0), |(n, b), v| {
+        self.mesh.views.iter().fold((0, 0), |(n, b), v| {
             (n + v.hints.len() as u64, b + v.hint_bytes as u64)
         })
     }

@@ -59,11 +59,11 @@ impl Core {
         );
         let mut changed: Vec<String> = Vec::new();
         if new.read_consistency != old.read_consistency {
-            self.read_consistency = new.read_consistency;
+            self.node.read_consistency = new.read_consistency;
             changed.push(format!("read_consistency {}", new.read_consistency));
         }
         if new.write_consistency != old.write_consistency {
-            self.write_consistency = new.write_consistency;
+            self.node.write_consistency = new.write_consistency;
             changed.push(format!("write_consistency {}", new.write_consistency));
         }
         macro_rules! live {
@@ -149,28 +149,28 @@ impl Core {
     fn resize_pools(&mut self, old: &Config) {
         let want = self.cfg.datastore_connections.max(1) as usize;
         if want != old.datastore_connections.max(1) as usize {
-            let mut list = std::mem::take(&mut self.servers);
+            let mut list = std::mem::take(&mut self.pools.main);
             self.resize(&mut list, want, PoolKind::Main, None);
-            self.servers = list;
-            if !self.servers3.is_empty() {
-                let mut list = std::mem::take(&mut self.servers3);
+            self.pools.main = list;
+            if !self.pools.resp3.is_empty() {
+                let mut list = std::mem::take(&mut self.pools.resp3);
                 self.resize(&mut list, want, PoolKind::Resp3, None);
-                self.servers3 = list;
+                self.pools.resp3 = list;
             }
         }
         let changed = self.cfg.local_peer_connections != old.local_peer_connections
             || self.cfg.remote_peer_connections != old.remote_peer_connections;
-        if !changed || self.peers.is_empty() {
+        if !changed || self.mesh.peers.is_empty() {
             return;
         }
-        for node in 1..self.peers.len() {
+        for node in 1..self.mesh.peers.len() {
             if self.place.topo().retired[node] {
                 continue; // left the rings: no connections
             }
             let want = self.peer_conns_wanted(node);
-            let mut list = std::mem::take(&mut self.peers[node]);
+            let mut list = std::mem::take(&mut self.mesh.peers[node]);
             self.resize(&mut list, want, PoolKind::Main, Some(node));
-            self.peers[node] = list;
+            self.mesh.peers[node] = list;
         }
     }
 
@@ -178,16 +178,16 @@ impl Core {
         while list.len() > want {
             let idx = list.pop().expect("non-empty");
             self.drop_conn(idx, "closed: fewer connections configured");
-            self.remove(idx);
+            self.rx.remove(idx, &mut self.bufs.mbufs);
         }
         while list.len() < want {
             let slot = list.len();
             let idx = match node {
                 Some(n) => self.new_peer_slot(n, slot),
-                None => self.new_server(pool, slot, None),
+                None => self.new_datastore(pool, slot),
             };
             list.push(idx);
-            self.server_connect(idx);
+            self.out_connect(idx);
         }
     }
 }

@@ -11,7 +11,8 @@
 //!   answer_failure ──┘        └─► Done ─► client queue front? ─► dirty (written this loop)
 //! ```
 
-use super::{Core, CLIENT_HARD_PENDING_BYTES};
+use super::Core;
+use crate::conn::HARD_PENDING_BYTES;
 use crate::msg::{MsgRef, MsgState, NO_AGG};
 use crate::peer::{write_header, MsgType, FLAG_RESP3};
 use crate::proto::error::{error_reply, DynError, Failure};
@@ -96,19 +97,19 @@ impl Core {
         msg.state = MsgState::Done;
         let (owner, swallow, len) = (msg.owner, msg.swallow, msg.rsp_len);
         let owner = match owner {
-            Some(o) if !swallow && self.live(o) => o,
+            Some(o) if !swallow && self.rx.live(o) => o,
             _ => return self.bufs.free_msg(mref),
         };
-        if let Some(c) = self.client_of(owner.idx) {
+        if let Some(c) = self.inbound_of(owner.idx) {
             c.pending_bytes += len;
-            let over = c.pending_bytes > CLIENT_HARD_PENDING_BYTES;
+            let over = c.pending_bytes > HARD_PENDING_BYTES;
             // Only the front can be written; a done reply behind a pending one waits.
             let front = c.queue.front() == Some(&mref);
             if over {
-                self.overflowing.push(owner.idx);
+                self.work.overflowing.push(owner.idx);
             }
             if front {
-                self.dirty_clients.push(owner.idx);
+                self.work.dirty_clients.push(owner.idx);
             }
         }
     }

@@ -55,7 +55,7 @@ impl Core {
             return (Dispatch::Answered, false);
         }
         let spec = redis::spec(msg.req.cmd);
-        let authed = self.client_of(idx).map(|c| c.authed).unwrap_or(false);
+        let authed = self.authed(idx);
         if !authed && !matches!(spec.id, cmd::AUTH | cmd::HELLO | cmd::QUIT) {
             self.answer_dyn_error(mref, DynError::NoAuth);
             return (Dispatch::Answered, spec.write);
@@ -111,7 +111,7 @@ impl Core {
         let cmd = McCmd::from_u16(msg.req.cmd);
         if cmd == Some(McCmd::Quit) {
             // memcached closes without a reply (Dynomite answers "+OK", a quirk we fix).
-            if let Some(c) = self.client_of(idx) {
+            if let Some(c) = self.inbound_of(idx) {
                 c.closing = true;
             }
             self.answer(mref, b"");
@@ -179,9 +179,9 @@ impl Core {
 
     /// Apply the node state to a request for the local datastore (SPEC §10.1).
     pub(super) fn state_gate(&mut self, idx: u32, mref: MsgRef, write: bool) -> Dispatch {
-        match gate(self.state, write) {
+        match gate(self.node.state, write) {
             Gate::Forward => Dispatch::Forward,
-            Gate::Hold if self.held.len() < MAX_HELD_WRITES => {
+            Gate::Hold if self.node.held.len() < MAX_HELD_WRITES => {
                 let peer_resp3 = self
                     .bufs
                     .msgs
@@ -193,7 +193,7 @@ impl Core {
                     m.is_write = true;
                     m.t_queued = self.now_ns;
                 }
-                self.held.push_back(Held {
+                self.node.held.push_back(Held {
                     client: idx,
                     msg: mref,
                     pool: Self::pool_of(resp3),
@@ -210,11 +210,11 @@ impl Core {
     /// Change the node state; leaving WRITES_ONLY sends the held writes in arrival order
     /// (Dynomite leaves them stuck when going straight to NORMAL; we do not).
     pub fn set_state(&mut self, state: NodeState) {
-        let old = self.state;
-        self.state = state;
+        let old = self.node.state;
+        self.node.state = state;
         crate::log_notice!("node state {old} -> {state}");
         if state == NodeState::Normal || state == NodeState::Resuming {
-            while let Some(h) = self.held.pop_front() {
+            while let Some(h) = self.node.held.pop_front() {
                 if self.bufs.msgs.get(h.msg).is_some() {
                     self.forward_local(h.client, h.msg, h.pool);
                 }
@@ -225,15 +225,15 @@ impl Core {
     /// Fail held writes older than the request timeout (the client must not wait forever).
     pub(super) fn expire_held(&mut self) {
         let timeout = self.server_timeout_ns();
-        while let Some(h) = self.held.front() {
+        while let Some(h) = self.node.held.front() {
             match self.bufs.msgs.get(h.msg) {
                 Some(m) if m.t_queued + timeout > self.now_ns => break,
                 Some(_) => {
-                    let h = self.held.pop_front().expect("front");
+                    let h = self.node.held.pop_front().expect("front");
                     self.answer_dyn_error(h.msg, DynError::InvalidState);
                 }
                 None => {
-                    self.held.pop_front();
+                    self.node.held.pop_front();
                 }
             }
         }

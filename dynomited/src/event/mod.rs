@@ -143,25 +143,35 @@ pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
 /// Most iovecs one `writev` takes (Linux `IOV_MAX`).
 pub const IOV_MAX: usize = 1024;
 
-/// A gather list for one `writev`, reused across calls so it never allocates in steady state.
-/// It holds raw pointers only between `push` and `writev` within one function, while the
-/// buffers it points into are borrowed immutably by the caller.
+/// The storage a gather list reuses, so that building one never allocates in steady state.
+/// It holds no pointers between uses: an [`IoVecs`] borrows it, and leaves it empty.
 #[derive(Default)]
-pub struct IoVecs {
-    iov: Vec<libc::iovec>,
-    bytes: usize,
+pub struct IoVecBuf(Vec<libc::iovec>);
+
+impl IoVecBuf {
+    pub fn new() -> IoVecBuf {
+        IoVecBuf(Vec::with_capacity(IOV_MAX))
+    }
 }
 
-impl IoVecs {
-    pub fn new() -> IoVecs {
+/// A gather list for one `writev`, over slices that live at least as long as `'a`: the type
+/// keeps every pushed slice borrowed until the list is dropped, so none can be freed or
+/// changed before `writev` reads it.
+pub struct IoVecs<'a> {
+    iov: &'a mut Vec<libc::iovec>,
+    bytes: usize,
+    _data: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> IoVecs<'a> {
+    /// An empty list in `buf`'s storage.
+    pub fn new(buf: &'a mut IoVecBuf) -> IoVecs<'a> {
+        buf.0.clear();
         IoVecs {
-            iov: Vec::with_capacity(IOV_MAX),
+            iov: &mut buf.0,
             bytes: 0,
+            _data: std::marker::PhantomData,
         }
-    }
-    pub fn clear(&mut self) {
-        self.iov.clear();
-        self.bytes = 0;
     }
     pub fn is_full(&self) -> bool {
         self.iov.len() >= IOV_MAX
@@ -179,7 +189,7 @@ impl IoVecs {
     /// one ends (pipelined requests in one read buffer, the replies to one client in a
     /// datastore's buffer) extends it instead of taking an iovec of its own. Returns false when
     /// the list is full.
-    pub fn push(&mut self, s: &[u8]) -> bool {
+    pub fn push(&mut self, s: &'a [u8]) -> bool {
         if s.is_empty() {
             return true;
         }
@@ -205,9 +215,9 @@ impl IoVecs {
     /// takes less than offered. Returns the bytes taken.
     pub fn copy_into(&self, w: &mut dyn std::io::Write) -> io::Result<usize> {
         let mut total = 0;
-        for v in &self.iov {
-            // SAFETY: each iovec was built from a live `&[u8]` that the caller still borrows
-            // (pushed and copied within one function body), as for `writev`.
+        for v in self.iov.iter() {
+            // SAFETY: each iovec was built in `push` from a `&'a [u8]`, and `self` borrows
+            // those slices for `'a`, so they are alive and unchanged.
             let s = unsafe { std::slice::from_raw_parts(v.iov_base as *const u8, v.iov_len) };
             let n = w.write(s)?;
             total += n;
@@ -218,15 +228,21 @@ impl IoVecs {
         Ok(total)
     }
 
-    /// `writev(2)` of everything pushed. The caller must keep every pushed slice alive and
-    /// unmodified until this returns; the type's methods are only used that way in `core`.
+    /// `writev(2)` of everything pushed.
     pub fn writev(&self, fd: RawFd) -> io::Result<usize> {
         if self.iov.is_empty() {
             return Ok(0);
         }
-        // SAFETY: each iovec was built from a live `&[u8]` that the caller still borrows
-        // (pushed and written within one function body); count is at most IOV_MAX.
+        // SAFETY: each iovec was built in `push` from a `&'a [u8]` that `self` still borrows
+        // (alive and unchanged); the count is at most IOV_MAX.
         cvt(unsafe { libc::writev(fd, self.iov.as_ptr(), self.iov.len() as libc::c_int) })
+    }
+}
+
+impl Drop for IoVecs<'_> {
+    /// The storage keeps its capacity but no pointer to the slices once they may be gone.
+    fn drop(&mut self) {
+        self.iov.clear();
     }
 }
 
@@ -457,7 +473,8 @@ mod tests {
     fn adjacent_slices_share_an_iovec() {
         let buf = b"hello world";
         let other = b"!!";
-        let mut v = IoVecs::new();
+        let mut storage = super::IoVecBuf::new();
+        let mut v = IoVecs::new(&mut storage);
         v.push(&buf[..5]);
         v.push(&buf[5..]);
         assert_eq!((v.len(), v.bytes()), (1, 11));

@@ -273,6 +273,28 @@ impl MbufPool {
         d.data[at..at + n].copy_from_slice(&s.data[from..from + n]);
     }
 
+    /// Add the bytes of `segs`, less the first `*skip` of them, to a gather list. Returns
+    /// false when the list is full (the caller writes what it has and comes back).
+    pub fn push_iov<'a>(
+        &'a self,
+        segs: &[Seg],
+        skip: &mut usize,
+        iov: &mut crate::event::IoVecs<'a>,
+    ) -> bool {
+        for &seg in segs {
+            let b = self.slice(seg);
+            if *skip >= b.len() {
+                *skip -= b.len();
+                continue;
+            }
+            if !iov.push(&b[*skip..]) {
+                return false;
+            }
+            *skip = 0;
+        }
+        true
+    }
+
     /// Total mbufs ever allocated (the pool never shrinks).
     pub fn allocated(&self) -> usize {
         self.bufs.len()

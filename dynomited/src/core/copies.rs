@@ -14,16 +14,16 @@
 //! references to the original request's segments: replication copies no payload.
 
 use super::Core;
-use crate::conn::{PeerOut, PoolKind, ServerState};
+use crate::conn::ServerState;
 use crate::msg::MsgRef;
-use crate::peer::{write_header, write_header_data, HeaderParser, MsgType, FLAG_RESP3};
+use crate::peer::{write_header, write_header_data, MsgType, FLAG_RESP3};
 use crate::stats::http::PeerVerb;
 
 impl Core {
     /// Connection slots to every other node, connected at once (reconnects back off).
     pub(super) fn connect_peers(&mut self) {
-        self.peers = vec![Vec::new(); self.place.topo().nodes.len()];
-        self.peer_down = vec![false; self.place.topo().nodes.len()];
+        self.mesh.peers = vec![Vec::new(); self.place.topo().nodes.len()];
+        self.mesh.peer_down = vec![false; self.place.topo().nodes.len()];
         self.init_views();
         for node in 1..self.place.topo().nodes.len() {
             self.connect_node(node);
@@ -34,8 +34,8 @@ impl Core {
     pub(super) fn connect_node(&mut self, node: usize) {
         for slot in 0..self.peer_conns_wanted(node) {
             let idx = self.new_peer_slot(node, slot);
-            self.peers[node].push(idx);
-            self.server_connect(idx);
+            self.mesh.peers[node].push(idx);
+            self.out_connect(idx);
         }
     }
 
@@ -51,19 +51,6 @@ impl Core {
         .max(1) as usize
     }
 
-    /// A new, unconnected connection slot (number `slot`) to peer `node`.
-    pub(super) fn new_peer_slot(&mut self, node: usize, slot: usize) -> u32 {
-        let peer = Box::new(PeerOut {
-            node,
-            same_dc: self.place.topo().nodes[node].dc == self.place.topo().local().dc,
-            header: HeaderParser::new(),
-            in_payload: false,
-            reply_id: 0,
-            out_ids: Default::default(),
-        });
-        self.new_server(PoolKind::Main, slot, Some(peer))
-    }
-
     /// A message carrying one dnode frame to `node` whose payload is `payload` (copied into
     /// the shared buffers): a `ty` header with `flags` and the `data` side channel. Nobody
     /// waits for its reply (it is swallowed). `None` when no message object is free.
@@ -76,8 +63,7 @@ impl Core {
         payload: &[u8],
     ) -> Option<MsgRef> {
         let m = self.bufs.msgs.alloc(self.now_ns, None)?;
-        let id = self.next_frame_id;
-        self.next_frame_id += 1;
+        let id = self.mesh.frame_id();
         let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
         self.scratch.bytes.clear();
         write_header_data(
@@ -111,11 +97,14 @@ impl Core {
     /// Down, to reconnect on its back-off (or at once, if it was idle).
     pub(super) fn drop_conn(&mut self, idx: u32, why: &str) {
         let live = matches!(
-            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+            self.rx
+                .conn(idx)
+                .and_then(|c| c.outbound())
+                .map(|s| s.state),
             Some(ServerState::Connected) | Some(ServerState::Connecting { .. })
         );
         if live {
-            self.server_failed(idx, why);
+            self.out_failed(idx, why);
         }
     }
 
@@ -123,11 +112,14 @@ impl Core {
     pub(super) fn reconnect_now(&mut self, idx: u32, why: &str) {
         self.drop_conn(idx, why);
         let down = matches!(
-            self.conn(idx).and_then(|c| c.server()).map(|s| s.state),
+            self.rx
+                .conn(idx)
+                .and_then(|c| c.outbound())
+                .map(|s| s.state),
             Some(ServerState::Down { .. })
         );
         if down {
-            self.server_connect(idx);
+            self.out_connect(idx);
         }
     }
 
@@ -139,7 +131,7 @@ impl Core {
         let Some(msg) = self.bufs.msgs.get(mref) else {
             return false;
         };
-        if msg.is_write || msg.peer.is_some() || msg.failed_over || self.peers.is_empty() {
+        if msg.is_write || msg.peer.is_some() || msg.failed_over || self.mesh.peers.is_empty() {
             return false;
         }
         // A quorum's vote is not moved to another rack: that rack has a vote of its own.
@@ -167,9 +159,10 @@ impl Core {
 
     /// Send a client's read to `node`, if a connection to it is up.
     fn failover_to(&mut self, hint: usize, mref: MsgRef, node: usize, resp3: bool) -> bool {
-        let connected = self.peers[node].iter().any(|&i| {
-            self.conn(i)
-                .and_then(|c| c.server())
+        let connected = self.mesh.peers[node].iter().any(|&i| {
+            self.rx
+                .conn(i)
+                .and_then(|c| c.outbound())
                 .is_some_and(|s| s.state == ServerState::Connected)
         });
         if !connected
@@ -202,25 +195,29 @@ impl Core {
         // Not to a peer that is down, and not past the writes it missed: until its hints are
         // replayed, new writes queue behind them (callers keep them as hints) so it gets
         // every write in order, and reads go where the data is current.
-        if self.peer_down.get(node).copied().unwrap_or(false)
+        if self.mesh.peer_down.get(node).copied().unwrap_or(false)
             || self.peer_is_down(node)
             || self.has_hints(node)
         {
             return None;
         }
-        let slots = self.peers.get(node).filter(|s| !s.is_empty())?;
+        let slots = self.mesh.peers.get(node).filter(|s| !s.is_empty())?;
         let fd = hint;
         // A client's copies keep to one connection (fd mod n, per-client order); a read served
         // for a client takes any usable connection.
         let usable = |core: &Core, sidx: u32| -> bool {
             // A peer that is down, or so slow that its queue is full, gets no copy: the copies
             // of a stalled peer must not use up max_msgs and stall this node's own clients.
-            core.conn(sidx).and_then(|c| c.server()).is_some_and(|s| {
-                matches!(
-                    s.state,
-                    ServerState::Connected | ServerState::Connecting { .. }
-                ) && s.in_q.len() + s.out_q.len() - s.expired.min(s.out_q.len()) < PEER_MAX_QUEUE
-            })
+            core.rx
+                .conn(sidx)
+                .and_then(|c| c.outbound())
+                .is_some_and(|s| {
+                    matches!(
+                        s.state,
+                        ServerState::Connected | ServerState::Connecting { .. }
+                    ) && s.in_q.len() + s.out_q.len() - s.expired.min(s.out_q.len())
+                        < PEER_MAX_QUEUE
+                })
         };
         let preferred = slots[fd % slots.len()];
         let sidx = if usable(self, preferred) {
@@ -232,8 +229,7 @@ impl Core {
         };
         let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
         let copy = self.bufs.msgs.alloc(self.now_ns, None)?;
-        let id = self.next_frame_id;
-        self.next_frame_id += 1;
+        let id = self.mesh.frame_id();
         let Some(orig) = self.bufs.msgs.get(mref) else {
             self.bufs.msgs.free(copy);
             return None;
@@ -256,8 +252,9 @@ impl Core {
             .mbufs
             .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
         let backlog = self
+            .rx
             .conn(sidx)
-            .and_then(|c| c.server())
+            .and_then(|c| c.outbound())
             .map_or(0, |s| s.in_q.len());
         let orig = self.bufs.msgs.get(mref).expect("checked above");
         if backlog >= PACK_AFTER {
@@ -302,7 +299,7 @@ impl Core {
         let all = name == "all";
         let verb = if all { PeerVerb::Reset } else { verb };
         let mut matched = 0;
-        for node in 1..self.place.topo().nodes.len().min(self.peers.len()) {
+        for node in 1..self.place.topo().nodes.len().min(self.mesh.peers.len()) {
             if !all
                 && self.place.topo().nodes[node].name != name
                 && self.place.topo().nodes[node].host != name
@@ -311,12 +308,12 @@ impl Core {
             }
             matched += 1;
             match verb {
-                PeerVerb::Down => self.peer_down[node] = true,
-                PeerVerb::Up => self.peer_down[node] = false,
+                PeerVerb::Down => self.mesh.peer_down[node] = true,
+                PeerVerb::Up => self.mesh.peer_down[node] = false,
                 PeerVerb::Reset => {
-                    self.peer_down[node] = false;
-                    for i in 0..self.peers[node].len() {
-                        let idx = self.peers[node][i];
+                    self.mesh.peer_down[node] = false;
+                    for i in 0..self.mesh.peers[node].len() {
+                        let idx = self.mesh.peers[node][i];
                         self.reconnect_now(idx, "reset by the admin API");
                     }
                 }

@@ -16,14 +16,12 @@ const MAX_REQUEST: usize = 8192;
 impl Core {
     pub(super) fn accept_stats(&mut self, lidx: u32) {
         for _ in 0..16 {
-            let role = || {
-                Role::Stats(StatsConn {
-                    buf: Vec::new(),
-                    out: Vec::new(),
-                    written: 0,
-                })
-            };
-            if self.accept_one(lidx, role).is_none() {
+            let role = || Role::Stats(StatsConn::default());
+            if self
+                .rx
+                .accept_one(lidx, self.now, &mut self.bufs.mbufs, role)
+                .is_none()
+            {
                 return;
             }
         }
@@ -40,7 +38,7 @@ impl Core {
 
     /// Read until the request is complete; then answer. Returns false if the conn is gone.
     fn stats_read(&mut self, idx: u32) -> bool {
-        let Some(conn) = self.conn_mut(idx) else {
+        let Some(conn) = self.rx.conn_mut(idx) else {
             return false;
         };
         let fd = conn.raw_fd();
@@ -53,13 +51,13 @@ impl Core {
         let mut tmp = [0u8; 2048];
         match event::read(fd, &mut tmp) {
             Ok(0) => {
-                self.remove(idx);
+                self.rx.remove(idx, &mut self.bufs.mbufs);
                 return false;
             }
             Ok(n) => sc.buf.extend_from_slice(&tmp[..n]),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
             Err(_) => {
-                self.remove(idx);
+                self.rx.remove(idx, &mut self.bufs.mbufs);
                 return false;
             }
         }
@@ -76,7 +74,7 @@ impl Core {
             }
             None => http::write_bad_request(&mut out),
         }
-        if let Some(Role::Stats(sc)) = self.conn_mut(idx).map(|c| &mut c.role) {
+        if let Some(Role::Stats(sc)) = self.rx.conn_mut(idx).map(|c| &mut c.role) {
             sc.out = out;
         }
         self.stats_write(idx);
@@ -84,7 +82,7 @@ impl Core {
     }
 
     fn stats_write(&mut self, idx: u32) {
-        let Some(conn) = self.conn_mut(idx) else {
+        let Some(conn) = self.rx.conn_mut(idx) else {
             return;
         };
         let fd = conn.raw_fd();
@@ -95,13 +93,13 @@ impl Core {
             match event::write(fd, &sc.out[sc.written..]) {
                 Ok(n) => sc.written += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.set_interest(idx, event::READ | event::WRITE);
+                    self.rx.set_interest(idx, event::READ | event::WRITE);
                     return;
                 }
                 Err(_) => break,
             }
         }
-        self.remove(idx);
+        self.rx.remove(idx, &mut self.bufs.mbufs);
     }
 
     /// Run one admin call; returns the body and its content type.
@@ -136,16 +134,16 @@ impl Core {
             Admin::GetConsistency => (
                 format!(
                     "Read Consistency: {}\r\nWrite Consistency: {}\r\n",
-                    self.read_consistency, self.write_consistency
+                    self.node.read_consistency, self.node.write_consistency
                 ),
                 JSON,
             ),
             Admin::SetConsistency { write, level } => {
                 if let Some(l) = level {
                     if write {
-                        self.write_consistency = l;
+                        self.node.write_consistency = l;
                     } else {
-                        self.read_consistency = l;
+                        self.node.read_consistency = l;
                     }
                     log_notice!(
                         "{} consistency set to {l}",
@@ -154,9 +152,12 @@ impl Core {
                 }
                 ok()
             }
-            Admin::GetTimeoutFactor => (format!("Timeout factor: {}\n", self.timeout_factor), JSON),
+            Admin::GetTimeoutFactor => (
+                format!("Timeout factor: {}\n", self.node.timeout_factor),
+                JSON,
+            ),
             Admin::SetTimeoutFactor(n) => {
-                self.timeout_factor = n.clamp(1, 10) as u64;
+                self.node.timeout_factor = n.clamp(1, 10) as u64;
                 ok()
             }
             Admin::Peer { verb, name } => {
@@ -164,7 +165,7 @@ impl Core {
                 ok()
             }
             Admin::ReadRepairs(Some(on)) => {
-                self.read_repairs = on;
+                self.node.read_repairs = on;
                 let s = if on { "ENABLED" } else { "DISABLED" };
                 (format!("Read Repairs: {s}\r\n"), JSON)
             }
@@ -173,7 +174,7 @@ impl Core {
                 self.set_state(s);
                 ok()
             }
-            Admin::GetState => (format!("State: {}\n", self.state), JSON),
+            Admin::GetState => (format!("State: {}\n", self.node.state), JSON),
         }
     }
 
@@ -203,26 +204,28 @@ impl Core {
         let info = self.info(&host);
         let mut out = String::with_capacity(4096);
         let (hints, hint_bytes) = self.hints_total();
-        let peers_down = self.views.iter().filter(|v| v.down).count() as u64;
+        let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
         let datastore_up = self
-            .servers
+            .pools
+            .main
             .iter()
             .filter(|&&i| {
-                self.conn(i)
-                    .and_then(|c| c.server())
+                self.rx
+                    .conn(i)
+                    .and_then(|c| c.outbound())
                     .is_some_and(|s| s.state == crate::conn::ServerState::Connected)
             })
             .count() as u64;
         let extra = [
-            ("state", ExtraValue::Str(self.state.name())),
+            ("state", ExtraValue::Str(self.node.state.name())),
             (
                 "read_consistency",
-                ExtraValue::Str(self.read_consistency.name()),
+                ExtraValue::Str(self.node.read_consistency.name()),
             ),
             (
                 "write_consistency",
-                ExtraValue::Str(self.write_consistency.name()),
+                ExtraValue::Str(self.node.write_consistency.name()),
             ),
             ("read_failovers", ExtraValue::Num(self.stats.read_failovers)),
             ("peers_down", ExtraValue::Num(peers_down)),
@@ -272,16 +275,20 @@ impl Core {
                                     host: node.host.clone(),
                                     port: node.port,
                                     token: node.token,
-                                    state: match self.views.get(n) {
-                                        _ if n == 0 => self.state.name(),
+                                    state: match self.mesh.views.get(n) {
+                                        _ if n == 0 => self.node.state.name(),
                                         Some(v) if v.down => "DOWN",
                                         // Marked down by an operator (/peer/down/...).
-                                        _ if self.peer_down.get(n) == Some(&true) => "DOWN",
+                                        _ if self.mesh.peer_down.get(n) == Some(&true) => "DOWN",
                                         _ => "NORMAL",
                                     },
-                                    since_ms: self.views.get(n).map_or(0, |v| v.since_ms),
-                                    hints: self.views.get(n).map_or(0, |v| v.hints.len() as u64),
-                                    hints_lost: self.views.get(n).map_or(0, |v| v.hints_lost),
+                                    since_ms: self.mesh.views.get(n).map_or(0, |v| v.since_ms),
+                                    hints: self
+                                        .mesh
+                                        .views
+                                        .get(n)
+                                        .map_or(0, |v| v.hints.len() as u64),
+                                    hints_lost: self.mesh.views.get(n).map_or(0, |v| v.hints_lost),
                                 }
                             })
                             .collect(),
