@@ -8,6 +8,7 @@
 
 mod admin;
 mod cluster;
+mod duration;
 mod gen_config;
 mod health;
 mod output;
@@ -24,6 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use duration::parse_duration;
 use dynomite::ring::NETFLIX_OFFSET;
 use dynomite::types::Consistency;
 
@@ -252,10 +254,10 @@ enum Command {
         stats_port_map: Option<String>,
         /// Time between the two /info samples ops/s is computed from (0s: one sample, no
         /// ops/s)
-        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
         interval: Duration,
         /// Timeout of each request to a node
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
         /// Print JSON instead of a table
         #[arg(long)]
@@ -306,7 +308,7 @@ enum Command {
         #[arg(value_name = "NODE")]
         node: String,
         /// Timeout of each request
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
         /// Print JSON instead of a table
         #[arg(long)]
@@ -326,10 +328,10 @@ enum Command {
         #[arg(long)]
         healthy: bool,
         /// How long to wait: 500ms, 60s, 2m
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
         timeout: Duration,
         /// Time between polls
-        #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
         interval: Duration,
         /// Print JSON
         #[arg(long)]
@@ -394,7 +396,7 @@ EXAMPLE:
         #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
         consistency: Consistency,
         /// How long to wait for every node to be ready
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         timeout: Duration,
         /// Print cluster.json instead of the table
         #[arg(long)]
@@ -418,10 +420,10 @@ EXAMPLE:
         #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
         dir: PathBuf,
         /// Time between the two /info samples ops/s is computed from
-        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
         interval: Duration,
         /// Timeout of each request to a node
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
         /// Print JSON instead of a table
         #[arg(long)]
@@ -440,7 +442,7 @@ EXAMPLE:
         #[arg(value_name = "NODE")]
         node: String,
         /// How long to wait for the restarted node to be ready
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         timeout: Duration,
         /// Print JSON
         #[arg(long)]
@@ -499,11 +501,6 @@ enum ConsistencyCmd {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// A duration: 500ms, 60s, 2m.
-fn duration(s: &str) -> Result<Duration, String> {
-    stats::parse_duration(s)
 }
 
 /// The client for one node's admin commands.

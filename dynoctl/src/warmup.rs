@@ -35,8 +35,9 @@ use dynomite::client::{self, parse_info, Connection, Reply};
 use serde::Serialize;
 
 use crate::admin::{state_set, TargetState};
+use crate::duration::{parse_duration, show_duration, span};
 use crate::output::{Block, CliError, Render};
-use crate::stats::{node_addr, parse_duration, show_duration, Stats};
+use crate::stats::{node_addr, Stats};
 
 /// Connect timeout and read/write timeout of datastore connections.
 const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -80,16 +81,16 @@ pub struct WarmupArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 1_000_000)]
     pub max_lag_bytes: u64,
     /// Give up the sync after this long: 90s, 20m
-    #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Give up when the gap grows this many polls in a row (writes outrun the sync)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_growing_polls: u32,
     /// Time between polls of the replication offsets
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     pub interval: Duration,
     /// How long the node stays RESUMING (sending the writes it held) before NORMAL
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     pub resume_wait: Duration,
     /// Warm up even from a source that holds no keys while the node's datastore holds some
     #[arg(long)]
@@ -100,10 +101,6 @@ pub struct WarmupArgs {
     /// Print the steps with their outcome and timings as JSON
     #[arg(long)]
     pub json: bool,
-}
-
-fn duration(s: &str) -> Result<Duration, String> {
-    parse_duration(s)
 }
 
 /// One step of the warm-up.
@@ -444,19 +441,6 @@ impl Log {
             let _ = writeln!(io::stderr().lock());
             self.drawn = 0;
         }
-    }
-}
-
-/// A limit for messages: `20m`, `90s`, `1h`.
-fn span(d: Duration) -> String {
-    let s = d.as_secs();
-    let whole = |unit: u64| s >= unit && Duration::from_secs(s / unit * unit) == d;
-    if whole(3600) {
-        format!("{}h", s / 3600)
-    } else if whole(60) {
-        format!("{}m", s / 60)
-    } else {
-        show_duration(d)
     }
 }
 
@@ -1565,8 +1549,6 @@ mod tests {
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(eta(61.2), "1m02s");
         assert_eq!(eta(f64::NAN), "?");
-        assert_eq!(span(Duration::from_secs(1200)), "20m");
-        assert_eq!(span(Duration::from_secs(90)), "90s");
     }
 
     #[test]
