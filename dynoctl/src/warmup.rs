@@ -28,14 +28,14 @@
 use std::collections::BTreeMap;
 use std::io::{self, IsTerminal, Write};
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dynomite::client::{self, parse_info, Connection, Reply};
 use serde::Serialize;
 
 use crate::admin::{state_set, TargetState};
-use crate::duration::{parse_duration, show_duration, span};
+use crate::cli::WarmupArgs;
+use crate::duration::{show_duration, span};
 use crate::output::{Block, CliError, Render};
 use crate::stats::{node_addr, Stats};
 
@@ -53,55 +53,6 @@ const STEPS: usize = 9;
 
 /// The message for a Memcached node.
 pub const MEMCACHED: &str = "warm-up is not possible for memcached: it has no replication";
-
-/// Arguments of `dynoctl warmup`.
-#[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("own").required(true).multiple(true).args(["datastore", "config"])))]
-#[command(group(clap::ArgGroup::new("peers").required(true).multiple(true).args(["peer_datastore", "peer_config"])))]
-pub struct WarmupArgs {
-    /// The stats address of the node to warm up
-    #[arg(value_name = "NODE")]
-    pub node: String,
-    /// The node's datastore (its redis-server), HOST:PORT
-    #[arg(long, value_name = "HOST:PORT")]
-    pub datastore: Option<String>,
-    /// The node's config file: its datastore (servers:), data_store, token and
-    /// datastore_password
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// A replica's datastore, HOST:PORT (repeat or comma-separate for several: the one whose
-    /// redis-server has been up longest is the source)
-    #[arg(long, value_name = "HOST:PORT", value_delimiter = ',')]
-    pub peer_datastore: Vec<String>,
-    /// Other nodes' config files: those of the node's DC with its token in another rack are
-    /// the candidates (their servers: datastore; their stats_listen for their uptime)
-    #[arg(long, value_name = "FILE", num_args = 1..)]
-    pub peer_config: Vec<PathBuf>,
-    /// In sync when the replica is at most this many bytes behind the source
-    #[arg(long, value_name = "BYTES", default_value_t = 1_000_000)]
-    pub max_lag_bytes: u64,
-    /// Give up the sync after this long: 90s, 20m
-    #[arg(long, value_name = "DURATION", default_value = "20m", value_parser = parse_duration)]
-    pub timeout: Duration,
-    /// Give up when the gap grows this many polls in a row (writes outrun the sync)
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_growing_polls: u32,
-    /// Time between polls of the replication offsets
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
-    pub interval: Duration,
-    /// How long the node stays RESUMING (sending the writes it held) before NORMAL
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
-    pub resume_wait: Duration,
-    /// Warm up even from a source that holds no keys while the node's datastore holds some
-    #[arg(long)]
-    pub force: bool,
-    /// Print the plan (source, steps, thresholds) and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Print the steps with their outcome and timings as JSON
-    #[arg(long)]
-    pub json: bool,
-}
 
 /// One step of the warm-up.
 #[derive(Clone, Debug, Serialize)]
