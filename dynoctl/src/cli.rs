@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{ArgGroup, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use dynomite::ring::NETFLIX_OFFSET;
 use dynomite::types::Consistency;
 
@@ -20,6 +22,10 @@ use crate::{admin, cluster, tokens};
     after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
 )]
 pub struct Cli {
+    /// Print JSON instead of a table (seeds: as --format json; not for conf-test or
+    /// serve-seeds)
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -107,9 +113,6 @@ pub enum Command {
         /// [default: 2.0]
         #[arg(long, value_name = "RATIO")]
         max_imbalance: Option<f64>,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Write one Dynomite YAML file per node (DIR/<dc>-<rack>-<slot>.yml): listen, dyn_listen
     /// and stats_listen on the node's host, the datastore on 127.0.0.1, the token from the
@@ -154,9 +157,6 @@ pub enum Command {
         /// Print the files instead of writing them
         #[arg(long)]
         dry_run: bool,
-        /// Print the list of files as JSON
-        #[arg(long)]
-        json: bool,
     },
     /// List the cluster's nodes (host, port, rack, dc, token) from a config file (the node and
     /// its dyn_seeds), a florida endpoint, the TXT records of a DNS name (dns_provider), or a
@@ -179,11 +179,8 @@ pub enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         node: Option<String>,
         /// Output format
-        #[arg(long, value_enum, default_value_t = SeedFormat::Table)]
+        #[arg(long, value_enum, default_value_t = SeedFormat::Table, conflicts_with = "json")]
         format: SeedFormat,
-        /// Same as --format json
-        #[arg(long, conflicts_with = "format")]
-        json: bool,
     },
     /// Serve a seeds file as a florida endpoint for nodes with dyn_seed_provider:
     /// florida_provider: GET /REST/v1/admin/get_seeds or /api/v1/admin/get_seeds (any case)
@@ -240,9 +237,6 @@ pub enum Command {
         /// Timeout of each request to a node
         #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Get or set a node's state (normal, standby, writes_only, resuming); prints the state
     /// the node reports afterwards.
@@ -264,9 +258,6 @@ pub enum Command {
         /// A peer's host or IP, or `all`
         #[arg(value_name = "PEER")]
         peer: String,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Raise or lower a node's log level by one, or set it (0..11: 5 notice, 6 info, 7 debug,
     /// 11 verbose).
@@ -277,9 +268,6 @@ pub enum Command {
         /// up, down or a level 0..11
         #[arg(value_name = "up|down|N", value_parser = admin::parse_log_level)]
         level: admin::LogLevel,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
     },
     /// Check a node: its process answers (/ping), its datastore is connected
     /// (datastore_connected > 0 in /info) and its state is NORMAL. Exit 0 healthy, 1 a check
@@ -291,9 +279,6 @@ pub enum Command {
         /// Timeout of each request
         #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Wait until a node reports a state (and with --healthy, passes every `health` check).
     /// A node that does not answer (restarting) is waited for. Exit 0 when reached, 1 on
@@ -314,9 +299,6 @@ pub enum Command {
         /// Time between polls
         #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = parse_duration)]
         interval: Duration,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
     },
     /// A local cluster on 127.0.0.1 (one redis-server and one dynomited per node): start it,
     /// stop it, see it, restart one node.
@@ -379,9 +361,6 @@ EXAMPLE:
         /// How long to wait for every node to be ready
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         timeout: Duration,
-        /// Print cluster.json instead of the table
-        #[arg(long)]
-        json: bool,
     },
     /// Stop a cluster started by `cluster up`: SIGTERM to each recorded PID whose
     /// /proc/PID/cmdline still names dynomited or redis-server (a recycled PID is left
@@ -391,9 +370,6 @@ EXAMPLE:
         /// The cluster's directory
         #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
         dir: PathBuf,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// `dynoctl status` over the nodes recorded in cluster.json.
     Status {
@@ -406,9 +382,6 @@ EXAMPLE:
         /// Timeout of each request to a node
         #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
         timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Restart one node's dynomited: stop it by its recorded PID (SIGTERM, SIGKILL after
     /// 10 s), start it again with the same config and log file, record the new PID, and wait
@@ -425,9 +398,6 @@ EXAMPLE:
         /// How long to wait for the restarted node to be ready
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         timeout: Duration,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -438,9 +408,6 @@ pub enum StateCmd {
         /// The node's stats address
         #[arg(value_name = "NODE")]
         node: String,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
     },
     /// Set the node's state and print it as the node reports it afterwards
     Set {
@@ -449,9 +416,6 @@ pub enum StateCmd {
         node: String,
         #[arg(value_enum, value_name = "STATE")]
         state: admin::TargetState,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -462,9 +426,6 @@ pub enum ConsistencyCmd {
         /// The node's stats address
         #[arg(value_name = "NODE")]
         node: String,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
     /// Set the read consistency, the write consistency or both; prints both afterwards
     #[command(group(ArgGroup::new("level").required(true).multiple(true).args(["read", "write"])))]
@@ -478,9 +439,6 @@ pub enum ConsistencyCmd {
         /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
         #[arg(long, value_name = "LEVEL", value_parser = consistency)]
         write: Option<Consistency>,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -528,9 +486,53 @@ pub struct WarmupArgs {
     /// Print the plan (source, steps, thresholds) and change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// Print the steps with their outcome and timings as JSON
-    #[arg(long)]
-    pub json: bool,
+}
+
+/// The command line of this process. `--json` is global, so clap takes it before or after
+/// any command; two rules clap cannot see across levels are checked here, with the usage
+/// errors (exit 2) these command lines got before `--json` was global: conf-test and
+/// serve-seeds print no table and refuse it, and seeds refuses it with `--format`.
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut cmd = Cli::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let cli = Cli::from_arg_matches(&matches)?;
+    if !cli.json {
+        return Ok(cli);
+    }
+    let refused = match (&cli.command, matches.subcommand()) {
+        (Command::Seeds { .. }, Some((name, m)))
+            if m.value_source("format") == Some(ValueSource::CommandLine) =>
+        {
+            Some((
+                name,
+                ErrorKind::ArgumentConflict,
+                "the argument '--json' cannot be used with '--format <FORMAT>'",
+            ))
+        }
+        (Command::ConfTest { .. } | Command::ServeSeeds { .. }, Some((name, _))) => Some((
+            name,
+            ErrorKind::UnknownArgument,
+            "unexpected argument '--json' found",
+        )),
+        _ => None,
+    };
+    match refused {
+        None => Ok(cli),
+        Some((name, kind, message)) => {
+            let sub = cmd
+                .find_subcommand_mut(name)
+                .expect("the subcommand just parsed");
+            Err(sub.error(kind, message))
+        }
+    }
 }
 
 /// A consistency level, exactly as named (any case).
@@ -570,11 +572,79 @@ fn dc_names(dcs: &[String]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn man_page_and_completions_are_current() {
         dynomite::cli::check_docs(Cli::command(), "dynoctl", "1").unwrap();
+    }
+
+    fn json(args: &str) -> Result<bool, ErrorKind> {
+        parse_from(args.split_whitespace())
+            .map(|c| c.json)
+            .map_err(|e| e.kind())
+    }
+
+    #[test]
+    fn json_after_every_command_that_prints_a_table() {
+        for args in [
+            "tokens --racks 3",
+            "tokens --check a.yml b.yml",
+            "gen-config --racks 3 --hosts a,b,c --out d",
+            "seeds --config a.yml",
+            "seeds --florida h:1",
+            "status --node h:1",
+            "status --nodes a:1,b:2",
+            "state get h:1",
+            "state set h:1 standby",
+            "consistency get h:1",
+            "consistency set h:1 --read dc_one",
+            "peer down h:1 10.0.0.1",
+            "loglevel h:1 up",
+            "health h:1",
+            "wait h:1 --healthy",
+            "cluster up --racks 3",
+            "cluster down",
+            "cluster status",
+            "cluster restart-node 2",
+            "warmup h:1 --datastore h:2 --peer-datastore h:3",
+        ] {
+            assert_eq!(json(&format!("dynoctl {args}")), Ok(false), "{args}");
+            assert_eq!(json(&format!("dynoctl {args} --json")), Ok(true), "{args}");
+            assert_eq!(json(&format!("dynoctl --json {args}")), Ok(true), "{args}");
+        }
+        // Where a command takes a list, --json still ends it.
+        let c = parse_from(["dynoctl", "tokens", "--check", "a.yml", "--json"]).unwrap();
+        assert!(c.json);
+        assert!(matches!(c.command, Command::Tokens { check, .. } if check.len() == 1));
+    }
+
+    #[test]
+    fn json_refused_where_it_was_refused() {
+        use ErrorKind::{ArgumentConflict, UnknownArgument};
+        assert_eq!(json("dynoctl conf-test a.yml --json"), Err(UnknownArgument));
+        assert_eq!(json("dynoctl --json conf-test a.yml"), Err(UnknownArgument));
+        assert_eq!(
+            json("dynoctl serve-seeds --file f --json"),
+            Err(UnknownArgument)
+        );
+        assert_eq!(json("dynoctl conf-test a.yml"), Ok(false));
+        // seeds: --json is --format json, and the two do not go together.
+        for args in [
+            "seeds --config a.yml --json --format table",
+            "seeds --config a.yml --format json --json",
+            "seeds --json --config a.yml --format florida",
+            "--json seeds --config a.yml --format florida",
+        ] {
+            assert_eq!(
+                json(&format!("dynoctl {args}")),
+                Err(ArgumentConflict),
+                "{args}"
+            );
+        }
+        assert_eq!(
+            json("dynoctl seeds --config a.yml --format json"),
+            Ok(false)
+        );
     }
 
     #[test]

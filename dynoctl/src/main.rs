@@ -22,26 +22,24 @@ mod warmup;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
-
-use cli::{Cli, ClusterCmd, Command, ConsistencyCmd, DataStoreArg, SeedFormat, StateCmd};
+use cli::{ClusterCmd, Command, ConsistencyCmd, DataStoreArg, SeedFormat, StateCmd};
 use output::{fail, print, text_out, CliError, Style};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli.command) {
+    match run(cli.command, Style::json(cli.json)) {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, CliError> {
+fn run(command: Command, style: Style) -> Result<ExitCode, CliError> {
     match command {
         Command::ConfTest { files } => Ok(conf_test::run(&files)),
         Command::Tokens {
@@ -52,7 +50,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             peer_port,
             check,
             max_imbalance,
-            json,
         } => {
             if check.is_empty() && max_imbalance.is_some() {
                 return Err(CliError::new(
@@ -61,7 +58,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             }
             if !check.is_empty() {
                 let report = tokens::check(&check, max_imbalance.unwrap_or(2.0))?;
-                print(&report, Style::json(json));
+                print(&report, style);
                 return Ok(ExitCode::from(u8::from(!report.ok)));
             }
             let layout = shape.layout(racks.unwrap_or(1));
@@ -73,7 +70,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 scheme: layout.scheme,
                 nodes,
             };
-            print(&list, Style::json(json));
+            print(&list, style);
             Ok(ExitCode::SUCCESS)
         }
         Command::GenConfig {
@@ -89,7 +86,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             write_consistency,
             out,
             dry_run,
-            json,
         } => {
             let settings = gen_config::Settings {
                 redis_port,
@@ -106,10 +102,10 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             let hosts = tokens::read_hosts(&hosts)?;
             let generated =
                 gen_config::run(&shape.layout(racks), &hosts, &settings, &out, dry_run)?;
-            if dry_run && !json {
+            if dry_run && style == Style::Human {
                 text_out(&generated.dry_run_text());
             } else {
-                print(&generated, Style::json(json));
+                print(&generated, style);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -120,7 +116,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             dns_server,
             node,
             format,
-            json,
         } => {
             let source = match (&config, &florida, &node, &dns) {
                 (Some(c), _, _, _) => seeds::Source::Config(c),
@@ -134,8 +129,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 _ => return Err(CliError::new("give --config, --florida, --dns or --node")),
             };
             let list = seeds::run(&source)?;
-            match (json, format) {
-                (true, _) | (_, SeedFormat::Json) => print(&list, Style::Json),
+            match (style, format) {
+                (Style::Json, _) | (_, SeedFormat::Json) => print(&list, Style::Json),
                 (_, SeedFormat::Table) => print(&list, Style::Human),
                 (_, SeedFormat::Florida) => text_out(&list.florida()),
             }
@@ -152,7 +147,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             stats_port_map,
             interval,
             timeout,
-            json,
         } => {
             let sources = status::Sources {
                 node,
@@ -161,57 +155,43 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 port_map: stats_port_map,
             };
             let st = status::run(&sources, interval, timeout)?;
-            print(&st, Style::json(json));
+            print(&st, style);
             Ok(ExitCode::from(u8::from(!st.ok)))
         }
-        Command::State(StateCmd::Get { node, json }) => {
+        Command::State(StateCmd::Get { node }) => {
             let r = admin::state_get(&admin_client()?, &stats::node_addr(&node)?)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::State(StateCmd::Set { node, state, json }) => {
+        Command::State(StateCmd::Set { node, state }) => {
             let r = admin::state_set(&admin_client()?, &stats::node_addr(&node)?, state)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Consistency(ConsistencyCmd::Get { node, json }) => {
+        Command::Consistency(ConsistencyCmd::Get { node }) => {
             let r = admin::consistency_get(&admin_client()?, &stats::node_addr(&node)?)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Consistency(ConsistencyCmd::Set {
-            node,
-            read,
-            write,
-            json,
-        }) => {
+        Command::Consistency(ConsistencyCmd::Set { node, read, write }) => {
             let r =
                 admin::consistency_set(&admin_client()?, &stats::node_addr(&node)?, read, write)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Peer {
-            action,
-            node,
-            peer,
-            json,
-        } => {
+        Command::Peer { action, node, peer } => {
             let r = admin::peer(&admin_client()?, &stats::node_addr(&node)?, action, &peer)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Loglevel { node, level, json } => {
+        Command::Loglevel { node, level } => {
             let r = admin::loglevel(&admin_client()?, &stats::node_addr(&node)?, level)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Health {
-            node,
-            timeout,
-            json,
-        } => {
+        Command::Health { node, timeout } => {
             let h = health::run(&stats::Stats::new(timeout)?, &stats::node_addr(&node)?)?;
-            print(&h, Style::json(json));
+            print(&h, style);
             Ok(ExitCode::from(u8::from(!h.ok)))
         }
         Command::Wait {
@@ -220,23 +200,22 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             healthy,
             timeout,
             interval,
-            json,
         } => {
             let node = stats::node_addr(&node)?;
             let w = health::wait(&node, state.name(), healthy, timeout, interval)?;
-            print(&w, Style::json(json));
+            print(&w, style);
             Ok(ExitCode::from(u8::from(!w.reached)))
         }
-        Command::Cluster(cmd) => run_cluster(cmd),
+        Command::Cluster(cmd) => run_cluster(cmd, style),
         Command::Warmup(args) => {
             let r = warmup::run(&args)?;
-            print(&r, Style::json(args.json));
+            print(&r, style);
             Ok(ExitCode::from(u8::from(!r.ok)))
         }
     }
 }
 
-fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
+fn run_cluster(cmd: ClusterCmd, style: Style) -> Result<ExitCode, CliError> {
     match cmd {
         ClusterCmd::Up {
             racks,
@@ -247,7 +226,6 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
             redis_server,
             consistency,
             timeout,
-            json,
         } => {
             let opts = cluster::UpOptions {
                 layout: shape.layout(racks),
@@ -259,19 +237,18 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
                 timeout,
             };
             let c = cluster::up(&opts)?;
-            print(&c, Style::json(json));
+            print(&c, style);
             Ok(ExitCode::SUCCESS)
         }
-        ClusterCmd::Down { dir, json } => {
+        ClusterCmd::Down { dir } => {
             let d = cluster::down(&dir)?;
-            print(&d, Style::json(json));
+            print(&d, style);
             Ok(ExitCode::SUCCESS)
         }
         ClusterCmd::Status {
             dir,
             interval,
             timeout,
-            json,
         } => {
             let c = cluster::load(&dir)?;
             let sources = status::Sources {
@@ -281,17 +258,12 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
                 port_map: None,
             };
             let st = status::run(&sources, interval, timeout)?;
-            print(&st, Style::json(json));
+            print(&st, style);
             Ok(ExitCode::from(u8::from(!st.ok)))
         }
-        ClusterCmd::RestartNode {
-            dir,
-            node,
-            timeout,
-            json,
-        } => {
+        ClusterCmd::RestartNode { dir, node, timeout } => {
             let r = cluster::restart_node(&dir, &node, timeout)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
     }
