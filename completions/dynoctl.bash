@@ -203,7 +203,7 @@ _dynoctl() {
 
     case "${cmd}" in
         dynoctl)
-            opts="-h -V --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
+            opts="-h -V --json --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,7 +217,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster)
-            opts="-h --help up down status restart-node help"
+            opts="-h --json --help up down status restart-node help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,7 +439,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__conf__subcmd__test)
-            opts="-h --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -453,7 +453,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__consistency)
-            opts="-h --help get set help"
+            opts="-h --json --help get set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1049,7 +1049,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__serve__subcmd__seeds)
-            opts="-h --file --listen --help"
+            opts="-h --file --listen --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1071,7 +1071,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__state)
-            opts="-h --help get set help"
+            opts="-h --json --help get set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

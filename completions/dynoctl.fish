@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dynoctl_global_optspecs
-    string join \n h/help V/version
+    string join \n json h/help V/version
 end
 
 function __fish_dynoctl_needs_command
@@ -24,6 +24,7 @@ function __fish_dynoctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -s V -l version -d 'Print version'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "conf-test" -d 'Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not'
@@ -41,6 +42,7 @@ complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "wait" -d 'Wait unti
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "cluster" -d 'A local cluster on 127.0.0.1 (one redis-server and one dynomited per node): start it, stop it, see it, restart one node'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "warmup" -d 'Warm up a node whose Redis is empty or stale from a same-token replica in another rack of its DC (SLAVEOF, sync, writes_only, SLAVEOF NO ONE, resuming, normal). Exit 0 done, 1 failed (the message names the state left and the commands to continue or roll back), 2 usage error, unreachable node or datastore, or a Memcached node'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
@@ -53,7 +55,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l peer-port -d 
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l check -d 'Check the tokens of these config files instead' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l max-imbalance -d 'With --check: the largest acceptable largest-range / smallest-range ratio of a rack [default: 2.0]' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l seeds -d 'Also print dyn_seeds lines host:PEER_PORT:rack:dc:token (needs --hosts)'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l nodes-per-rack -d 'Nodes in each rack (slots 0..K-1)' -r
@@ -72,7 +74,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l read-cons
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l write-consistency -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l out -d 'Directory for the files (created if missing)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dry-run -d 'Print the files instead of writing them'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l json -d 'Print the list of files as JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l config -d 'A node\'s config file' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l florida -d 'A florida endpoint: a URL, or HOST:PORT for http://HOST:PORT/REST/v1/admin/get_seeds' -r
@@ -82,10 +84,11 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l node -d 'A run
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 florida\t'host:port:rack:dc:token|... as a florida endpoint serves it'"
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l json -d 'Same as --format json'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l file -d 'The seeds file' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l listen -d 'Address to listen on' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l node -d 'A node\'s stats address; every node is found from its /cluster_describe' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l config -d 'Config files, one per node (each node is asked on its stats_listen)' -r -F
@@ -93,38 +96,40 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l nodes -d 'Sta
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l stats-port-map -d 'Stats ports of described nodes: PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT, comma-separated' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l interval -d 'Time between the two /info samples ops/s is computed from (0s: one sample, no ops/s)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l timeout -d 'Timeout of each request to a node' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "get" -d 'Print the node\'s state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "set" -d 'Set the node\'s state and print it as the node reports it afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -l json -d 'Print JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -l json -d 'Print JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the node\'s state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the node\'s state and print it as the node reports it afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "get" -d 'Print the node\'s read and write consistency'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "set" -d 'Set the read consistency, the write consistency or both; prints both afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l read -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l write -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the node\'s read and write consistency'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the read consistency, the write consistency or both; prints both afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -l json -d 'Print JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l timeout -d 'Timeout of each request' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l state -d 'The state to wait for' -r -f -a "normal\t'Serve clients normally'
 standby\t'Refuse client requests (drained)'
@@ -133,8 +138,9 @@ resuming\t'Accept writes and reads from the datastore while catching up'"
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l timeout -d 'How long to wait: 500ms, 60s, 2m' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l interval -d 'Time between polls' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l healthy -d 'Also wait until the node is healthy (as `dynoctl health`)'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l json -d 'Print JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -f -a "up" -d 'Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited per node, configs from the token formula (as gen-config), each node listing the others as seeds. Returns once every node answers /info, has its datastore connected and a connection to every peer; prints the nodes and how to use them'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -f -a "down" -d 'Stop a cluster started by `cluster up`: SIGTERM to each recorded PID whose /proc/PID/cmdline still names dynomited or redis-server (a recycled PID is left alone), dynomited first; SIGKILL whatever still runs 10 s later; then remove cluster.json. Configs and logs stay'
@@ -153,19 +159,19 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l redis-server -d 'The redis-server executable' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l consistency -d 'Read and write consistency of every node: dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l timeout -d 'How long to wait for every node to be ready' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l json -d 'Print cluster.json instead of the table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l dir -d 'The cluster\'s directory' -r -F
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l dir -d 'The cluster\'s directory' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l interval -d 'Time between the two /info samples ops/s is computed from' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l timeout -d 'Timeout of each request to a node' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of a table'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l dir -d 'The cluster\'s directory' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l timeout -d 'How long to wait for the restarted node to be ready' -r
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l json -d 'Print JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited per node, configs from the token formula (as gen-config), each node listing the others as seeds. Returns once every node answers /info, has its datastore connected and a connection to every peer; prints the nodes and how to use them'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from help" -f -a "down" -d 'Stop a cluster started by `cluster up`: SIGTERM to each recorded PID whose /proc/PID/cmdline still names dynomited or redis-server (a recycled PID is left alone), dynomited first; SIGKILL whatever still runs 10 s later; then remove cluster.json. Configs and logs stay'
@@ -183,7 +189,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l interval -d '
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l resume-wait -d 'How long the node stays RESUMING (sending the writes it held) before NORMAL' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l force -d 'Warm up even from a source that holds no keys while the node\'s datastore holds some'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l dry-run -d 'Print the plan (source, steps, thresholds) and change nothing'
-complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l json -d 'Print the steps with their outcome and timings as JSON'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help" -f -a "conf-test" -d 'Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand help; and not __fish_seen_subcommand_from conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help" -f -a "tokens" -d 'The token of every node of a topology (racks rack1..rackN, slots 0..K-1), ready dyn_seeds lines (--seeds --hosts), or a check of config files\' tokens (--check)'

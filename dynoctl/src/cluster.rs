@@ -27,10 +27,11 @@ use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::duration::show_duration;
 use crate::gen_config;
 use crate::health;
 use crate::output::{log, Block, CliError, Render};
-use crate::stats::{node_addr, show_duration, Stats};
+use crate::stats::{node_addr, Stats};
 use crate::tokens::Layout;
 
 /// The default `--base-port`: node 1 gets 8101 (peer), 8102 (client), 8103 (stats), 8104

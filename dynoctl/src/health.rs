@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::duration::show_duration;
 use crate::output::{Block, CliError, Render};
-use crate::stats::{show_duration, GetError, Stats};
+use crate::stats::{GetError, Stats};
 
 /// One check of `dynoctl health`.
 #[derive(Clone, Debug, Serialize)]

@@ -1,13 +1,14 @@
-//! `dynoctl`: the operator's command line for dynomite-rs clusters.
-//!
-//! This file holds the clap definitions (the single source of truth for `--help`, the man page
-//! and the completions) and the dispatch; each command lives in its own module and returns a
-//! value that [`output`] prints.
+//! `dynoctl`: the operator's command line for dynomite-rs clusters. This file only parses the
+//! command line ([`cli`]) and hands each command to its module; every command returns a value
+//! that [`output`] prints.
 //!
 //! Exit codes scripts can rely on: 0 ok, 1 the check found a problem, 2 usage or runtime error.
 
 mod admin;
+mod cli;
 mod cluster;
+mod conf_test;
+mod duration;
 mod gen_config;
 mod health;
 mod output;
@@ -18,550 +19,29 @@ mod status;
 mod tokens;
 mod warmup;
 
-use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
-use dynomite::ring::NETFLIX_OFFSET;
-use dynomite::types::Consistency;
-
+use cli::{ClusterCmd, Command, ConsistencyCmd, DataStoreArg, SeedFormat, StateCmd};
 use output::{fail, print, text_out, CliError, Style};
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "dynoctl",
-    version,
-    about = "The operator's command line for dynomite-rs clusters",
-    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// The shape of a topology, shared by `tokens` and `gen-config`.
-#[derive(Args, Debug)]
-struct Shape {
-    /// Nodes in each rack (slots 0..K-1)
-    #[arg(long, value_name = "K", default_value_t = 1)]
-    nodes_per_rack: u32,
-    /// Datacenter names, comma-separated, or a count N for dc1..dcN
-    #[arg(
-        long,
-        value_name = "DC,...",
-        value_delimiter = ',',
-        default_value = "dc1"
-    )]
-    dcs: Vec<String>,
-    /// Offset of the netflix scheme (dynomite-manager's region offset)
-    #[arg(long, value_name = "X", default_value_t = NETFLIX_OFFSET)]
-    offset: u64,
-    /// Token formula: netflix = ((2^32-1)/K*slot + offset) mod (2^32-1), the same in every
-    /// rack and DC; even = (2^32-1)/K*(slot+1) (Dynomite's generate_yamls.py, no offset)
-    #[arg(long, value_enum, default_value_t = SchemeArg::Netflix)]
-    scheme: SchemeArg,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum SchemeArg {
-    Netflix,
-    Even,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum DataStoreArg {
-    Redis,
-    Memcache,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum SeedFormat {
-    Table,
-    Json,
-    /// host:port:rack:dc:token|... as a florida endpoint serves it
-    Florida,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Validate config files exactly as `dynomited -t` does: `ok` per valid file, or every
-    /// error with file, line, key and fix. Exit 0 if all are valid, 1 if any is not.
-    ConfTest {
-        /// Config files to check
-        #[arg(required = true, value_name = "FILE")]
-        files: Vec<PathBuf>,
-    },
-    /// The token of every node of a topology (racks rack1..rackN, slots 0..K-1), ready
-    /// dyn_seeds lines (--seeds --hosts), or a check of config files' tokens (--check).
-    ///
-    /// --check loads each file, puts each file's own node and its seeds into per-rack rings,
-    /// and reports duplicate tokens in a rack, nodes whose token differs between files, each
-    /// rack's imbalance (largest range / smallest range) and racks of one DC whose token sets
-    /// differ (a warning: replicas will not line up for warm-up). Exit 1 on duplicates,
-    /// disagreements, or an imbalance above --max-imbalance; 2 if a file does not load.
-    Tokens {
-        /// Racks per datacenter (named rack1..rackN)
-        #[arg(long, value_name = "N", required_unless_present = "check")]
-        racks: Option<u32>,
-        #[command(flatten)]
-        shape: Shape,
-        /// Also print dyn_seeds lines host:PEER_PORT:rack:dc:token (needs --hosts)
-        #[arg(long, requires = "hosts")]
-        seeds: bool,
-        /// With --seeds: one host per node, in dc, rack, slot order: a file (one per line) or
-        /// a comma-separated list
-        #[arg(long, value_name = "FILE|HOST,...", requires = "seeds")]
-        hosts: Option<String>,
-        /// Peer (dyn_listen) port used in the seed lines
-        #[arg(long, value_name = "PORT", default_value_t = 8101)]
-        peer_port: u16,
-        /// Check the tokens of these config files instead
-        #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["racks", "seeds"])]
-        check: Vec<PathBuf>,
-        /// With --check: the largest acceptable largest-range / smallest-range ratio of a rack
-        /// [default: 2.0]
-        #[arg(long, value_name = "RATIO")]
-        max_imbalance: Option<f64>,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Write one Dynomite YAML file per node (DIR/<dc>-<rack>-<slot>.yml): listen, dyn_listen
-    /// and stats_listen on the node's host, the datastore on 127.0.0.1, the token from the
-    /// formula, every other node as a seed.
-    ///
-    /// Each file is checked like `dynomited -t` first (so hosts must resolve here); nothing is
-    /// written if any would be invalid. Existing files are overwritten.
-    GenConfig {
-        /// Racks per datacenter (named rack1..rackN)
-        #[arg(long, value_name = "N")]
-        racks: u32,
-        #[command(flatten)]
-        shape: Shape,
-        /// One host per node, in dc, rack, slot order: a file (one per line) or a
-        /// comma-separated list
-        #[arg(long, value_name = "FILE|HOST,...")]
-        hosts: String,
-        /// Datastore port (servers: 127.0.0.1:PORT:1)
-        #[arg(long, value_name = "PORT", default_value_t = 22122)]
-        redis_port: u16,
-        /// Client port (listen)
-        #[arg(long, value_name = "PORT", default_value_t = 8102)]
-        client_port: u16,
-        /// Peer port (dyn_listen and the seeds)
-        #[arg(long, value_name = "PORT", default_value_t = 8101)]
-        peer_port: u16,
-        /// Stats and admin port (stats_listen)
-        #[arg(long, value_name = "PORT", default_value_t = 22222)]
-        stats_port: u16,
-        /// Datastore behind each node
-        #[arg(long, value_enum, default_value_t = DataStoreArg::Redis)]
-        data_store: DataStoreArg,
-        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
-        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
-        read_consistency: Consistency,
-        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
-        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
-        write_consistency: Consistency,
-        /// Directory for the files (created if missing)
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Print the files instead of writing them
-        #[arg(long)]
-        dry_run: bool,
-        /// Print the list of files as JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// List the cluster's nodes (host, port, rack, dc, token) from a config file (the node and
-    /// its dyn_seeds), a florida endpoint, the TXT records of a DNS name (dns_provider), or a
-    /// running node's /cluster_describe.
-    #[command(group(ArgGroup::new("source").required(true).args(["config", "florida", "node", "dns"])))]
-    Seeds {
-        /// A node's config file
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// A florida endpoint: a URL, or HOST:PORT for http://HOST:PORT/REST/v1/admin/get_seeds
-        #[arg(long, value_name = "URL")]
-        florida: Option<String>,
-        /// A DNS name whose TXT records hold the seed list (as dns_provider reads it)
-        #[arg(long, value_name = "NAME")]
-        dns: Option<String>,
-        /// With --dns: the DNS server to ask (default: the first nameserver of /etc/resolv.conf)
-        #[arg(long, value_name = "IP:PORT", requires = "dns")]
-        dns_server: Option<String>,
-        /// A running node's stats address; reads http://HOST:PORT/cluster_describe
-        #[arg(long, value_name = "HOST:PORT")]
-        node: Option<String>,
-        /// Output format
-        #[arg(long, value_enum, default_value_t = SeedFormat::Table)]
-        format: SeedFormat,
-        /// Same as --format json
-        #[arg(long, conflicts_with = "format")]
-        json: bool,
-    },
-    /// Serve a seeds file as a florida endpoint for nodes with dyn_seed_provider:
-    /// florida_provider: GET /REST/v1/admin/get_seeds or /api/v1/admin/get_seeds (any case)
-    /// answers 200 text/plain with the file's seeds joined by '|'.
-    ///
-    /// The file holds one host:port:rack:dc:token per line; blank lines and # comments are
-    /// skipped. It is read again when its modification time or size changes; if it becomes
-    /// invalid, a warning goes to stderr and the last good seeds keep being served.
-    #[command(
-        after_long_help = "SIGNALS:\n  Runs in the foreground until SIGTERM or SIGINT (Ctrl-C) ends it; there is nothing to\n  clean up.\n\nNODES:\n  dynomited's florida provider asks 127.0.0.1:8080 unless DYNOMITE_FLORIDA_IP and\n  DYNOMITE_FLORIDA_PORT say otherwise."
-    )]
-    ServeSeeds {
-        /// The seeds file
-        #[arg(long, value_name = "FILE")]
-        file: PathBuf,
-        /// Address to listen on
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-        listen: String,
-    },
-    /// One row per node of the cluster: dc, rack, token, stats address, peer address, state,
-    /// up/down as the asked node sees it, client connections, ops/s, p99 latency, errors,
-    /// datastore, hints pending. Exit 0 if every node answered, is NORMAL and has its
-    /// datastore; 1 otherwise; 2 if --node does not answer.
-    ///
-    /// The nodes come from one node's /cluster_describe (--node, else the first --config or
-    /// --nodes entry that answers). /cluster_describe has each node's address and peer port
-    /// but not its stats port: a described node's stats port is taken from --stats-port-map,
-    /// else from a --config file whose dyn_listen port is that peer port, else it is the
-    /// asked node's own stats port (the same rule as dynotop). With --nodes the stats
-    /// addresses are given and matched to described nodes by DC and rack (for clusters on
-    /// one host, where nodes differ only by port). ops/s is the change of
-    /// client_read_requests + client_write_requests over two /info samples --interval apart;
-    /// errors is client_err + forward_error since the node started; hints are those the
-    /// node holds for others.
-    #[command(group(ArgGroup::new("source").required(true).multiple(true).args(["node", "config", "nodes"])))]
-    Status {
-        /// A node's stats address; every node is found from its /cluster_describe
-        #[arg(long, value_name = "HOST:PORT")]
-        node: Option<String>,
-        /// Config files, one per node (each node is asked on its stats_listen)
-        #[arg(long, value_name = "FILE", num_args = 1..)]
-        config: Vec<PathBuf>,
-        /// Stats addresses of the nodes, comma-separated
-        #[arg(long, value_name = "HOST:PORT,...", value_delimiter = ',')]
-        nodes: Vec<String>,
-        /// Stats ports of described nodes: PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT,
-        /// comma-separated
-        #[arg(long, value_name = "MAP")]
-        stats_port_map: Option<String>,
-        /// Time between the two /info samples ops/s is computed from (0s: one sample, no
-        /// ops/s)
-        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
-        interval: Duration,
-        /// Timeout of each request to a node
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
-        timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Get or set a node's state (normal, standby, writes_only, resuming); prints the state
-    /// the node reports afterwards.
-    #[command(subcommand)]
-    State(StateCmd),
-    /// Get or set a node's default read and write consistency (for client connections
-    /// accepted afterwards).
-    #[command(subcommand)]
-    Consistency(ConsistencyCmd),
-    /// Mark a peer up or down, or reset its connections, as NODE sees it; prints the peer(s)
-    /// as NODE sees them afterwards. PEER is a peer's host or IP as in /cluster_describe
-    /// (every peer on that host), or `all` (reset every peer, whatever the action).
-    Peer {
-        #[arg(value_enum)]
-        action: admin::PeerAction,
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// A peer's host or IP, or `all`
-        #[arg(value_name = "PEER")]
-        peer: String,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Raise or lower a node's log level by one, or set it (0..11: 5 notice, 6 info, 7 debug,
-    /// 11 verbose).
-    Loglevel {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// up, down or a level 0..11
-        #[arg(value_name = "up|down|N", value_parser = admin::parse_log_level)]
-        level: admin::LogLevel,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Check a node: its process answers (/ping), its datastore is connected
-    /// (datastore_connected > 0 in /info) and its state is NORMAL. Exit 0 healthy, 1 a check
-    /// failed, 2 the node does not answer.
-    Health {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// Timeout of each request
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
-        timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Wait until a node reports a state (and with --healthy, passes every `health` check).
-    /// A node that does not answer (restarting) is waited for. Exit 0 when reached, 1 on
-    /// timeout (saying what was last seen).
-    Wait {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// The state to wait for
-        #[arg(long, value_enum, default_value_t = admin::TargetState::Normal)]
-        state: admin::TargetState,
-        /// Also wait until the node is healthy (as `dynoctl health`)
-        #[arg(long)]
-        healthy: bool,
-        /// How long to wait: 500ms, 60s, 2m
-        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
-        timeout: Duration,
-        /// Time between polls
-        #[arg(long, value_name = "DURATION", default_value = "200ms", value_parser = duration)]
-        interval: Duration,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// A local cluster on 127.0.0.1 (one redis-server and one dynomited per node): start it,
-    /// stop it, see it, restart one node.
-    #[command(subcommand)]
-    Cluster(ClusterCmd),
-    /// Warm up a node whose Redis is empty or stale from a same-token replica in another rack
-    /// of its DC (SLAVEOF, sync, writes_only, SLAVEOF NO ONE, resuming, normal). Exit 0 done,
-    /// 1 failed (the message names the state left and the commands to continue or roll back),
-    /// 2 usage error, unreachable node or datastore, or a Memcached node.
-    Warmup(warmup::WarmupArgs),
-}
-
-#[derive(Subcommand, Debug)]
-enum ClusterCmd {
-    /// Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited
-    /// per node, configs from the token formula (as gen-config), each node listing the others
-    /// as seeds. Returns once every node answers /info, has its datastore connected and a
-    /// connection to every peer; prints the nodes and how to use them.
-    ///
-    /// Node i (1-based, in dc, rack, slot order) uses the ports BASE+10*(i-1)+1 peer, +2
-    /// client, +3 stats and admin, +4 redis-server: with the default base 8100, node 1 is
-    /// 8101/8102/8103/8104, node 2 8111/8112/8113/8114. All are checked free first. DIR gets
-    /// each node's config (<dc>-<rack>-<slot>.yml), logs (<dc>-<rack>-<slot>.log and
-    /// .redis.log) and cluster.json (nodes, ports, PIDs, files), which the other `cluster`
-    /// commands read. The processes run detached (own process group, stdin closed, output to
-    /// the logs) and outlive dynoctl; stop them with `dynoctl cluster down`. If a process
-    /// fails to start, everything started is stopped and the message names the process and
-    /// its log (exit 2).
-    #[command(after_long_help = "PROGRAMS:
-  dynomited: --dynomited, else the one next to the dynoctl executable, else on PATH.
-  redis-server: --redis-server, else on PATH.
-
-EXAMPLE:
-  dynoctl cluster up --racks 3
-  redis-cli -p 8102 set hello world
-  redis-cli -p 8124 get hello       # rack3's own redis-server
-  dynoctl cluster down")]
-    Up {
-        /// Racks per datacenter (named rack1..rackN)
-        #[arg(long, value_name = "N")]
-        racks: u32,
-        #[command(flatten)]
-        shape: Shape,
-        /// Directory for the configs, logs and cluster.json (created if missing)
-        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
-        dir: PathBuf,
-        /// First port of the range; node i uses BASE+10*(i-1)+1..4
-        #[arg(long, value_name = "PORT", default_value_t = cluster::DEFAULT_BASE_PORT)]
-        base_port: u16,
-        /// The dynomited executable
-        #[arg(long, value_name = "PATH")]
-        dynomited: Option<PathBuf>,
-        /// The redis-server executable
-        #[arg(long, value_name = "PATH")]
-        redis_server: Option<PathBuf>,
-        /// Read and write consistency of every node: dc_one, dc_quorum, dc_safe_quorum or
-        /// dc_each_safe_quorum
-        #[arg(long, value_name = "LEVEL", default_value = "dc_one", value_parser = consistency)]
-        consistency: Consistency,
-        /// How long to wait for every node to be ready
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
-        timeout: Duration,
-        /// Print cluster.json instead of the table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Stop a cluster started by `cluster up`: SIGTERM to each recorded PID whose
-    /// /proc/PID/cmdline still names dynomited or redis-server (a recycled PID is left
-    /// alone), dynomited first; SIGKILL whatever still runs 10 s later; then remove
-    /// cluster.json. Configs and logs stay.
-    Down {
-        /// The cluster's directory
-        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
-        dir: PathBuf,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// `dynoctl status` over the nodes recorded in cluster.json.
-    Status {
-        /// The cluster's directory
-        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
-        dir: PathBuf,
-        /// Time between the two /info samples ops/s is computed from
-        #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration)]
-        interval: Duration,
-        /// Timeout of each request to a node
-        #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration)]
-        timeout: Duration,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Restart one node's dynomited: stop it by its recorded PID (SIGTERM, SIGKILL after
-    /// 10 s), start it again with the same config and log file, record the new PID, and wait
-    /// until it is ready (healthy and connected to its peers). Its redis-server keeps running.
-    /// The restart command of examples/rolling-restart.sh for these clusters.
-    RestartNode {
-        /// The cluster's directory
-        #[arg(long, value_name = "DIR", default_value = cluster::DEFAULT_DIR)]
-        dir: PathBuf,
-        /// The node: its number (1..N, as `cluster up` lists them) or its stats or client
-        /// address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// How long to wait for the restarted node to be ready
-        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = duration)]
-        timeout: Duration,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum StateCmd {
-    /// Print the node's state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)
-    Get {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-    /// Set the node's state and print it as the node reports it afterwards
-    Set {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        #[arg(value_enum, value_name = "STATE")]
-        state: admin::TargetState,
-        /// Print JSON
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum ConsistencyCmd {
-    /// Print the node's read and write consistency
-    Get {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-    /// Set the read consistency, the write consistency or both; prints both afterwards
-    #[command(group(ArgGroup::new("level").required(true).multiple(true).args(["read", "write"])))]
-    Set {
-        /// The node's stats address
-        #[arg(value_name = "NODE")]
-        node: String,
-        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
-        #[arg(long, value_name = "LEVEL", value_parser = consistency)]
-        read: Option<Consistency>,
-        /// dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum
-        #[arg(long, value_name = "LEVEL", value_parser = consistency)]
-        write: Option<Consistency>,
-        /// Print JSON instead of a table
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// A duration: 500ms, 60s, 2m.
-fn duration(s: &str) -> Result<Duration, String> {
-    stats::parse_duration(s)
-}
-
-/// The client for one node's admin commands.
-fn admin_client() -> Result<stats::Stats, CliError> {
-    stats::Stats::new(Duration::from_secs(5))
-}
-
-/// A consistency level, exactly as named (any case).
-fn consistency(s: &str) -> Result<Consistency, String> {
-    match Consistency::parse_dynomite(s) {
-        Some(c) if c.name().len() == s.len() => Ok(c),
-        _ => Err("must be one of dc_one, dc_quorum, dc_safe_quorum, dc_each_safe_quorum".into()),
-    }
-}
-
-impl Shape {
-    fn layout(&self, racks: u32) -> tokens::Layout {
-        tokens::Layout {
-            dcs: dc_names(&self.dcs),
-            racks,
-            nodes_per_rack: self.nodes_per_rack,
-            offset: self.offset,
-            scheme: match self.scheme {
-                SchemeArg::Netflix => tokens::Scheme::Netflix,
-                SchemeArg::Even => tokens::Scheme::Even,
-            },
-        }
-    }
-}
-
-/// `--dcs`: names as given, or a lone count N for dc1..dcN.
-fn dc_names(dcs: &[String]) -> Vec<String> {
-    match dcs {
-        [one] => match one.trim().parse::<u32>() {
-            Ok(n) if n > 0 => (1..=n).map(|i| format!("dc{i}")).collect(),
-            _ => vec![one.trim().to_string()],
-        },
-        _ => dcs.iter().map(|d| d.trim().to_string()).collect(),
-    }
-}
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(cli.command) {
+    match run(cli.command, Style::json(cli.json)) {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
 }
 
-fn run(command: Command) -> Result<ExitCode, CliError> {
+fn run(command: Command, style: Style) -> Result<ExitCode, CliError> {
     match command {
-        Command::ConfTest { files } => Ok(conf_test(&files)),
+        Command::ConfTest { files } => Ok(conf_test::run(&files)),
         Command::Tokens {
             racks,
             shape,
@@ -570,7 +50,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             peer_port,
             check,
             max_imbalance,
-            json,
         } => {
             if check.is_empty() && max_imbalance.is_some() {
                 return Err(CliError::new(
@@ -579,7 +58,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             }
             if !check.is_empty() {
                 let report = tokens::check(&check, max_imbalance.unwrap_or(2.0))?;
-                print(&report, Style::json(json));
+                print(&report, style);
                 return Ok(ExitCode::from(u8::from(!report.ok)));
             }
             let layout = shape.layout(racks.unwrap_or(1));
@@ -591,7 +70,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 scheme: layout.scheme,
                 nodes,
             };
-            print(&list, Style::json(json));
+            print(&list, style);
             Ok(ExitCode::SUCCESS)
         }
         Command::GenConfig {
@@ -607,7 +86,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             write_consistency,
             out,
             dry_run,
-            json,
         } => {
             let settings = gen_config::Settings {
                 redis_port,
@@ -624,10 +102,10 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             let hosts = tokens::read_hosts(&hosts)?;
             let generated =
                 gen_config::run(&shape.layout(racks), &hosts, &settings, &out, dry_run)?;
-            if dry_run && !json {
+            if dry_run && style == Style::Human {
                 text_out(&generated.dry_run_text());
             } else {
-                print(&generated, Style::json(json));
+                print(&generated, style);
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -638,7 +116,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             dns_server,
             node,
             format,
-            json,
         } => {
             let source = match (&config, &florida, &node, &dns) {
                 (Some(c), _, _, _) => seeds::Source::Config(c),
@@ -652,8 +129,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 _ => return Err(CliError::new("give --config, --florida, --dns or --node")),
             };
             let list = seeds::run(&source)?;
-            match (json, format) {
-                (true, _) | (_, SeedFormat::Json) => print(&list, Style::Json),
+            match (style, format) {
+                (Style::Json, _) | (_, SeedFormat::Json) => print(&list, Style::Json),
                 (_, SeedFormat::Table) => print(&list, Style::Human),
                 (_, SeedFormat::Florida) => text_out(&list.florida()),
             }
@@ -670,7 +147,6 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             stats_port_map,
             interval,
             timeout,
-            json,
         } => {
             let sources = status::Sources {
                 node,
@@ -679,57 +155,43 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 port_map: stats_port_map,
             };
             let st = status::run(&sources, interval, timeout)?;
-            print(&st, Style::json(json));
+            print(&st, style);
             Ok(ExitCode::from(u8::from(!st.ok)))
         }
-        Command::State(StateCmd::Get { node, json }) => {
+        Command::State(StateCmd::Get { node }) => {
             let r = admin::state_get(&admin_client()?, &stats::node_addr(&node)?)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::State(StateCmd::Set { node, state, json }) => {
+        Command::State(StateCmd::Set { node, state }) => {
             let r = admin::state_set(&admin_client()?, &stats::node_addr(&node)?, state)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Consistency(ConsistencyCmd::Get { node, json }) => {
+        Command::Consistency(ConsistencyCmd::Get { node }) => {
             let r = admin::consistency_get(&admin_client()?, &stats::node_addr(&node)?)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Consistency(ConsistencyCmd::Set {
-            node,
-            read,
-            write,
-            json,
-        }) => {
+        Command::Consistency(ConsistencyCmd::Set { node, read, write }) => {
             let r =
                 admin::consistency_set(&admin_client()?, &stats::node_addr(&node)?, read, write)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Peer {
-            action,
-            node,
-            peer,
-            json,
-        } => {
+        Command::Peer { action, node, peer } => {
             let r = admin::peer(&admin_client()?, &stats::node_addr(&node)?, action, &peer)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Loglevel { node, level, json } => {
+        Command::Loglevel { node, level } => {
             let r = admin::loglevel(&admin_client()?, &stats::node_addr(&node)?, level)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Health {
-            node,
-            timeout,
-            json,
-        } => {
+        Command::Health { node, timeout } => {
             let h = health::run(&stats::Stats::new(timeout)?, &stats::node_addr(&node)?)?;
-            print(&h, Style::json(json));
+            print(&h, style);
             Ok(ExitCode::from(u8::from(!h.ok)))
         }
         Command::Wait {
@@ -738,23 +200,22 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             healthy,
             timeout,
             interval,
-            json,
         } => {
             let node = stats::node_addr(&node)?;
             let w = health::wait(&node, state.name(), healthy, timeout, interval)?;
-            print(&w, Style::json(json));
+            print(&w, style);
             Ok(ExitCode::from(u8::from(!w.reached)))
         }
-        Command::Cluster(cmd) => run_cluster(cmd),
+        Command::Cluster(cmd) => run_cluster(cmd, style),
         Command::Warmup(args) => {
             let r = warmup::run(&args)?;
-            print(&r, Style::json(args.json));
+            print(&r, style);
             Ok(ExitCode::from(u8::from(!r.ok)))
         }
     }
 }
 
-fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
+fn run_cluster(cmd: ClusterCmd, style: Style) -> Result<ExitCode, CliError> {
     match cmd {
         ClusterCmd::Up {
             racks,
@@ -765,7 +226,6 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
             redis_server,
             consistency,
             timeout,
-            json,
         } => {
             let opts = cluster::UpOptions {
                 layout: shape.layout(racks),
@@ -777,19 +237,18 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
                 timeout,
             };
             let c = cluster::up(&opts)?;
-            print(&c, Style::json(json));
+            print(&c, style);
             Ok(ExitCode::SUCCESS)
         }
-        ClusterCmd::Down { dir, json } => {
+        ClusterCmd::Down { dir } => {
             let d = cluster::down(&dir)?;
-            print(&d, Style::json(json));
+            print(&d, style);
             Ok(ExitCode::SUCCESS)
         }
         ClusterCmd::Status {
             dir,
             interval,
             timeout,
-            json,
         } => {
             let c = cluster::load(&dir)?;
             let sources = status::Sources {
@@ -799,57 +258,18 @@ fn run_cluster(cmd: ClusterCmd) -> Result<ExitCode, CliError> {
                 port_map: None,
             };
             let st = status::run(&sources, interval, timeout)?;
-            print(&st, Style::json(json));
+            print(&st, style);
             Ok(ExitCode::from(u8::from(!st.ok)))
         }
-        ClusterCmd::RestartNode {
-            dir,
-            node,
-            timeout,
-            json,
-        } => {
+        ClusterCmd::RestartNode { dir, node, timeout } => {
             let r = cluster::restart_node(&dir, &node, timeout)?;
-            print(&r, Style::json(json));
+            print(&r, style);
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn conf_test(files: &[PathBuf]) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let mut bad = false;
-    for f in files {
-        let line = match dynomite::conf::load(f) {
-            Ok(_) => format!("{}: ok\n", f.display()),
-            Err(errs) => {
-                bad = true;
-                format!("{errs}\n")
-            }
-        };
-        // A closed pipe (`dynoctl conf-test ... | head`) is not an error.
-        if out.write_all(line.as_bytes()).is_err() {
-            break;
-        }
-    }
-    ExitCode::from(u8::from(bad))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn man_page_and_completions_are_current() {
-        dynomite::cli::check_docs(Cli::command(), "dynoctl", "1").unwrap();
-    }
-
-    #[test]
-    fn dcs_by_name_or_count() {
-        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(dc_names(&v(&["2"])), v(&["dc1", "dc2"]));
-        assert_eq!(dc_names(&v(&["dc1", " east "])), v(&["dc1", "east"]));
-        assert_eq!(dc_names(&v(&["west"])), v(&["west"]));
-        assert_eq!(dc_names(&v(&["0"])), v(&["0"]));
-    }
+/// The client for one node's admin commands.
+fn admin_client() -> Result<stats::Stats, CliError> {
+    stats::Stats::new(Duration::from_secs(5))
 }

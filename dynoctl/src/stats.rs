@@ -226,62 +226,9 @@ impl Info {
 
 pub use dynomite::stats::describe::{parse_describe, Described};
 
-/// A duration as operators write it: `500ms`, `60s`, `2m`, `1h`, `1.5s`; a bare number is
-/// seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("bad duration \"{s}\": want e.g. 500ms, 60s, 2m"))?;
-    let secs = match unit.trim() {
-        "ms" => value / 1000.0,
-        "" | "s" => value,
-        "m" => value * 60.0,
-        "h" => value * 3600.0,
-        u => {
-            return Err(format!(
-                "bad duration unit \"{u}\" in \"{s}\": use ms, s, m or h"
-            ))
-        }
-    };
-    if !secs.is_finite() || secs > 7.0 * 24.0 * 3600.0 {
-        return Err(format!("duration \"{s}\" is too long"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// A duration for messages: `800ms`, `2.5s`, `60s`.
-pub fn show_duration(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{}ms", d.as_millis())
-    } else if d.subsec_millis() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(parse_duration("3d").is_err());
-        assert!(parse_duration("s").is_err());
-        assert!(parse_duration("").is_err());
-        assert_eq!(show_duration(Duration::from_millis(200)), "200ms");
-        assert_eq!(show_duration(Duration::from_secs(60)), "60s");
-    }
 
     #[test]
     fn node_addresses() {
