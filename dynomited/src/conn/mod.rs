@@ -30,6 +30,7 @@ mod inbound;
 mod outbound;
 mod parsers;
 mod peer_in;
+mod reactor;
 
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -43,6 +44,7 @@ pub use outbound::{
 };
 pub use parsers::{ReqParser, RspParser};
 pub use peer_in::{Frame, PeerIn};
+pub use reactor::{token, Reactor, ReadOutcome, ACCEPT_PAUSE};
 
 use crate::mbuf::MbufId;
 

@@ -183,7 +183,7 @@ impl Core {
             source,
             version: crate::VERSION,
             uptime: self.uptime(),
-            timestamp: super::counters::unix_ms() / 1000,
+            timestamp: crate::stats::counters::unix_ms() / 1000,
             rack: &self.cfg.rack,
             dc: &self.cfg.datacenter,
             histograms: &self.stats.histos,

@@ -1,13 +1,14 @@
-//! The cluster role of a node, for clusters with one node per rack under DC_ONE: every node
-//! owns every key of its rack, so a write is served here and replicated to the node of every
-//! other rack of this DC (DMSG_REQ) and to one preselected rack of every other DC
-//! (DMSG_REQ_FORWARD, which that node replicates to the other racks of its own DC).
+//! Messages to other nodes: the connections to each peer, copies of a request framed as
+//! dnode messages (replication, relays to the owner in another node of the rack, quorum
+//! parts, failover reads), the proxy's own frames (probes, gossip, hints), and the
+//! `/peer/...` admin calls.
 //!
 //! ```text
-//!   client ─► coordinator ─┬─► local datastore            (the reply the client gets)
-//!                          ├─► other racks, same DC       DMSG_REQ          (replies dropped)
-//!                          └─► one rack per remote DC     DMSG_REQ_FORWARD  (replies dropped)
-//!                                    └─► its DC's other racks  DMSG_REQ
+//!   send_copy(msg, node, DMSG_REQ | DMSG_REQ_FORWARD, parent?)
+//!      ─► not to a peer that is DOWN, marked down, or still owed hints (they queue behind)
+//!      ─► a connection to it: the client's (fd mod n) or, for a reply someone waits for, any
+//!      ─► header segment + references to the request's segments (packed behind a backlog)
+//!      ─► enqueue on that peer connection (outbound.rs)
 //! ```
 //!
 //! A copy is its own message whose request is a fresh dnode header segment followed by

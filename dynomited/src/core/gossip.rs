@@ -172,7 +172,7 @@ impl Core {
         {
             return next;
         }
-        let now_s = super::counters::unix_ms() / 1000;
+        let now_s = crate::stats::counters::unix_ms() / 1000;
         let mut nodes = Vec::with_capacity(self.place.topo().nodes.len());
         for i in 0..self.place.topo().nodes.len() {
             if self.place.topo().retired[i] {

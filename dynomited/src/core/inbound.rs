@@ -12,9 +12,9 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::reactor::ReadOutcome;
 use super::route::Dispatch;
 use super::{Core, READ_BUDGET};
+use crate::conn::ReadOutcome;
 use crate::conn::{Client, Frame, Inbound, PeerIn, Role, Who};
 use crate::event::{self, Event, IoVecs};
 use crate::mbuf::Seg;

@@ -176,7 +176,7 @@ impl Core {
                 continue;
             }
             let name = self.node_name(node);
-            let now_ms = super::counters::unix_ms();
+            let now_ms = crate::stats::counters::unix_ms();
             let v = &mut self.mesh.views[node];
             if down {
                 let why = if conn_down {

@@ -16,7 +16,6 @@
 use std::io;
 use std::time::Duration;
 
-use super::counters::Kind;
 use super::Core;
 use crate::conn::{
     due, Conn, Datastore, Outbound, PeerLink, PeerOut, PoolKind, Role, Sent, ServerState, Who,
@@ -26,6 +25,7 @@ use crate::event::{self, Event, IoVecs};
 use crate::msg::MsgRef;
 use crate::proto::error::DynError;
 use crate::proto::Protocol;
+use crate::stats::counters::Kind;
 use crate::{log_info, log_notice, log_warn};
 
 /// Reconnect back-off cap for peers (Dynomite's MAX_WAIT_BEFORE_RECONNECT_IN_SECS).
@@ -255,7 +255,7 @@ impl Core {
                 failed.len(),
             );
             self.stats.pool.peer_connections = self.stats.pool.peer_connections.saturating_sub(1);
-            self.stats.pool.peer_ejected_at = super::counters::unix_ms();
+            self.stats.pool.peer_ejected_at = crate::stats::counters::unix_ms();
             self.stats.pool.peer_ejects += 1;
         } else if was_connected {
             log_warn!(
@@ -263,7 +263,7 @@ impl Core {
                 failed.len(),
             );
             self.stats.pool.server_ejects += 1;
-            self.stats.server.server_ejected_at = super::counters::unix_ms();
+            self.stats.server.server_ejected_at = crate::stats::counters::unix_ms();
         } else {
             log_info!("{target} unreachable ({why}); retry in {retry_in:?}");
         }

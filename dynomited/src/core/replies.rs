@@ -10,8 +10,8 @@
 //!                                                            get no reply) ─► complete
 //! ```
 
-use super::reactor::ReadOutcome;
 use super::{Core, READ_BUDGET};
+use crate::conn::ReadOutcome;
 use crate::conn::{Role, Sent};
 use crate::log_warn;
 use crate::mbuf::Seg;
@@ -147,10 +147,10 @@ impl Core {
     fn reply_matched(
         &mut self,
         idx: u32,
-        kind: super::counters::Kind,
+        kind: crate::stats::counters::Kind,
         info: crate::proto::RspInfo,
     ) -> Option<&'static str> {
-        let is_peer = kind != super::counters::Kind::Datastore;
+        let is_peer = kind != crate::stats::counters::Kind::Datastore;
         let s = self.rx.conn_mut(idx)?.outbound_mut()?;
         let front = s.out_q.pop_front();
         s.expired = s.expired.saturating_sub(1);

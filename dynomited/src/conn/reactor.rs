@@ -23,7 +23,7 @@ pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
 const TOKEN_GEN_SHIFT: u64 = 32;
 
-pub(super) fn token(idx: u32, gen: u32) -> u64 {
+pub fn token(idx: u32, gen: u32) -> u64 {
     (gen as u64) << TOKEN_GEN_SHIFT | idx as u64
 }
 
@@ -33,7 +33,7 @@ struct Slot {
 }
 
 /// What one read of a connection brought.
-pub(super) enum ReadOutcome {
+pub enum ReadOutcome {
     /// Bytes arrived; `full` when they filled the mbuf (there may be more to read).
     Data {
         full: bool,
@@ -46,7 +46,7 @@ pub(super) enum ReadOutcome {
     Gone,
 }
 
-pub(super) struct Reactor {
+pub struct Reactor {
     pub epoll: Epoll,
     slots: Vec<Slot>,
     free: Vec<u32>,

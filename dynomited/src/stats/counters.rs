@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::stats::model::{Histograms, PoolStats, ServerStats};
+use super::model::{Histograms, PoolStats, ServerStats};
 
 /// How long the latency and queue histograms collect before they start again (Dynomite's).
 pub const HISTOGRAM_WINDOW: Duration = Duration::from_secs(300);
@@ -11,13 +11,13 @@ pub const HISTOGRAM_WINDOW: Duration = Duration::from_secs(300);
 /// Which counters a connection's traffic feeds: the datastore's, or Dynomite's peer counters
 /// (same DC) or remote-peer counters (other DC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Kind {
+pub enum Kind {
     Datastore,
     LocalPeer,
     RemotePeer,
 }
 
-pub(super) struct Stats {
+pub struct Stats {
     pub pool: PoolStats,
     pub server: ServerStats,
     pub histos: Histograms,
@@ -31,7 +31,7 @@ pub(super) struct Stats {
 
 /// Counters of hinted handoff for `/info`.
 #[derive(Default)]
-pub(super) struct HintStats {
+pub struct HintStats {
     pub stored: u64,
     pub replayed: u64,
     pub dropped: u64,
@@ -158,7 +158,7 @@ impl Stats {
     }
 
     /// The queue-wait histogram of a connection kind.
-    pub fn wait_histogram(&mut self, k: Kind) -> &mut crate::stats::histogram::Histogram {
+    pub fn wait_histogram(&mut self, k: Kind) -> &mut super::histogram::Histogram {
         match k {
             Kind::Datastore => &mut self.histos.server_queue_wait,
             Kind::LocalPeer => &mut self.histos.cross_zone_queue_wait,
@@ -168,7 +168,7 @@ impl Stats {
 }
 
 /// Wall-clock milliseconds since the epoch (the `*_at` stats, gossip clocks).
-pub(super) fn unix_ms() -> u64 {
+pub fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
