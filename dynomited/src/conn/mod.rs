@@ -32,6 +32,9 @@ mod parsers;
 mod peer_in;
 mod reactor;
 
+#[cfg(test)]
+mod tests;
+
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
