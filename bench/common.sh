@@ -5,7 +5,8 @@
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # bench_setup NAME EXTRA_TOOL...: installs redis-server, redis-tools and each missing extra
-# Debian package (named as its command), builds dynomited, and makes $dir.
+# Debian package (named as its command), builds dynomited (or takes $DYNOMITED), and makes
+# $dir.
 bench_setup() {
   local name=$1 missing=()
   shift
@@ -15,8 +16,14 @@ bench_setup() {
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools "${missing[@]}" >/dev/null
   fi
-  cargo build --release -q -p dynomited
-  BIN=target/release/dynomited
+  # DYNOMITED=/path/to/dynomited measures that binary (e.g. another commit's build, for a
+  # before/after in one sitting); by default the tree's release build.
+  if [ -n "${DYNOMITED:-}" ]; then
+    BIN=$DYNOMITED
+  else
+    cargo build --release -q -p dynomited
+    BIN=target/release/dynomited
+  fi
   dir=$(mktemp -d "/tmp/dynomite-$name.XXXXXX")
   pids=()
   trap bench_cleanup EXIT INT TERM
