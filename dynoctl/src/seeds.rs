@@ -207,12 +207,7 @@ fn florida_url(arg: &str) -> String {
 
 /// GET `url` (no proxy, 5 s timeout); the body of a 200 answer, else an error saying why.
 pub fn http_get(url: &str, hint: &str) -> Result<String, CliError> {
-    let client = reqwest::blocking::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| CliError::new(format!("cannot set up HTTP: {e}")))?;
-    let resp = client
+    let resp = crate::stats::http_client(Duration::from_secs(5))?
         .get(url)
         .send()
         .map_err(|e| CliError::unreachable(url, root_cause(&e), hint))?;

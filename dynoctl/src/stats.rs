@@ -72,15 +72,31 @@ impl std::fmt::Display for GetError {
     }
 }
 
+/// The HTTP client of every dynoctl request: no proxy, `timeout` to connect and for the whole
+/// request, and no pool of idle connections.
+///
+/// A stats port answers one request per connection and then closes it, with Dynomite's
+/// `HTTP/1.1 200 OK` header and no `Connection: close` (SPEC §7), so an HTTP/1.1 client takes
+/// the connection for keep-alive. A pooled client would send its next request on it: when that
+/// request leaves before the node's FIN has been seen (a busy host), the node's kernel answers
+/// it with a reset and the call fails with "Connection reset by peer". Every request opens its
+/// own connection instead (they are local, rare and cheap).
+pub fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client, CliError> {
+    reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| CliError::new(format!("cannot set up HTTP: {e}")))
+}
+
 impl Stats {
     pub fn new(timeout: Duration) -> Result<Stats, CliError> {
-        let client = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| CliError::new(format!("cannot set up HTTP: {e}")))?;
-        Ok(Stats { client, timeout })
+        Ok(Stats {
+            client: http_client(timeout)?,
+            timeout,
+        })
     }
 
     /// `GET http://addr/path`: the body of a 200 answer, else why not.
@@ -257,5 +273,73 @@ mod tests {
         assert_eq!(d[0].peer(), "a:8101");
         assert_eq!(d[0].ip(), "127.0.0.1");
         assert_eq!((d[0].token, d[0].hints), (7, 2));
+    }
+}
+
+#[cfg(test)]
+mod live {
+    use super::*;
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    /// A real dynomited event loop, in a thread of this process, in front of a datastore port
+    /// nobody listens on (admin calls do not need it). Returns its stats address.
+    fn node() -> String {
+        let stats = free_port();
+        let text = format!(
+            "dyn_o_mite:\n  listen: 127.0.0.1:{}\n  stats_listen: 127.0.0.1:{stats}\n  servers:\n  - 127.0.0.1:{}:1\n  tokens: '1'\n  data_store: 0\n",
+            free_port(),
+            free_port()
+        );
+        let cfg = dynomite::conf::parse_str(&text, "live.yml").expect("config");
+        let opts = dynomite::core::Options {
+            mbuf_size: dynomite::cli::MBUF_DEFAULT,
+            max_msgs: dynomite::cli::MSGS_DEFAULT,
+            admin_op: 0,
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut core = dynomite::core::Core::new(cfg, opts).expect("core");
+            let started = core.start();
+            let ok = started.is_ok();
+            tx.send(started).unwrap();
+            if ok {
+                let _ = core.run();
+            }
+        });
+        rx.recv().unwrap().expect("dynomited starts");
+        format!("127.0.0.1:{stats}")
+    }
+
+    /// A node closes every stats connection after one answer: 2000 back-to-back calls through
+    /// one [`Stats`] (what `state set` and `wait` do) must all succeed. With a pooled client,
+    /// about one call in a few thousand (one in a hundred on a busy host) failed with
+    /// "Connection reset by peer".
+    #[test]
+    fn back_to_back_admin_calls_never_fail() {
+        let addr = node();
+        let stats = Stats::new(Duration::from_secs(5)).unwrap();
+        let mut failures = Vec::new();
+        for i in 0..1000 {
+            let to = if i % 2 == 0 { "standby" } else { "normal" };
+            if let Err(e) = stats.command(&addr, &format!("/state/{to}")) {
+                failures.push(format!("call {i} /state/{to}: {}", e.message));
+            }
+            match stats.try_state(&addr) {
+                Ok(s) if s == to.to_uppercase() => {}
+                other => failures.push(format!("call {i} /state/get_state: {other:?}")),
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of 2000 calls failed, the first: {:?}",
+            failures.len(),
+            &failures[..failures.len().min(5)]
+        );
     }
 }

@@ -42,10 +42,14 @@ pub struct Discovery {
     pub port_map: BTreeMap<String, u16>,
 }
 
+/// The HTTP client of every poll, with no pool of idle connections: a stats port closes each
+/// connection after one answer (without `Connection: close`), so a kept-alive connection can
+/// be dead when reused, and the poll would fail with "Connection reset by peer".
 pub fn client(timeout: Duration) -> Result<Client, String> {
     Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
+        .pool_max_idle_per_host(0)
         .build()
         .map_err(|e| format!("HTTP client: {e}"))
 }

@@ -414,7 +414,12 @@ print("ok")
 
 #[test]
 fn client_that_never_reads_is_bounded() {
-    let (_r, n) = redis_node();
+    // A long request timeout: on a busy host redis takes seconds to build the replies below,
+    // and requests that time out are answered with an error instead, before the limits on
+    // unread replies are ever reached.
+    let _r = Redis::start();
+    let n = Node::start(&_r.addr(), 0, "  timeout: 60000\n");
+    n.wait_backend();
     let mut c = n.client();
     let val = vec![b'x'; 100_000];
     assert_eq!(c.cmd_bytes(&[b"SET", b"fat", &val]), b"+OK\r\n");
@@ -432,28 +437,43 @@ fn client_that_never_reads_is_bounded() {
         }
         sent += 1;
     }
-    // Let the proxy do what it will: it is quiet once the datastore's replies stop coming
-    // (the client is paused, or was closed past the hard limit of unread replies).
+    // Let the proxy do what it will: it is quiet once it has stopped reading the client (the
+    // client is paused, or was closed past the hard limit of unread replies) and every
+    // request it forwarded has been answered: nothing in its datastore queues, and neither
+    // the requests read nor the replies received move for 300 ms. Replies not moving is not
+    // enough: redis answers a pipeline of thousands of 100 KB GETs only once it has built
+    // all the replies (~400 MB), which takes seconds on a busy host, while the proxy waits.
     let info = || -> serde_json::Value {
         serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap()
     };
-    let responses = |v: &serde_json::Value| -> u64 {
-        v["dyn_o_mite"][format!("127.0.0.1:{}", _r.port)]["read_responses"]
+    let server = |v: &serde_json::Value, k: &str| -> u64 {
+        v["dyn_o_mite"][format!("127.0.0.1:{}", _r.port)][k]
             .as_u64()
             .unwrap()
     };
-    let mut last = u64::MAX;
-    let v = wait_for("the proxy to go quiet", Duration::from_secs(30), || {
+    let responses = |v: &serde_json::Value| server(v, "read_responses");
+    let mut last = None;
+    let v = wait_for("the proxy to go quiet", Duration::from_secs(60), || {
         std::thread::sleep(Duration::from_millis(300));
         let v = info();
-        let r = responses(&v);
-        let quiet = r == last;
-        last = r;
+        let now = (
+            responses(&v),
+            v["dyn_o_mite"]["client_read_requests"].as_u64().unwrap(),
+        );
+        let idle = server(&v, "in_queue") == 0 && server(&v, "out_queue") == 0;
+        let quiet = idle && last == Some(now);
+        last = Some(now);
         quiet.then_some(v)
     });
     let mem = v["dyn_memory"].as_u64().unwrap();
     eprintln!(
         "dyn_memory {mem} KiB after {sent} unread GETs of 100 KB ({} answered by redis)",
+        responses(&v)
+    );
+    // The limits were reached: at least the pause threshold of replies came back.
+    assert!(
+        responses(&v) * 100_000 >= dynomite::core::CLIENT_MAX_PENDING_BYTES as u64,
+        "only {} replies of 100 KB reached the proxy: the bound was not exercised",
         responses(&v)
     );
     // At most 256 MiB of unread replies per client (then it is closed), plus buffers.
