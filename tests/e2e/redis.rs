@@ -472,7 +472,7 @@ fn client_that_never_reads_is_bounded() {
     );
     // The limits were reached: at least the pause threshold of replies came back.
     assert!(
-        responses(&v) * 100_000 >= dynomite::core::CLIENT_MAX_PENDING_BYTES as u64,
+        responses(&v) * 100_000 >= dynomite::conn::MAX_PENDING_BYTES as u64,
         "only {} replies of 100 KB reached the proxy: the bound was not exercised",
         responses(&v)
     );

@@ -99,6 +99,12 @@ impl Core {
                 Err(_) => break,
             }
         }
+        // One request per connection, then close. A close with unread bytes (a keep-alive
+        // client's next request) makes the kernel send a reset, which can destroy the reply
+        // still in flight: half-close first so the FIN follows the reply, drop what the
+        // client sent since, then close.
+        let _ = event::shutdown_write(fd);
+        event::drain(fd, MAX_REQUEST);
         self.rx.remove(idx, &mut self.bufs.mbufs);
     }
 

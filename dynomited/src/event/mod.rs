@@ -108,6 +108,24 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
 }
 
+/// Half-close a socket for writing: the peer sees the end of the data (a FIN) after
+/// everything written so far.
+pub fn shutdown_write(fd: RawFd) -> io::Result<()> {
+    nix::sys::socket::shutdown(fd, nix::sys::socket::Shutdown::Write).map_err(io::Error::from)
+}
+
+/// Read and drop whatever is waiting on a non-blocking socket, at most `max` bytes.
+pub fn drain(fd: RawFd, max: usize) {
+    let mut sink = [0u8; 2048];
+    let mut left = max;
+    while left > 0 {
+        match read(fd, &mut sink[..left.min(2048)]) {
+            Ok(n) if n > 0 => left -= n,
+            _ => return,
+        }
+    }
+}
+
 /// The first byte waiting on a socket, without taking it (`recv` with `MSG_PEEK`).
 pub fn peek_byte(fd: RawFd) -> io::Result<Option<u8>> {
     let mut b = [0u8; 1];

@@ -304,6 +304,23 @@ impl MbufPool {
         self.free.len()
     }
 
+    /// The check the event loop makes after every iteration in debug builds, without
+    /// allocating (the data path must not): every mbuf in the free list has no reference,
+    /// and as many mbufs have none as the free list holds.
+    pub fn check_counts(&self) -> Result<(), String> {
+        if let Some(&f) = self.free.iter().find(|&&f| self.bufs[f as usize].refs != 0) {
+            return Err(format!("free mbuf {f} has {} references", self.bufs[f as usize].refs));
+        }
+        let unreferenced = self.bufs.iter().filter(|m| m.refs == 0).count();
+        if unreferenced != self.free.len() {
+            return Err(format!(
+                "{unreferenced} mbufs without a reference, {} in the free list",
+                self.free.len()
+            ));
+        }
+        Ok(())
+    }
+
     /// Debug check: every mbuf is either free with no reference, or referenced and not free.
     pub fn check_invariants(&self) {
         if cfg!(debug_assertions) {

@@ -45,6 +45,11 @@ pub struct PeerReq {
     pub forward: bool,
 }
 
+/// Keys and segments a new message object has room for: messages are reused in any role
+/// (a client's request, a copy, a fragment), so a recycled one must not allocate on its
+/// first push in a new role; only the pool growing to a new high-water mark allocates.
+const MSG_PRESIZE: usize = 4;
+
 /// `Msg::agg` of a message without a reply collector.
 pub const NO_AGG: u32 = u32::MAX;
 
@@ -111,12 +116,12 @@ impl Msg {
             slot: 0,
             failed_over: false,
             frame_id: 0,
-            req: ReqInfo::default(),
-            req_segs: Vec::new(),
+            req: ReqInfo::with_capacity(MSG_PRESIZE),
+            req_segs: Vec::with_capacity(MSG_PRESIZE),
             req_len: 0,
             is_write: false,
             rsp: RspInfo::default(),
-            rsp_segs: Vec::new(),
+            rsp_segs: Vec::with_capacity(MSG_PRESIZE),
             rsp_len: 0,
             t_recv: now,
             t_queued: now,

@@ -119,6 +119,14 @@ pub struct ReqInfo {
 }
 
 impl ReqInfo {
+    /// An empty info with room for `n` keys (a pooled message's, sized once).
+    pub fn with_capacity(n: usize) -> ReqInfo {
+        ReqInfo {
+            keys: Vec::with_capacity(n),
+            ..ReqInfo::default()
+        }
+    }
+
     #[inline(always)]
     pub fn clear(&mut self) {
         self.cmd = 0;
