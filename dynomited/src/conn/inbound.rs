@@ -120,7 +120,7 @@ impl Inbound {
         let mut left = n + self.wpos;
         let mut popped = Popped::default();
         while let Some(&mref) = self.queue.front() {
-            let Some(msg) = bufs.msgs.get(mref) else {
+            let Some(msg) = bufs.msgs.get_mut(mref) else {
                 self.queue.pop_front();
                 continue;
             };
@@ -137,7 +137,9 @@ impl Inbound {
             self.queue.pop_front();
             self.pending_bytes = self.pending_bytes.saturating_sub(len);
             latency.record(now.saturating_sub(msg.t_recv) / 1000);
-            bufs.free_msg(mref);
+            bufs.mbufs.release(&mut msg.req_segs);
+            bufs.mbufs.release(&mut msg.rsp_segs);
+            bufs.msgs.free(mref);
         }
         self.wpos = left;
         // A deep pipeline is over: an idle connection keeps no large queue (idle memory).

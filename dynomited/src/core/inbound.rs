@@ -216,9 +216,12 @@ impl Core {
     /// Parse every complete request in the read buffer and dispatch it.
     pub(super) fn in_parse(&mut self, idx: u32) -> Next {
         let cref = self.rx.conn_ref(idx);
+        let peer = self.rx.conn(idx).is_some_and(|c| c.is_peer_in());
         loop {
-            if let Some(next) = self.in_frames(idx) {
-                return next;
+            if peer {
+                if let Some(next) = self.in_frames(idx) {
+                    return next;
+                }
             }
             let now = self.now_ns;
             let Some(conn) = self.rx.conn_mut(idx) else {

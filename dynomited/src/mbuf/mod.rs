@@ -309,7 +309,10 @@ impl MbufPool {
     /// and as many mbufs have none as the free list holds.
     pub fn check_counts(&self) -> Result<(), String> {
         if let Some(&f) = self.free.iter().find(|&&f| self.bufs[f as usize].refs != 0) {
-            return Err(format!("free mbuf {f} has {} references", self.bufs[f as usize].refs));
+            return Err(format!(
+                "free mbuf {f} has {} references",
+                self.bufs[f as usize].refs
+            ));
         }
         let unreferenced = self.bufs.iter().filter(|m| m.refs == 0).count();
         if unreferenced != self.free.len() {
