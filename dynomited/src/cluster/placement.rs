@@ -127,14 +127,21 @@ impl Placement {
     }
 
     /// The owner of `h` in every other rack of the local DC, in rack order, this node left
-    /// out: where a DC_ONE write is copied, and where a read fails over to.
-    pub fn other_racks(&self, h: Option<u32>) -> impl Iterator<Item = NodeIdx> + '_ {
+    /// out, into `out` (replacing what it held): where a DC_ONE write is copied, and where a
+    /// read fails over to. (A plain loop: it runs for every replicated write.)
+    pub fn other_racks(&self, h: Option<u32>, out: &mut Vec<NodeIdx>) {
+        out.clear();
         let (ldc, lrack) = self.local;
         let racks = self.topo.dcs.get(ldc).map_or(0, |d| d.racks.len());
-        (0..racks)
-            .filter(move |&r| r != lrack)
-            .filter_map(move |r| self.owner(ldc, r, h))
-            .filter(|&n| n != 0)
+        for r in 0..racks {
+            if r == lrack {
+                continue;
+            }
+            match self.owner(ldc, r, h) {
+                Some(n) if n != 0 => out.push(n),
+                _ => {}
+            }
+        }
     }
 
     /// The DCs other than the local one that have racks.

@@ -256,8 +256,7 @@ impl Core {
     ) {
         let hint = self.fd_hint(client);
         let mut targets = std::mem::take(&mut self.scratch.nodes);
-        targets.clear();
-        targets.extend(self.place.other_racks(h));
+        self.place.other_racks(h, &mut targets);
         for &node in &targets {
             if self
                 .send_copy(hint, mref, node, MsgType::Req, resp3, None)
@@ -273,6 +272,9 @@ impl Core {
     /// One copy per remote DC, to the owner in its preselected rack; if that one cannot take
     /// it, the DC's other racks in order (SPEC §4.4, `remote_peer_failover_requests`).
     fn replicate_remote(&mut self, client: u32, mref: MsgRef, h: Option<u32>, resp3: bool) {
+        if self.place.topo().dcs.len() < 2 {
+            return;
+        }
         let hint = self.fd_hint(client);
         let mut order = std::mem::take(&mut self.scratch.order);
         for dc in 0..self.place.topo().dcs.len() {

@@ -149,8 +149,7 @@ impl Core {
         let hint = self.fd_hint(client);
         let h = self.key_hash(mref);
         let mut targets = std::mem::take(&mut self.scratch.nodes);
-        targets.clear();
-        targets.extend(self.place.other_racks(h));
+        self.place.other_racks(h, &mut targets);
         let served = targets
             .iter()
             .any(|&node| self.failover_to(hint, mref, node, resp3));
