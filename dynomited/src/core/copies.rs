@@ -76,18 +76,14 @@ impl Core {
             data,
             payload.len(),
         );
-        let mut segs = std::mem::take(&mut self.scratch.segs);
+        let segs = &mut self.scratch.segs;
         segs.clear();
-        self.bufs
-            .mbufs
-            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
-        self.bufs
-            .mbufs
-            .append_shared(&mut self.bufs.shared, &mut segs, payload);
+        let mbufs = &mut self.bufs.mbufs;
+        mbufs.append_shared(&mut self.bufs.shared, segs, &self.scratch.bytes);
+        mbufs.append_shared(&mut self.bufs.shared, segs, payload);
         let len = self.scratch.bytes.len() + payload.len();
         let msg = self.bufs.msgs.get_mut(m).expect("fresh");
-        std::mem::swap(&mut msg.req_segs, &mut segs);
-        self.scratch.segs = segs;
+        std::mem::swap(&mut msg.req_segs, segs);
         msg.req_len = len;
         msg.swallow = true;
         msg.frame_id = id;
@@ -246,11 +242,11 @@ impl Core {
         self.scratch.bytes.clear();
         write_header(&mut self.scratch.bytes, id, ty, flags, same_dc, payload_len);
         let hdr_len = self.scratch.bytes.len();
-        let mut segs = std::mem::take(&mut self.scratch.segs);
+        let segs = &mut self.scratch.segs;
         segs.clear();
         self.bufs
             .mbufs
-            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
+            .append_shared(&mut self.bufs.shared, segs, &self.scratch.bytes);
         let backlog = self
             .rx
             .conn(sidx)
@@ -260,12 +256,9 @@ impl Core {
         if backlog >= PACK_AFTER {
             // The peer is not keeping up: its copies may wait long, and referencing the
             // client's read mbuf would pin a whole mbuf per copy. Pack the payload instead.
-            self.bufs.mbufs.append_packed(
-                &mut self.bufs.shared,
-                &mut segs,
-                &orig.req_segs,
-                payload_len,
-            );
+            self.bufs
+                .mbufs
+                .append_packed(&mut self.bufs.shared, segs, &orig.req_segs, payload_len);
         } else {
             // The header's segments hold their references already; the payload's get one each.
             let header_segs = segs.len();
@@ -275,8 +268,7 @@ impl Core {
             }
         }
         let c = self.bufs.msgs.get_mut(copy).expect("fresh");
-        std::mem::swap(&mut c.req_segs, &mut segs);
-        self.scratch.segs = segs;
+        std::mem::swap(&mut c.req_segs, segs);
         c.req_len = hdr_len + payload_len;
         c.is_write = is_write;
         c.swallow = parent.is_none();
