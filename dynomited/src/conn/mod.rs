@@ -98,7 +98,6 @@ impl Role {
 }
 
 pub struct Conn {
-    pub gen: u32,
     pub fd: Option<OwnedFd>,
     pub addr: Option<SocketAddr>,
     /// Current epoll interest bits.
@@ -117,7 +116,6 @@ impl Conn {
     /// A connection with no socket or read buffer yet (the caller registers its fd).
     pub fn new(role: Role, addr: Option<SocketAddr>, interest: u32) -> Conn {
         Conn {
-            gen: 0,
             fd: None,
             addr,
             interest,

@@ -81,7 +81,7 @@ impl Reactor {
         (slot.gen == gen && slot.conn.is_some()).then_some(idx)
     }
 
-    pub fn insert(&mut self, mut conn: Conn) -> u32 {
+    pub fn insert(&mut self, conn: Conn) -> u32 {
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -89,9 +89,7 @@ impl Reactor {
                 (self.slots.len() - 1) as u32
             }
         };
-        let slot = &mut self.slots[idx as usize];
-        conn.gen = slot.gen;
-        slot.conn = Some(conn);
+        self.slots[idx as usize].conn = Some(conn);
         idx
     }
 
@@ -147,14 +145,12 @@ impl Reactor {
             return;
         };
         slot.gen = slot.gen.wrapping_add(1);
-        let gen = slot.gen;
         let Some(conn) = slot.conn.as_mut() else {
             return;
         };
         if let Some(fd) = conn.fd.take() {
             let _ = self.epoll.delete(fd.as_raw_fd());
         }
-        conn.gen = gen;
         conn.interest = 0;
         conn.tls = None;
         if let Some(b) = conn.rbuf.take() {
@@ -171,7 +167,6 @@ impl Reactor {
         let gen = slot.gen;
         self.epoll.add(fd.as_raw_fd(), interest, token(idx, gen))?;
         if let Some(c) = self.slots[idx as usize].conn.as_mut() {
-            c.gen = gen;
             c.fd = Some(fd);
             c.interest = interest;
         }
