@@ -36,7 +36,7 @@ impl Core {
         for slot in 0..self.peer_conns_wanted(node) {
             let idx = self.new_peer_slot(node, slot);
             self.mesh.peers[node].push(idx);
-            self.out_connect(idx);
+            self.out_start(idx);
         }
     }
 
@@ -116,7 +116,7 @@ impl Core {
             Some(ServerState::Down { .. })
         );
         if down {
-            self.out_connect(idx);
+            self.out_start(idx);
         }
     }
 

@@ -9,11 +9,10 @@
 //!   every step returns Next; in_act is the one place an inbound connection is closed
 //! ```
 
-use std::borrow::Cow;
 use std::io;
 
 use super::route::Dispatch;
-use super::{Core, READ_BUDGET};
+use super::{Core, Next, READ_BUDGET};
 use crate::conn::ReadOutcome;
 use crate::conn::{Client, Frame, Inbound, PeerIn, Role, Who};
 use crate::event::{self, Event, IoVecs};
@@ -22,14 +21,6 @@ use crate::msg::{MsgRef, MsgState, PeerReq};
 use crate::peer::MsgType;
 use crate::proto::{Discard, Parse, Protocol};
 use crate::{log_debug, log_info, log_warn};
-
-/// What should happen to an inbound connection after a step.
-#[must_use]
-pub(super) enum Next {
-    Go,
-    /// Close it, for this reason (logged).
-    Close(Cow<'static, str>),
-}
 
 impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {

@@ -27,8 +27,9 @@
 //! buffers, the placement (topology), the mesh (peers), the collectors, the stats, the node
 //! controls. A function that needs two of them borrows the two fields, not all of `Core`.
 //! Who may close a connection: only the role's own close function (`in_close`,
-//! `out_failed`, `admin`'s), called from that role's event handler or from the loop's
-//! flush and timers; everything else returns a value saying what should happen.
+//! `out_failed`, `admin`'s). The roles' steps (read, parse, flush, timers) return a [`Next`]
+//! and one place per role acts on it (`in_act`, `out_act`); membership changes (a peer
+//! reset, moved or retired) fail an outbound connection with `drop_conn`.
 
 mod admin;
 mod builtin;
@@ -74,6 +75,15 @@ pub const SHUTDOWN_QUIET: Duration = Duration::from_millis(100);
 /// level-triggered epoll guarantees): one busy connection cannot starve the others, and the
 /// limits checked between iterations (unread replies) hold within one budget of data.
 pub const READ_BUDGET: usize = 32;
+
+/// What should happen to a connection after a step of its role: the step returns it, and
+/// one place per role acts on it (`in_act`: close; `out_act`: fail and reconnect).
+#[must_use]
+pub(super) enum Next {
+    Go,
+    /// Close it (an outbound connection: fail it, to reconnect), for this reason (logged).
+    Close(std::borrow::Cow<'static, str>),
+}
 
 /// Vectors reused from request to request (so the data path does not allocate), each for
 /// the one job its doc names. A function borrows one only for the length of its own body.
@@ -315,7 +325,8 @@ impl Core {
             self.pools.main.push(idx);
             // Dynomite never connects at all with `preconnect: false` (a quirk we fix): the
             // datastore is always connected at start.
-            self.out_connect(idx);
+            let next = self.out_connect(idx);
+            self.out_act(idx, next);
         }
         // Admin mode (-x) opens no peer connections (SPEC §10.3).
         if self.opts.admin_op == 0 {
@@ -382,7 +393,8 @@ impl Core {
     fn flush(&mut self) {
         while !self.work.dirty_servers.is_empty() || !self.work.dirty_clients.is_empty() {
             while let Some(idx) = self.work.dirty_servers.pop() {
-                self.out_flush(idx);
+                let next = self.out_flush(idx);
+                self.out_act(idx, next);
             }
             while let Some(idx) = self.work.dirty_clients.pop() {
                 let next = self.in_flush(idx);
@@ -477,12 +489,14 @@ impl Core {
                 Some(&idx) => idx,
                 None => self.pools.resp3[i - self.pools.main.len()],
             };
-            self.out_timers(idx);
+            let next = self.out_timers(idx);
+            self.out_act(idx, next);
         }
         for node in 0..self.mesh.peers.len() {
             for slot in 0..self.mesh.peers[node].len() {
                 let idx = self.mesh.peers[node][slot];
-                self.out_timers(idx);
+                let next = self.out_timers(idx);
+                self.out_act(idx, next);
             }
         }
         if !self.node.held.is_empty() {

@@ -11,12 +11,13 @@
 //!
 //! A request that times out gets its error reply at once; its place in `out_q` stays so the
 //! late reply, when it comes, is matched to it and dropped (its generation is stale by then).
-//! `out_failed` is the one place an outbound connection is closed.
+//! Every step returns a [`Next`]; `out_act` is the one place that acts on it, and
+//! `out_failed` the one place an outbound connection is closed.
 
 use std::io;
 use std::time::Duration;
 
-use super::Core;
+use super::{Core, Next};
 use crate::conn::{
     due, Conn, Datastore, Outbound, PeerLink, PeerOut, PoolKind, Role, Sent, ServerState, Who,
     BACKOFF_START,
@@ -121,7 +122,7 @@ impl Core {
 
     /// Start a non-blocking connect; the proxy's own setup requests (AUTH, HELLO 3) are queued
     /// first so they precede every client request on the connection.
-    pub(super) fn out_connect(&mut self, idx: u32) {
+    pub(super) fn out_connect(&mut self, idx: u32) -> Next {
         let node = self.peer_node(idx);
         let (res, addr) = match node {
             Some(n) => match self.place.topo().nodes[n].addr {
@@ -143,7 +144,7 @@ impl Core {
         };
         let fd = match res {
             Ok(fd) => fd,
-            Err(e) => return self.out_failed(idx, &format!("connect: {e}")),
+            Err(e) => return Next::Close(format!("connect: {e}").into()),
         };
         let tls = match node.zip(self.rx.peer_tls.as_ref()) {
             Some((node, t)) => {
@@ -153,7 +154,7 @@ impl Core {
                 if crate::tls::link_encrypted(opt, &local.dc, &local.rack, &peer.dc, &peer.rack) {
                     match t.connect() {
                         Ok(c) => Some(Box::new(c)),
-                        Err(e) => return self.out_failed(idx, &e),
+                        Err(e) => return Next::Close(e.into()),
                     }
                 } else {
                     None
@@ -163,11 +164,11 @@ impl Core {
         };
         // A new socket in this slot: a new generation so stale events are ignored.
         if let Err(e) = self.rx.attach(idx, fd, event::READ | event::WRITE) {
-            return self.out_failed(idx, &format!("register: {e}"));
+            return Next::Close(format!("register: {e}").into());
         }
         let now_ns = self.now_ns;
         let Some(c) = self.rx.conn_mut(idx) else {
-            return;
+            return Next::Go;
         };
         c.tls = tls;
         c.addr = addr;
@@ -178,11 +179,26 @@ impl Core {
             }
             Role::PeerOut(p) => {
                 p.out.state = ServerState::Connecting { since: now_ns };
-                return;
+                return Next::Go;
             }
-            _ => return,
+            _ => return Next::Go,
         };
         self.setup_requests(idx, pool);
+        Next::Go
+    }
+
+    /// The one place an outbound connection's fate is acted on: a failed one is closed, its
+    /// requests get the error, and it reconnects on its back-off.
+    pub(super) fn out_act(&mut self, idx: u32, next: Next) {
+        if let Next::Close(why) = next {
+            self.out_failed(idx, &why);
+        }
+    }
+
+    /// Connect a slot now, failing it (to retry on its back-off) if that cannot start.
+    pub(super) fn out_start(&mut self, idx: u32) {
+        let next = self.out_connect(idx);
+        self.out_act(idx, next);
     }
 
     /// The proxy's own requests that open a datastore connection: AUTH with
@@ -280,7 +296,7 @@ impl Core {
         self.stats.out_queue(kind, -n_out, -out_bytes);
         self.stats.in_queue(kind, -n_in, -in_bytes);
         if idle_close && self.life.shutdown_at.is_none() {
-            self.out_connect(idx);
+            self.out_start(idx);
         }
     }
 
@@ -291,7 +307,7 @@ impl Core {
             for slot in 0..n {
                 let idx = self.new_datastore(PoolKind::Resp3, slot);
                 self.pools.resp3.push(idx);
-                self.out_connect(idx);
+                self.out_start(idx);
             }
         }
         let fd = self.fd_hint(cidx);
@@ -382,19 +398,26 @@ impl Core {
             let fd = self.rx.conn(idx).map(|c| c.raw_fd()).unwrap_or(-1);
             match event::take_error(fd) {
                 Ok(None) if !ev.error || ev.writable => self.out_connected(idx),
-                Ok(Some(e)) | Err(e) => return self.out_failed(idx, &e.to_string()),
-                Ok(None) => return self.out_failed(idx, "connection error"),
+                Ok(Some(e)) | Err(e) => {
+                    return self.out_act(idx, Next::Close(e.to_string().into()))
+                }
+                Ok(None) => return self.out_act(idx, Next::Close("connection error".into())),
             }
         }
         if ev.readable || ev.error {
-            self.out_read(idx);
+            if let Next::Close(why) = self.out_read(idx) {
+                return self.out_failed(idx, &why);
+            }
         }
         if ev.writable {
-            if let Err(e) = self.rx.tls_flush(idx) {
-                self.stats.pool.peer_err += 1;
-                return self.out_failed(idx, &format!("TLS write: {e}"));
-            }
-            self.out_flush(idx);
+            let next = match self.rx.tls_flush(idx) {
+                Err(e) => {
+                    self.stats.pool.peer_err += 1;
+                    Next::Close(format!("TLS write: {e}").into())
+                }
+                Ok(()) => self.out_flush(idx),
+            };
+            self.out_act(idx, next);
         }
     }
 
@@ -433,25 +456,28 @@ impl Core {
 
     /// Write queued requests: everything in `in_q` that fits one writev, repeated until the
     /// socket is full or the queue is empty.
-    pub(super) fn out_flush(&mut self, idx: u32) {
+    pub(super) fn out_flush(&mut self, idx: u32) -> Next {
         loop {
             let Some(s) = self.rx.conn(idx).and_then(|c| c.outbound()) else {
-                return;
+                return Next::Go;
             };
             if !s.connected() || s.in_q.is_empty() {
                 if s.connected() {
                     self.rx.set_interest(idx, event::READ);
                 }
-                return;
+                return Next::Go;
             }
             // Cross-DC connections send at most `conn_msg_rate` messages a second.
             let limit = match self.rate_budget(idx) {
-                Some(0) => return self.rx.set_interest(idx, event::READ),
+                Some(0) => {
+                    self.rx.set_interest(idx, event::READ);
+                    return Next::Go;
+                }
                 Some(n) => n as usize,
                 None => usize::MAX,
             };
             let Some(s) = self.rx.conn(idx).and_then(|c| c.outbound()) else {
-                return;
+                return Next::Go;
             };
             let mut iov = IoVecs::new(&mut self.scratch.iov);
             s.gather(&self.bufs.msgs, &self.bufs.mbufs, limit, &mut iov);
@@ -468,19 +494,18 @@ impl Core {
                     self.out_pop_written(idx, n);
                     if n < want {
                         self.rx.set_interest(idx, event::READ | event::WRITE);
-                        return;
+                        return Next::Go;
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.rx.set_interest(idx, event::READ | event::WRITE);
-                    return;
+                    return Next::Go;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     let kind = self.kind(idx);
                     self.stats.err(kind);
-                    self.out_failed(idx, &e.to_string());
-                    return;
+                    return Next::Close(e.to_string().into());
                 }
             }
         }
@@ -549,26 +574,26 @@ impl Core {
 
     /// Reconnect when the back-off is over; fail a connect that takes too long; time out
     /// requests past their deadline.
-    pub(super) fn out_timers(&mut self, idx: u32) {
+    pub(super) fn out_timers(&mut self, idx: u32) -> Next {
         let now_ns = self.now_ns;
         let timeout = self.conn_timeout_ns(idx);
         let Some(s) = self.rx.conn(idx).and_then(|c| c.outbound()) else {
-            return;
+            return Next::Go;
         };
         match s.state {
             ServerState::Down { retry_at } => {
                 if now_ns >= retry_at && self.life.shutdown_at.is_none() {
-                    self.out_connect(idx);
+                    return self.out_connect(idx);
                 }
-                return;
+                return Next::Go;
             }
             ServerState::Connecting { since } => {
                 if since + timeout <= now_ns {
                     let kind = self.kind(idx);
                     self.stats.timedout(kind, 0);
-                    self.out_failed(idx, "connect timed out");
+                    return Next::Close("connect timed out".into());
                 }
-                return;
+                return Next::Go;
             }
             ServerState::Connected => {}
         }
@@ -591,10 +616,10 @@ impl Core {
         if overdue {
             let kind = self.kind(idx);
             self.stats.timedout(kind, 1);
-            return self.out_failed(idx, "a read timed out");
+            return Next::Close("a read timed out".into());
         }
         let Some(s) = self.rx.conn(idx).and_then(|c| c.outbound()) else {
-            return;
+            return Next::Go;
         };
         // A request the datastore stopped reading halfway can neither be taken back nor
         // answered: the connection is dead (Dynomite's rule for every timeout).
@@ -606,7 +631,7 @@ impl Core {
         if stuck {
             let kind = self.kind(idx);
             self.stats.timedout(kind, 0);
-            return self.out_failed(idx, "timed out with a request half written");
+            return Next::Close("timed out with a request half written".into());
         }
         let node = self.peer_node(idx);
         let mut timed_out = 0usize;
@@ -614,7 +639,7 @@ impl Core {
         // Written requests: answer with the error; the entry stays to swallow the late reply.
         loop {
             let Some(s) = self.rx.conn_mut(idx).and_then(|c| c.outbound_mut()) else {
-                return;
+                return Next::Go;
             };
             let Some(&Sent { msg: mref, .. }) = s.out_q.get(s.expired) else {
                 break;
@@ -634,7 +659,7 @@ impl Core {
         // Queued, unwritten requests: taken out of the queue and answered.
         loop {
             let Some(s) = self.rx.conn_mut(idx).and_then(|c| c.outbound_mut()) else {
-                return;
+                return Next::Go;
             };
             if s.wpos > 0 {
                 break;
@@ -657,7 +682,7 @@ impl Core {
         let kind = self.kind(idx);
         self.stats.in_queue(kind, -unqueued, -unqueued_bytes);
         if timed_out == 0 {
-            return;
+            return Next::Go;
         }
         self.stats.timedout(kind, timed_out as u64);
         log_warn!(
@@ -667,8 +692,9 @@ impl Core {
         );
         let expired = self.outbound_of(idx).map_or(0, |s| s.expired);
         if expired >= MAX_EXPIRED {
-            self.out_failed(idx, "the datastore stopped answering");
+            return Next::Close("the datastore stopped answering".into());
         }
+        Next::Go
     }
 
     /// For a cross-DC peer connection with `conn_msg_rate`: how many messages it may still

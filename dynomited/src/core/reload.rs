@@ -187,7 +187,7 @@ impl Core {
                 None => self.new_datastore(pool, slot),
             };
             list.push(idx);
-            self.out_connect(idx);
+            self.out_start(idx);
         }
     }
 }

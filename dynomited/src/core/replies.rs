@@ -10,7 +10,7 @@
 //!                                                            get no reply) ─► complete
 //! ```
 
-use super::{Core, READ_BUDGET};
+use super::{Core, Next, READ_BUDGET};
 use crate::conn::ReadOutcome;
 use crate::conn::{Role, Sent};
 use crate::log_warn;
@@ -21,12 +21,12 @@ use crate::proto::error::DynError;
 use crate::proto::Parse;
 
 impl Core {
-    pub(super) fn out_read(&mut self, idx: u32) {
+    pub(super) fn out_read(&mut self, idx: u32) -> Next {
         for _ in 0..READ_BUDGET {
             match self.rx.read_once(idx, &mut self.bufs.mbufs) {
                 ReadOutcome::Data { full } => {
                     if let Some(why) = self.out_parse(idx) {
-                        return self.out_failed(idx, why);
+                        return Next::Close(why.into());
                     }
                     if !full {
                         break;
@@ -35,17 +35,18 @@ impl Core {
                 ReadOutcome::Eof => {
                     let kind = self.kind(idx);
                     self.stats.eof(kind);
-                    return self.out_failed(idx, "closed by the other end");
+                    return Next::Close("closed by the other end".into());
                 }
                 ReadOutcome::Error(e) => {
                     let kind = self.kind(idx);
                     self.stats.err(kind);
-                    return self.out_failed(idx, &e.to_string());
+                    return Next::Close(e.to_string().into());
                 }
                 ReadOutcome::Empty | ReadOutcome::Gone => break,
             }
         }
         self.rx.release_rbuf_if_parsed(idx, &mut self.bufs.mbufs);
+        Next::Go
     }
 
     /// Parse replies and hand each to the request it answers. `Some(why)`: the reply stream
