@@ -187,7 +187,16 @@ pub struct ReqParser {
     name_len: usize,
     cmd: Option<Cmd>,
 
-    // What the tokens said (a set flag means the request will be rejected).
+    /// What the tokens said.
+    said: Said,
+    /// The data block of a storage command.
+    data: DataBlock,
+}
+
+/// What the tokens of a command line said; a set `*_bad` flag means the request will be
+/// rejected.
+#[derive(Clone, Debug, Default)]
+struct Said {
     key_bad: bool,
     num_bad: bool,
     exptime_bad: bool,
@@ -195,12 +204,26 @@ pub struct ReqParser {
     opt_bad: bool,
     hold_zero: bool,
     last_noreply: bool,
+    /// The announced value length of a storage command.
     vlen: u64,
+}
 
-    // The data block.
-    data_left: usize,
+/// A storage command's data block: bytes still to come, then its `\r\n` trailer.
+#[derive(Clone, Debug)]
+struct DataBlock {
+    left: usize,
     trailer_len: u8,
     trailer_ok: bool,
+}
+
+impl Default for DataBlock {
+    fn default() -> Self {
+        DataBlock {
+            left: 0,
+            trailer_len: 0,
+            trailer_ok: true,
+        }
+    }
 }
 
 impl Default for ReqParser {
@@ -225,17 +248,8 @@ impl ReqParser {
             name: [0; NAME_MAX],
             name_len: 0,
             cmd: None,
-            key_bad: false,
-            num_bad: false,
-            exptime_bad: false,
-            delta_bad: false,
-            opt_bad: false,
-            hold_zero: false,
-            last_noreply: false,
-            vlen: 0,
-            data_left: 0,
-            trailer_len: 0,
-            trailer_ok: true,
+            said: Said::default(),
+            data: DataBlock::default(),
         }
     }
 
@@ -253,11 +267,11 @@ impl ReqParser {
     pub fn discard(&self) -> Discard {
         let doomed = self.state == State::Skip
             || self.fail.is_some()
-            || self.key_bad
-            || self.num_bad
-            || self.exptime_bad
-            || self.delta_bad
-            || self.opt_bad;
+            || self.said.key_bad
+            || self.said.num_bad
+            || self.said.exptime_bad
+            || self.said.delta_bad
+            || self.said.opt_bad;
         if doomed {
             Discard::Drop
         } else {
@@ -322,11 +336,11 @@ impl ReqParser {
                     }
                 },
                 State::Data => {
-                    let n = self.data_left.min(chunk.len() - i);
+                    let n = self.data.left.min(chunk.len() - i);
                     i += n;
                     self.pos += n;
-                    self.data_left -= n;
-                    if self.data_left == 0 {
+                    self.data.left -= n;
+                    if self.data.left == 0 {
                         self.state = State::Trailer;
                     }
                 }
@@ -334,11 +348,15 @@ impl ReqParser {
                     let b = chunk[i];
                     i += 1;
                     self.pos += 1;
-                    let want = if self.trailer_len == 0 { b'\r' } else { b'\n' };
-                    self.trailer_ok &= b == want;
-                    self.trailer_len += 1;
-                    if self.trailer_len == 2 {
-                        if !self.trailer_ok {
+                    let want = if self.data.trailer_len == 0 {
+                        b'\r'
+                    } else {
+                        b'\n'
+                    };
+                    self.data.trailer_ok &= b == want;
+                    self.data.trailer_len += 1;
+                    if self.data.trailer_len == 2 {
+                        if !self.data.trailer_ok {
                             self.fail = Some(Fail::Client(BAD_CHUNK));
                         }
                         return self.done(i, info);
@@ -414,7 +432,7 @@ impl ReqParser {
         }
         // Keys are never the last token where memcached looks for `noreply`, and the fast
         // path in `feed` does not track it for them.
-        self.last_noreply = !self.in_key && t.is_noreply();
+        self.said.last_noreply = !self.in_key && t.is_noreply();
         self.in_key = false;
         if idx == 0 {
             self.name_len = t.len.min(NAME_MAX);
@@ -428,20 +446,20 @@ impl ReqParser {
         let Some(cmd) = self.cmd else { return };
         match role(cmd, idx) {
             Role::Key => {
-                self.key_bad |= !t.is_key();
+                self.said.key_bad |= !t.is_key();
                 info.keys.push(span);
             }
-            Role::Flags => self.num_bad |= t.unsigned(u64::from(u32::MAX)).is_none(),
-            Role::StoreExptime => self.num_bad |= !t.is_i32(),
-            Role::Exptime => self.exptime_bad |= !t.is_i32(),
+            Role::Flags => self.said.num_bad |= t.unsigned(u64::from(u32::MAX)).is_none(),
+            Role::StoreExptime => self.said.num_bad |= !t.is_i32(),
+            Role::Exptime => self.said.exptime_bad |= !t.is_i32(),
             Role::Bytes => match t.unsigned(VALUE_MAX) {
-                Some(v) => self.vlen = v,
-                None => self.num_bad = true,
+                Some(v) => self.said.vlen = v,
+                None => self.said.num_bad = true,
             },
-            Role::CasUnique => self.num_bad |= t.unsigned(u64::MAX).is_none(),
-            Role::Delta => self.delta_bad |= t.unsigned(u64::MAX).is_none(),
-            Role::Hold => self.hold_zero = t.is_zero(),
-            Role::Opt => self.opt_bad |= t.ctrl,
+            Role::CasUnique => self.said.num_bad |= t.unsigned(u64::MAX).is_none(),
+            Role::Delta => self.said.delta_bad |= t.unsigned(u64::MAX).is_none(),
+            Role::Hold => self.said.hold_zero = t.is_zero(),
+            Role::Opt => self.said.opt_bad |= t.ctrl,
             Role::Extra => {}
         }
     }
@@ -481,53 +499,55 @@ impl ReqParser {
         // memcached's set_noreply_maybe(): the last token, for the commands that take it
         // (delete only looks when it has more than a key).
         info.noreply = match cmd {
-            Cmd::Delete => n >= 3 && self.last_noreply,
-            c if c.is_storage() => self.last_noreply,
-            Cmd::Incr | Cmd::Decr | Cmd::Touch => self.last_noreply,
+            Cmd::Delete => n >= 3 && self.said.last_noreply,
+            c if c.is_storage() => self.said.last_noreply,
+            Cmd::Incr | Cmd::Decr | Cmd::Touch => self.said.last_noreply,
             _ => false,
         };
         // The first error memcached would report, in its order of checks.
         let fail = match cmd {
-            Cmd::Get | Cmd::Gets => self.key_bad.then_some(BAD_FORMAT),
+            Cmd::Get | Cmd::Gets => self.said.key_bad.then_some(BAD_FORMAT),
             Cmd::Gat | Cmd::Gats => {
-                if self.exptime_bad {
+                if self.said.exptime_bad {
                     Some(BAD_EXPTIME)
                 } else if n == 2 {
                     // No key to route by: `ERROR` (memcached answers `END`).
                     self.fail = Some(Fail::Arity);
                     return true;
                 } else {
-                    self.key_bad.then_some(BAD_FORMAT)
+                    self.said.key_bad.then_some(BAD_FORMAT)
                 }
             }
             Cmd::Incr | Cmd::Decr => {
-                if self.key_bad || self.opt_bad {
+                if self.said.key_bad || self.said.opt_bad {
                     Some(BAD_FORMAT)
                 } else {
-                    self.delta_bad.then_some(BAD_DELTA)
+                    self.said.delta_bad.then_some(BAD_DELTA)
                 }
             }
             Cmd::Touch => {
-                if self.key_bad || self.opt_bad {
+                if self.said.key_bad || self.said.opt_bad {
                     Some(BAD_FORMAT)
                 } else {
-                    self.exptime_bad.then_some(BAD_EXPTIME)
+                    self.said.exptime_bad.then_some(BAD_EXPTIME)
                 }
             }
             Cmd::Delete => {
                 let hold_ok = match n {
-                    3 => self.hold_zero || self.last_noreply,
-                    4 => self.hold_zero && self.last_noreply,
+                    3 => self.said.hold_zero || self.said.last_noreply,
+                    4 => self.said.hold_zero && self.said.last_noreply,
                     _ => true,
                 };
                 if !hold_ok {
                     Some(BAD_DELETE)
                 } else {
-                    self.key_bad.then_some(BAD_FORMAT)
+                    self.said.key_bad.then_some(BAD_FORMAT)
                 }
             }
             Cmd::Quit | Cmd::Version => None,
-            _ => (self.key_bad || self.num_bad || self.opt_bad).then_some(BAD_FORMAT),
+            _ => {
+                (self.said.key_bad || self.said.num_bad || self.said.opt_bad).then_some(BAD_FORMAT)
+            }
         };
         if let Some(t) = fail {
             self.fail = Some(Fail::Client(t));
@@ -535,8 +555,8 @@ impl ReqParser {
         }
         if cmd.is_storage() {
             // VALUE_MAX < usize::MAX on every platform we build for (32 bits included).
-            self.data_left = usize::try_from(self.vlen).unwrap_or(usize::MAX);
-            self.state = if self.data_left == 0 {
+            self.data.left = usize::try_from(self.said.vlen).unwrap_or(usize::MAX);
+            self.state = if self.data.left == 0 {
                 State::Trailer
             } else {
                 State::Data

@@ -110,23 +110,59 @@ pub struct ReqParser {
     spec: Option<&'static CmdSpec>,
     /// `spec` is a container and argument 1 will name the subcommand.
     await_sub: bool,
-    /// Multi-bulk: `spec`'s positional keys are the arguments `key_lo..=key_hi`, every
-    /// `key_step` (as `is_key` with the argument count known); set with `spec` by `found`.
-    key_lo: u32,
-    key_hi: u32,
-    key_step: u32,
-    /// The `numkeys` argument being read, and its value once read.
-    knum: Num,
-    numkeys: u32,
+    /// Where the command's keys are.
+    keys: KeyPlan,
     /// The message is known to be bad: its bytes will not be forwarded.
     drop: bool,
-    // Inline tokens.
-    tok_start: usize,
-    tok_quoted: bool,
-    tok_esc: bool,
+    /// The inline token being read.
+    tok: Token,
+}
+
+/// Multi-bulk: `spec`'s positional keys are the arguments `lo..=hi`, every `step` (as
+/// `is_key` with the argument count known); set with `spec` by `found`. The `numkeys`
+/// argument being read, and its value once read.
+#[derive(Clone, Debug)]
+struct KeyPlan {
+    lo: u32,
+    hi: u32,
+    step: u32,
+    knum: Num,
+    numkeys: u32,
+}
+
+impl Default for KeyPlan {
+    fn default() -> Self {
+        KeyPlan {
+            lo: 1,
+            hi: 0,
+            step: 1,
+            knum: Num::default(),
+            numkeys: 0,
+        }
+    }
+}
+
+/// An inline request's token being read.
+#[derive(Clone, Debug)]
+struct Token {
+    start: usize,
+    quoted: bool,
+    esc: bool,
     close_pos: usize,
     /// Index in `ReqInfo::keys` of the first key token that had quotes or escapes.
     esc_key: usize,
+}
+
+impl Default for Token {
+    fn default() -> Self {
+        Token {
+            start: 0,
+            quoted: false,
+            esc: false,
+            close_pos: 0,
+            esc_key: usize::MAX,
+        }
+    }
 }
 
 impl Default for ReqParser {
@@ -147,17 +183,9 @@ impl Default for ReqParser {
             sub_len: 0,
             spec: None,
             await_sub: false,
-            key_lo: 1,
-            key_hi: 0,
-            key_step: 1,
-            knum: Num::default(),
-            numkeys: 0,
+            keys: KeyPlan::default(),
             drop: false,
-            tok_start: 0,
-            tok_quoted: false,
-            tok_esc: false,
-            close_pos: 0,
-            esc_key: usize::MAX,
+            tok: Token::default(),
         }
     }
 }
@@ -233,9 +261,9 @@ impl ReqParser {
         self.sub_len = 0;
         self.spec = None;
         self.await_sub = false;
-        self.numkeys = 0;
+        self.keys.numkeys = 0;
         self.drop = false;
-        self.esc_key = usize::MAX;
+        self.tok.esc_key = usize::MAX;
     }
 
     /// Bytes of the current message consumed so far (0 between messages).
@@ -501,8 +529,8 @@ impl ReqParser {
                 info.vals.push(span);
             }
             if i64::from(i) == i64::from(s.keynum_arg) {
-                self.knum = Num::default();
-                self.knum.push_all(data);
+                self.keys.knum = Num::default();
+                self.keys.knum.push_all(data);
                 self.numkeys_done();
             }
         }
@@ -641,7 +669,7 @@ impl ReqParser {
         } else if let (Some(s), false) = (self.spec, self.drop) {
             if i64::from(i) == i64::from(s.keynum_arg) {
                 self.role = Role::Numkeys;
-                self.knum = Num::default();
+                self.keys.knum = Num::default();
             }
             if self.is_key_mb(s, i) {
                 info.keys.push(span);
@@ -657,7 +685,7 @@ impl ReqParser {
         match self.role {
             Role::Name => copy_name(&mut self.name, &mut self.name_len, data),
             Role::Sub => copy_name(&mut self.sub, &mut self.sub_len, data),
-            Role::Numkeys => self.knum.push_all(data),
+            Role::Numkeys => self.keys.knum.push_all(data),
             Role::Other => {}
         }
     }

@@ -101,22 +101,22 @@ impl ReqParser {
         }
     }
 
-    /// `is_key(s, i, Some(self.nargs), self.numkeys)`, with the positional range `found`
+    /// `is_key(s, i, Some(self.nargs), self.keys.numkeys)`, with the positional range `found`
     /// computed once per message.
     #[inline(always)]
     pub(super) fn is_key_mb(&self, s: &CmdSpec, i: u32) -> bool {
-        if i >= self.key_lo
-            && i <= self.key_hi
+        if i >= self.keys.lo
+            && i <= self.keys.hi
             // (signed: `is_multiple_of` is newer than the 1.80 MSRV)
-            && (self.key_step == 1
-                || (i64::from(i) - i64::from(self.key_lo)) % i64::from(self.key_step) == 0)
+            && (self.keys.step == 1
+                || (i64::from(i) - i64::from(self.keys.lo)) % i64::from(self.keys.step) == 0)
         {
             return true;
         }
         if s.keynum_arg > 0 {
             let k = i64::from(s.keynum_arg);
             let i = i64::from(i);
-            return i > k && i <= k + i64::from(self.numkeys);
+            return i > k && i <= k + i64::from(self.keys.numkeys);
         }
         false
     }
@@ -124,7 +124,7 @@ impl ReqParser {
     pub(super) fn found(&mut self, s: &'static CmdSpec, check_arity: bool, info: &mut ReqInfo) {
         self.spec = Some(s);
         // The positional key range for `is_key_mb` (empty: lo > hi).
-        (self.key_lo, self.key_hi, self.key_step) = (1, 0, 1);
+        (self.keys.lo, self.keys.hi, self.keys.step) = (1, 0, 1);
         if s.first_key > 0 {
             let last = if s.last_key >= 0 {
                 i64::from(s.last_key)
@@ -132,9 +132,9 @@ impl ReqParser {
                 i64::from(self.nargs) + i64::from(s.last_key)
             };
             if last >= i64::from(s.first_key) {
-                self.key_lo = s.first_key as u32;
-                self.key_hi = u32::try_from(last).unwrap_or(u32::MAX);
-                self.key_step = s.step.max(1) as u32;
+                self.keys.lo = s.first_key as u32;
+                self.keys.hi = u32::try_from(last).unwrap_or(u32::MAX);
+                self.keys.step = s.step.max(1) as u32;
             }
         }
         if s.route == Route::Unsupported {
@@ -166,7 +166,8 @@ impl ReqParser {
     pub(super) fn numkeys_done(&mut self) {
         // Invalid or negative: no keys (redis-server rejects the command itself). Too many:
         // only existing arguments are keys.
-        self.numkeys = self
+        self.keys.numkeys = self
+            .keys
             .knum
             .value()
             .map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX));

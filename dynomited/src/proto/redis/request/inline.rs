@@ -96,11 +96,11 @@ impl ReqParser {
                     In::Ignore
                 }
                 b'"' => {
-                    self.tok_esc = true;
+                    self.tok.esc = true;
                     In::Dq
                 }
                 b'\'' => {
-                    self.tok_esc = true;
+                    self.tok.esc = true;
                     In::Sq
                 }
                 _ => {
@@ -111,12 +111,12 @@ impl ReqParser {
             In::Dq | In::Sq if b == b'\n' || b == 0 => return self.unbalanced(b, info),
             In::Dq => match b {
                 b'\\' => {
-                    self.tok_esc = true;
+                    self.tok.esc = true;
                     self.tok_byte(b);
                     In::DqEsc
                 }
                 b'"' => {
-                    self.close_pos = pos;
+                    self.tok.close_pos = pos;
                     In::Close
                 }
                 _ => {
@@ -134,7 +134,7 @@ impl ReqParser {
             In::Sq => match b {
                 b'\\' => In::SqEsc,
                 b'\'' => {
-                    self.close_pos = pos;
+                    self.tok.close_pos = pos;
                     In::Close
                 }
                 _ => {
@@ -145,7 +145,7 @@ impl ReqParser {
             In::SqEsc => {
                 if b == b'\'' {
                     // `\'` is the only escape in single quotes.
-                    self.tok_esc = true;
+                    self.tok.esc = true;
                     self.tok_byte(b);
                     In::Sq
                 } else {
@@ -164,7 +164,7 @@ impl ReqParser {
             In::Close => {
                 // A quoted argument ends before its closing quote; a word with a quote inside
                 // (`ab"c d"`, marked) keeps its raw bytes, closing quote included.
-                let end = self.close_pos + usize::from(!self.tok_quoted);
+                let end = self.tok.close_pos + usize::from(!self.tok.quoted);
                 if b == b'\n' {
                     self.tok_end(end, info);
                     return self.inline_end(info);
@@ -200,9 +200,9 @@ impl ReqParser {
     }
 
     fn tok_begin(&mut self, start: usize, quoted: bool) {
-        self.tok_start = start;
-        self.tok_quoted = quoted;
-        self.tok_esc = false;
+        self.tok.start = start;
+        self.tok.quoted = quoted;
+        self.tok.esc = false;
         let i = self.argi;
         self.role = if i == 0 {
             self.name_len = 0;
@@ -213,7 +213,7 @@ impl ReqParser {
         } else {
             match self.spec {
                 Some(s) if !self.drop && i64::from(i) == i64::from(s.keynum_arg) => {
-                    self.knum = Default::default();
+                    self.keys.knum = Default::default();
                     Role::Numkeys
                 }
                 _ => Role::Other,
@@ -227,7 +227,7 @@ impl ReqParser {
         match self.role {
             Role::Name => copy_name(&mut self.name, &mut self.name_len, &[b]),
             Role::Sub => copy_name(&mut self.sub, &mut self.sub_len, &[b]),
-            Role::Numkeys => self.knum.push(b),
+            Role::Numkeys => self.keys.knum.push(b),
             Role::Other => {}
         }
     }
@@ -235,7 +235,7 @@ impl ReqParser {
     /// The current token ends; its raw bytes end at message offset `end` (exclusive).
     fn tok_end(&mut self, end: usize, info: &mut ReqInfo) {
         let i = self.argi;
-        let start = self.tok_start;
+        let start = self.tok.start;
         let span = Span::new(u32_of(start), u32_of(end.saturating_sub(start)));
         if (i as usize) < ARGS_MAX {
             info.args[i as usize] = span;
@@ -248,16 +248,16 @@ impl ReqParser {
         }
         if i >= 1 && self.role != Role::Sub {
             if let (Some(s), false) = (self.spec, self.drop || self.await_sub) {
-                if is_key(s, i, None, self.numkeys) {
-                    if self.tok_esc && self.esc_key == usize::MAX {
-                        self.esc_key = info.keys.len();
+                if is_key(s, i, None, self.keys.numkeys) {
+                    if self.tok.esc && self.tok.esc_key == usize::MAX {
+                        self.tok.esc_key = info.keys.len();
                     }
                     info.keys.push(span);
                 } else if s.route == Route::SplitKv && i >= 2 {
                     // A value is re-encoded from its raw bytes when the request is split, so
                     // it must not need unescaping either.
-                    if self.tok_esc && self.esc_key == usize::MAX {
-                        self.esc_key = info.keys.len().saturating_sub(1);
+                    if self.tok.esc && self.tok.esc_key == usize::MAX {
+                        self.tok.esc_key = info.keys.len().saturating_sub(1);
                     }
                     info.vals.push(span);
                 }
@@ -296,7 +296,7 @@ impl ReqParser {
             // Candidates were taken without an upper bound; trim to the real last key.
             info.keys.truncate(range_key_count(s, nargs));
         }
-        if self.esc_key < info.keys.len() {
+        if self.tok.esc_key < info.keys.len() {
             self.fail_proto(E_INLINE_ESC_KEY, info);
             return true;
         }
