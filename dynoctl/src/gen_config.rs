@@ -209,7 +209,7 @@ mod tests {
         assert_eq!(g.files.len(), 8);
         for f in &g.files {
             let cfg = dynomite::conf::parse_str(&f.text, &f.path).unwrap();
-            assert_eq!(cfg.dyn_seeds.len(), 7);
+            assert_eq!(cfg.peering.dyn_seeds.len(), 7);
             assert_eq!(cfg.tokens, [f.token]);
             assert_eq!(cfg.read_consistency, Consistency::DcQuorum);
         }

@@ -166,7 +166,7 @@ fn from_config(path: &Path) -> Result<SeedList, CliError> {
             path.display()
         ))
     })?;
-    let (host, port) = match cfg.dyn_listen.as_ref().unwrap_or(&cfg.listen) {
+    let (host, port) = match cfg.net.dyn_listen.as_ref().unwrap_or(&cfg.net.listen) {
         dynomite::conf::Listen::Tcp { host, addr } => (host.clone(), addr.port()),
         dynomite::conf::Listen::Unix(p) => (p.display().to_string(), 0),
     };
@@ -177,7 +177,7 @@ fn from_config(path: &Path) -> Result<SeedList, CliError> {
         dc: cfg.datacenter.clone(),
         token: cfg.tokens.first().copied().unwrap_or(0),
     }];
-    nodes.extend(cfg.dyn_seeds.iter().map(|s| SeedNode {
+    nodes.extend(cfg.peering.dyn_seeds.iter().map(|s| SeedNode {
         host: s.host.clone(),
         port: s.port,
         rack: s.rack.clone(),

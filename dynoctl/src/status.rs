@@ -195,13 +195,13 @@ fn from_config(path: &Path, map: &mut BTreeMap<String, u16>) -> Result<Target, C
             path.display()
         ))
     })?;
-    let dynomite::conf::Listen::Tcp { host, addr } = &c.stats_listen else {
+    let dynomite::conf::Listen::Tcp { host, addr } = &c.net.stats_listen else {
         return Err(CliError::new(format!(
             "{}: stats_listen is not HOST:PORT",
             path.display()
         )));
     };
-    let peer = match &c.dyn_listen {
+    let peer = match &c.net.dyn_listen {
         Some(dynomite::conf::Listen::Tcp { host: h, addr: a }) => {
             map.entry(a.port().to_string()).or_insert(addr.port());
             Some(format!("{}:{}", connect_host(h), a.port()))

@@ -273,7 +273,7 @@ pub fn check(files: &[PathBuf], max_imbalance: f64) -> Result<CheckReport, CliEr
             ))
         })?;
         let file = f.display().to_string();
-        let (host, port) = match cfg.dyn_listen.as_ref().unwrap_or(&cfg.listen) {
+        let (host, port) = match cfg.net.dyn_listen.as_ref().unwrap_or(&cfg.net.listen) {
             dynomite::conf::Listen::Tcp { host, addr } => (host.clone(), addr.port()),
             dynomite::conf::Listen::Unix(p) => (p.display().to_string(), 0),
         };
@@ -304,7 +304,7 @@ pub fn check(files: &[PathBuf], max_imbalance: f64) -> Result<CheckReport, CliEr
         };
         let token = cfg.tokens.first().copied().unwrap_or(0);
         add(&cfg.datacenter, &cfg.rack, host, port, token);
-        for s in &cfg.dyn_seeds {
+        for s in &cfg.peering.dyn_seeds {
             let t = s.tokens.first().copied().unwrap_or(0);
             add(&s.dc, &s.rack, s.host.clone(), s.port, t);
         }

@@ -11,13 +11,13 @@ use crate::event;
 /// error reaches the terminal: with encryption on, the key file must be readable (a node
 /// never runs its peer links in the clear instead).
 pub fn check_supported(cfg: &Config) -> Result<(), String> {
-    if cfg.secure_server_option != crate::conf::SecureOption::None {
-        crate::tls::PeerTls::load(&cfg.pem_key_file).map_err(|e| {
+    if cfg.security.secure_server_option != crate::conf::SecureOption::None {
+        crate::tls::PeerTls::load(&cfg.security.pem_key_file).map_err(|e| {
             format!(
                 "{}: secure_server_option is {}, but {e}; refusing to start rather than send \
                  peer traffic in the clear",
                 cfg.file.display(),
-                cfg.secure_server_option.name()
+                cfg.security.secure_server_option.name()
             )
         })?;
     }

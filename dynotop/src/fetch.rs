@@ -94,10 +94,10 @@ pub fn discover(d: &Discovery, client: &Client, timeout: Duration) -> Result<Vec
     let mut map = BTreeMap::new();
     for f in &d.configs {
         let c = dynomite::conf::load(f).map_err(|e| e.to_string())?;
-        let dynomite::conf::Listen::Tcp { host, addr } = &c.stats_listen else {
+        let dynomite::conf::Listen::Tcp { host, addr } = &c.net.stats_listen else {
             return Err(format!("{}: stats_listen is not host:port", f.display()));
         };
-        let name = match &c.dyn_listen {
+        let name = match &c.net.dyn_listen {
             Some(dynomite::conf::Listen::Tcp { host: h, addr: a }) => {
                 map.insert(a.port().to_string(), addr.port());
                 format!("{}:{}", connect_host(h), a.port())

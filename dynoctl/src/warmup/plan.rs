@@ -107,7 +107,9 @@ pub fn check(
     log: &mut Log,
 ) -> Result<Plan, CliError> {
     let (own, datastore) = own_datastore(args, node)?;
-    let password = own.as_ref().and_then(|c| c.datastore_password.clone());
+    let password = own
+        .as_ref()
+        .and_then(|c| c.backend.datastore_password.clone());
 
     let check_started = Instant::now();
     log.begin(1, "check", &format!("{node} and its datastore {datastore}"));
@@ -144,7 +146,9 @@ pub fn check(
         dc: info.dc.clone(),
         rack: info.rack.clone(),
         token,
-        timeout: own.as_ref().map(|c| Duration::from_millis(c.timeout_ms)),
+        timeout: own
+            .as_ref()
+            .map(|c| Duration::from_millis(c.backend.timeout_ms)),
         state,
     };
 
@@ -262,15 +266,18 @@ fn load_config(path: &Path) -> Result<Config, CliError> {
 
 /// The TCP datastore of a config.
 fn config_datastore(c: &Config, path: &Path) -> Result<String, CliError> {
-    if c.server.unix.is_some() || c.server.port == 0 {
+    if c.backend.server.unix.is_some() || c.backend.server.port == 0 {
         return Err(CliError::new(format!(
             "{}: the datastore is a unix socket ({}): replication needs a TCP address",
             path.display(),
-            c.server.host
+            c.backend.server.host
         ))
         .with_hint("give --datastore HOST:PORT / --peer-datastore HOST:PORT"));
     }
-    Ok(format!("{}:{}", c.server.host, c.server.port))
+    Ok(format!(
+        "{}:{}",
+        c.backend.server.host, c.backend.server.port
+    ))
 }
 
 /// Without a config, the node's token is known only when it is alone in its rack.
@@ -319,18 +326,18 @@ fn from_config(c: &Config, path: &Path, me: &Me) -> Result<Candidate, CliError> 
     let mut cand = Candidate {
         from: path.display().to_string(),
         rack: Some(c.rack.clone()),
-        password: c.datastore_password.clone(),
+        password: c.backend.datastore_password.clone(),
         ..Candidate::default()
     };
     cand.datastore = config_datastore(c, path)?;
     // A datastore on the peer's loopback is reached on the peer's host.
     let (dh, dp) = split_addr(&cand.datastore);
-    if let Some(Listen::Tcp { host, .. }) = &c.dyn_listen {
+    if let Some(Listen::Tcp { host, .. }) = &c.net.dyn_listen {
         if is_local(&dh) && !is_local(host) {
             cand.datastore = format!("{host}:{dp}");
         }
     }
-    if let Listen::Tcp { host, addr } = &c.stats_listen {
+    if let Listen::Tcp { host, addr } = &c.net.stats_listen {
         cand.stats = Some(format!("{}:{}", connect_host(host), addr.port()));
     }
     if c.datacenter != me.dc {

@@ -31,7 +31,10 @@ use std::path::Path;
 
 pub use error::{ConfError, ConfErrors};
 pub use keys::known_keys;
-pub use model::{Config, HashKind, Listen, SecureOption, Seed, SeedProvider, Server};
+pub use model::{
+    Backend, Config, HashKind, Listen, Net, Peering, SecureOption, Security, Seed, SeedProvider,
+    Server,
+};
 pub use validate::defaults;
 
 /// Read and validate a configuration file. Messages name the file as `path` is displayed.

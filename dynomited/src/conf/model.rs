@@ -6,85 +6,115 @@ use std::path::PathBuf;
 
 use crate::types::{Consistency, DataStore};
 
-/// A node's configuration, every default applied (SPEC §1.2).
+/// A node's configuration, every default applied (SPEC §1.2). Dynomite's file is one flat
+/// list of keys; here they are grouped by what they configure (the table of keys,
+/// `conf/keys.rs`, stays flat, as the file is).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// The file it was read from (as given; used in messages).
     pub file: PathBuf,
     /// The root key, conventionally `dyn_o_mite`; the pool name in `/info`.
     pub pool_name: String,
-    /// Client-facing listener (required).
-    pub listen: Listen,
-    /// Peer listener; needed as soon as the node has peers.
-    pub dyn_listen: Option<Listen>,
-    /// Stats/admin HTTP listener, default `0.0.0.0:22222`.
-    pub stats_listen: Listen,
-    /// The one backend datastore (`servers:` entry).
-    pub server: Server,
     /// `data_store`: 0 Redis (default), 1 Memcached.
     pub data_store: DataStore,
     /// This node's tokens; only the first one places keys. Empty when absent.
     pub tokens: Vec<u32>,
     pub rack: String,
     pub datacenter: String,
-    pub dyn_seeds: Vec<Seed>,
-    pub dyn_seed_provider: SeedProvider,
     pub hash: HashKind,
     /// The two hash-tag delimiters, e.g. `{}`.
     pub hash_tag: Option<[u8; 2]>,
-    pub timeout_ms: u64,
+    pub env: String,
+    pub read_consistency: Consistency,
+    pub write_consistency: Consistency,
+    pub read_repairs_enabled: bool,
+    /// `None` when absent: then `-m` or 16384 applies. Validated 512..=512000, multiple of 16.
+    pub mbuf_size: Option<usize>,
+    /// `None` when absent: then `-M` or 200000 applies. Validated 100000..=1000000.
+    pub max_msgs: Option<usize>,
+    /// Ours: the log level (0..11, as `-v`); `-v` on the command line wins at start, a
+    /// changed value applies on SIGHUP.
+    pub log_level: Option<i32>,
+    /// One line each, `<file>:<line>: <keypath>: <text>` (deprecated or no-op keys, wraps, ...).
+    pub warnings: Vec<String>,
+    /// The listeners.
+    pub net: Net,
+    /// The datastore behind the node and how it is talked to.
+    pub backend: Backend,
+    /// The other nodes: seeds, connections, gossip, failure detection, hints.
+    pub peering: Peering,
+    /// Encryption of peer links and client authentication.
+    pub security: Security,
+}
+
+/// The listeners.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Net {
+    /// Client-facing listener (required).
+    pub listen: Listen,
+    /// Peer listener; needed as soon as the node has peers.
+    pub dyn_listen: Option<Listen>,
+    /// Stats/admin HTTP listener, default `0.0.0.0:22222`.
+    pub stats_listen: Listen,
     pub backlog: u32,
     /// Parsed; 0 means no limit (Dynomite always forces 0).
     pub client_connections: u32,
+    pub stats_interval_ms: u64,
+}
+
+/// The datastore behind the node and how it is talked to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backend {
+    /// The one backend datastore (`servers:` entry).
+    pub server: Server,
+    pub timeout_ms: u64,
     pub preconnect: bool,
     pub auto_eject_hosts: bool,
     pub server_retry_timeout_ms: u64,
     pub server_failure_limit: u32,
+    pub datastore_connections: u32,
+    /// Ours: sent as `AUTH` to the datastore on connect.
+    pub datastore_password: Option<String>,
+}
+
+/// The other nodes: seeds, connections, gossip, failure detection, hints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peering {
+    pub dyn_seeds: Vec<Seed>,
+    pub dyn_seed_provider: SeedProvider,
     pub dyn_read_timeout_ms: u64,
     pub dyn_write_timeout_ms: u64,
     pub dyn_connections: u32,
     pub dyn_port: u32,
     pub gos_interval_ms: u64,
     pub enable_gossip: bool,
-    pub secure_server_option: SecureOption,
-    pub pem_key_file: PathBuf,
-    pub recon_key_file: PathBuf,
-    pub recon_iv_file: PathBuf,
-    pub env: String,
     /// Messages per second per cross-DC peer connection.
     pub conn_msg_rate: u32,
-    pub read_consistency: Consistency,
-    pub write_consistency: Consistency,
-    pub read_repairs_enabled: bool,
-    pub stats_interval_ms: u64,
-    /// `None` when absent: then `-m` or 16384 applies. Validated 512..=512000, multiple of 16.
-    pub mbuf_size: Option<usize>,
-    /// `None` when absent: then `-M` or 200000 applies. Validated 100000..=1000000.
-    pub max_msgs: Option<usize>,
-    pub datastore_connections: u32,
     pub local_peer_connections: u32,
     pub remote_peer_connections: u32,
-    /// Ours: clients must `AUTH` with this password.
-    pub requirepass: Option<String>,
-    /// Ours: sent as `AUTH` to the datastore on connect.
-    pub datastore_password: Option<String>,
-    /// Ours: the log level (0..11, as `-v`); `-v` on the command line wins at start, a
-    /// changed value applies on SIGHUP.
-    pub log_level: Option<i32>,
     /// Ours: a peer with no connection for this long is DOWN (default 3000 ms).
     pub peer_down_after_ms: u64,
     /// Ours: writes kept for a peer that missed them, at most this many (default 100000)...
     pub hints_max_per_peer: u64,
     /// ...and this many bytes (default 64 MiB); past either bound the oldest are dropped.
     pub hints_max_bytes_per_peer: u64,
-    /// One line each, `<file>:<line>: <keypath>: <text>` (deprecated or no-op keys, wraps, ...).
-    pub warnings: Vec<String>,
+}
+
+/// Encryption of peer links and client authentication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Security {
+    pub secure_server_option: SecureOption,
+    pub pem_key_file: PathBuf,
+    pub recon_key_file: PathBuf,
+    pub recon_iv_file: PathBuf,
+    /// Ours: clients must `AUTH` with this password.
+    pub requirepass: Option<String>,
 }
 
 impl Config {
     /// True when the node is meant to talk to peers (seeds listed or a seed provider).
     pub fn has_peers(&self) -> bool {
-        !self.dyn_seeds.is_empty() || self.dyn_seed_provider != SeedProvider::Simple
+        !self.peering.dyn_seeds.is_empty() || self.peering.dyn_seed_provider != SeedProvider::Simple
     }
 }
 

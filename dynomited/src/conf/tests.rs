@@ -35,55 +35,58 @@ fn every_default() {
     let c = ok(MIN);
     assert_eq!(c.file, PathBuf::from("t.yml"));
     assert_eq!(c.pool_name, "dyn_o_mite");
-    assert_eq!(c.listen.to_string(), "127.0.0.1:8102");
-    assert!(c.dyn_listen.is_none());
-    match &c.stats_listen {
+    assert_eq!(c.net.listen.to_string(), "127.0.0.1:8102");
+    assert!(c.net.dyn_listen.is_none());
+    match &c.net.stats_listen {
         Listen::Tcp { host, addr } => {
             assert_eq!(host, "0.0.0.0");
             assert_eq!(*addr, "0.0.0.0:22222".parse().unwrap());
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(c.server.name, "127.0.0.1:6379");
+    assert_eq!(c.backend.server.name, "127.0.0.1:6379");
     assert_eq!(c.data_store, DataStore::Redis);
     assert!(c.tokens.is_empty());
     assert_eq!(c.rack, "localrack");
     assert_eq!(c.datacenter, "localdc");
-    assert!(c.dyn_seeds.is_empty());
-    assert_eq!(c.dyn_seed_provider, SeedProvider::Simple);
+    assert!(c.peering.dyn_seeds.is_empty());
+    assert_eq!(c.peering.dyn_seed_provider, SeedProvider::Simple);
     assert!(!c.has_peers());
     assert_eq!(c.hash, HashKind::Murmur);
     assert_eq!(c.hash_tag, None);
-    assert_eq!(c.timeout_ms, 5000);
-    assert_eq!(c.backlog, 512);
-    assert_eq!(c.client_connections, 0);
-    assert!(c.preconnect);
-    assert!(c.auto_eject_hosts);
-    assert_eq!(c.server_retry_timeout_ms, 10000);
-    assert_eq!(c.server_failure_limit, 3);
-    assert_eq!(c.dyn_read_timeout_ms, 10000);
-    assert_eq!(c.dyn_write_timeout_ms, 10000);
-    assert_eq!(c.dyn_connections, 100);
-    assert_eq!(c.dyn_port, 0);
-    assert_eq!(c.gos_interval_ms, 30000);
-    assert!(!c.enable_gossip);
-    assert_eq!(c.secure_server_option, SecureOption::None);
-    assert_eq!(c.pem_key_file, PathBuf::from("conf/dynomite.pem"));
-    assert_eq!(c.recon_key_file, PathBuf::from("conf/recon_key.pem"));
-    assert_eq!(c.recon_iv_file, PathBuf::from("conf/recon_iv.pem"));
+    assert_eq!(c.backend.timeout_ms, 5000);
+    assert_eq!(c.net.backlog, 512);
+    assert_eq!(c.net.client_connections, 0);
+    assert!(c.backend.preconnect);
+    assert!(c.backend.auto_eject_hosts);
+    assert_eq!(c.backend.server_retry_timeout_ms, 10000);
+    assert_eq!(c.backend.server_failure_limit, 3);
+    assert_eq!(c.peering.dyn_read_timeout_ms, 10000);
+    assert_eq!(c.peering.dyn_write_timeout_ms, 10000);
+    assert_eq!(c.peering.dyn_connections, 100);
+    assert_eq!(c.peering.dyn_port, 0);
+    assert_eq!(c.peering.gos_interval_ms, 30000);
+    assert!(!c.peering.enable_gossip);
+    assert_eq!(c.security.secure_server_option, SecureOption::None);
+    assert_eq!(c.security.pem_key_file, PathBuf::from("conf/dynomite.pem"));
+    assert_eq!(
+        c.security.recon_key_file,
+        PathBuf::from("conf/recon_key.pem")
+    );
+    assert_eq!(c.security.recon_iv_file, PathBuf::from("conf/recon_iv.pem"));
     assert_eq!(c.env, "aws");
-    assert_eq!(c.conn_msg_rate, 50000);
+    assert_eq!(c.peering.conn_msg_rate, 50000);
     assert_eq!(c.read_consistency, Consistency::DcOne);
     assert_eq!(c.write_consistency, Consistency::DcOne);
     assert!(!c.read_repairs_enabled);
-    assert_eq!(c.stats_interval_ms, 30000);
+    assert_eq!(c.net.stats_interval_ms, 30000);
     assert_eq!(c.mbuf_size, None);
     assert_eq!(c.max_msgs, None);
-    assert_eq!(c.datastore_connections, 1);
-    assert_eq!(c.local_peer_connections, 1);
-    assert_eq!(c.remote_peer_connections, 1);
-    assert_eq!(c.requirepass, None);
-    assert_eq!(c.datastore_password, None);
+    assert_eq!(c.backend.datastore_connections, 1);
+    assert_eq!(c.peering.local_peer_connections, 1);
+    assert_eq!(c.peering.remote_peer_connections, 1);
+    assert_eq!(c.security.requirepass, None);
+    assert_eq!(c.backend.datastore_password, None);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
 
@@ -92,13 +95,13 @@ fn zero_means_default_for_numbers() {
     let c = ok(&with(
         "  timeout: 0\n  backlog: 0\n  gos_interval: 0\n  mbuf_size: 0\n  max_msgs: 0\n  data_store: 0\n  datastore_connections: 0\n",
     ));
-    assert_eq!(c.timeout_ms, 5000);
-    assert_eq!(c.backlog, 512);
-    assert_eq!(c.gos_interval_ms, 30000);
+    assert_eq!(c.backend.timeout_ms, 5000);
+    assert_eq!(c.net.backlog, 512);
+    assert_eq!(c.peering.gos_interval_ms, 30000);
     assert_eq!(c.mbuf_size, None);
     assert_eq!(c.max_msgs, None);
     assert_eq!(c.data_store, DataStore::Redis);
-    assert_eq!(c.datastore_connections, 1);
+    assert_eq!(c.backend.datastore_connections, 1);
 }
 
 #[test]
@@ -152,60 +155,63 @@ cluster_a:
 ";
     let c = ok(text);
     assert_eq!(c.pool_name, "cluster_a");
-    assert_eq!(c.listen.to_string(), "0.0.0.0:9102");
-    match c.dyn_listen.as_ref() {
+    assert_eq!(c.net.listen.to_string(), "0.0.0.0:9102");
+    match c.net.dyn_listen.as_ref() {
         Some(Listen::Tcp { host, addr }) => {
             assert_eq!(host, "");
             assert_eq!(*addr, "0.0.0.0:9101".parse().unwrap());
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(c.stats_listen.port(), 9222);
-    assert_eq!(c.server.name, "mc-a");
-    assert_eq!((c.server.port, c.server.weight), (11211, 2));
+    assert_eq!(c.net.stats_listen.port(), 9222);
+    assert_eq!(c.backend.server.name, "mc-a");
+    assert_eq!((c.backend.server.port, c.backend.server.weight), (11211, 2));
     assert_eq!(c.data_store, DataStore::Memcache);
     assert_eq!(c.tokens, vec![12345678, 87654321]);
     assert_eq!((c.rack.as_str(), c.datacenter.as_str()), ("r1", "d1"));
-    assert_eq!(c.dyn_seeds.len(), 1);
-    assert_eq!(c.dyn_seeds[0].rack, "r2");
+    assert_eq!(c.peering.dyn_seeds.len(), 1);
+    assert_eq!(c.peering.dyn_seeds[0].rack, "r2");
     assert_eq!(c.hash, HashKind::Fnv1a_64);
     assert_eq!(c.hash_tag, Some(*b"{}"));
-    assert_eq!(c.timeout_ms, 150000);
-    assert_eq!(c.backlog, 1024);
-    assert_eq!(c.client_connections, 10);
-    assert!(!c.preconnect);
-    assert!(!c.auto_eject_hosts);
-    assert_eq!(c.server_retry_timeout_ms, 2000);
-    assert_eq!(c.server_failure_limit, 5);
+    assert_eq!(c.backend.timeout_ms, 150000);
+    assert_eq!(c.net.backlog, 1024);
+    assert_eq!(c.net.client_connections, 10);
+    assert!(!c.backend.preconnect);
+    assert!(!c.backend.auto_eject_hosts);
+    assert_eq!(c.backend.server_retry_timeout_ms, 2000);
+    assert_eq!(c.backend.server_failure_limit, 5);
     assert_eq!(
-        (c.dyn_read_timeout_ms, c.dyn_write_timeout_ms),
+        (
+            c.peering.dyn_read_timeout_ms,
+            c.peering.dyn_write_timeout_ms
+        ),
         (1000, 1001)
     );
-    assert_eq!((c.dyn_connections, c.dyn_port), (7, 9101));
-    assert_eq!(c.gos_interval_ms, 1000);
-    assert!(c.enable_gossip);
-    assert_eq!(c.secure_server_option, SecureOption::Rack);
-    assert_eq!(c.pem_key_file, PathBuf::from("/etc/dyn/key.pem"));
-    assert_eq!(c.recon_key_file, PathBuf::from("/etc/dyn/rk.pem"));
-    assert_eq!(c.recon_iv_file, PathBuf::from("/etc/dyn/ri.pem"));
+    assert_eq!((c.peering.dyn_connections, c.peering.dyn_port), (7, 9101));
+    assert_eq!(c.peering.gos_interval_ms, 1000);
+    assert!(c.peering.enable_gossip);
+    assert_eq!(c.security.secure_server_option, SecureOption::Rack);
+    assert_eq!(c.security.pem_key_file, PathBuf::from("/etc/dyn/key.pem"));
+    assert_eq!(c.security.recon_key_file, PathBuf::from("/etc/dyn/rk.pem"));
+    assert_eq!(c.security.recon_iv_file, PathBuf::from("/etc/dyn/ri.pem"));
     assert_eq!(c.env, "network");
-    assert_eq!(c.conn_msg_rate, 100);
+    assert_eq!(c.peering.conn_msg_rate, 100);
     assert_eq!(c.read_consistency, Consistency::DcSafeQuorum);
     assert_eq!(c.write_consistency, Consistency::DcEachSafeQuorum);
     assert!(c.read_repairs_enabled);
-    assert_eq!(c.stats_interval_ms, 10000);
+    assert_eq!(c.net.stats_interval_ms, 10000);
     assert_eq!(c.mbuf_size, Some(32768));
     assert_eq!(c.max_msgs, Some(1_000_000));
     assert_eq!(
         (
-            c.datastore_connections,
-            c.local_peer_connections,
-            c.remote_peer_connections
+            c.backend.datastore_connections,
+            c.peering.local_peer_connections,
+            c.peering.remote_peer_connections
         ),
         (3, 4, 255)
     );
-    assert_eq!(c.requirepass.as_deref(), Some("p@ss: word"));
-    assert_eq!(c.datastore_password.as_deref(), Some("s3cret #1"));
+    assert_eq!(c.security.requirepass.as_deref(), Some("p@ss: word"));
+    assert_eq!(c.backend.datastore_password.as_deref(), Some("s3cret #1"));
     // The no-op keys are accepted with one warning each.
     let w = c.warnings.join("\n");
     for k in [
@@ -313,8 +319,8 @@ fn dynomite_example_files_load() {
     let c = get("dynomite.yml");
     assert_eq!(c.tokens, vec![101134286]);
     assert_eq!((c.mbuf_size, c.max_msgs), (Some(16384), Some(300000)));
-    assert_eq!(c.stats_listen.to_string(), "0.0.0.0:22222");
-    assert_eq!(c.server.name, "127.0.0.1:22122");
+    assert_eq!(c.net.stats_listen.to_string(), "0.0.0.0:22222");
+    assert_eq!(c.backend.server.name, "127.0.0.1:22122");
     let c = get("mc_single.yml");
     assert_eq!(
         (c.data_store, c.tokens.clone()),
@@ -323,30 +329,34 @@ fn dynomite_example_files_load() {
     assert_eq!(get("redis_single.yml").tokens, vec![437425602]);
     let c = get("dynomite_dns_single.yml");
     assert_eq!(
-        (c.dyn_seed_provider, c.tokens.clone()),
+        (c.peering.dyn_seed_provider, c.tokens.clone()),
         (SeedProvider::Dns, vec![0])
     );
     let c = get("dynomite_florida_single.yml");
-    assert_eq!(c.dyn_seed_provider, SeedProvider::Florida);
-    assert_eq!(c.secure_server_option, SecureOption::Datacenter);
+    assert_eq!(c.peering.dyn_seed_provider, SeedProvider::Florida);
+    assert_eq!(c.security.secure_server_option, SecureOption::Datacenter);
     let c = get("redis_dc1.yml");
     assert_eq!(
         (
-            c.datastore_connections,
-            c.local_peer_connections,
-            c.remote_peer_connections
+            c.backend.datastore_connections,
+            c.peering.local_peer_connections,
+            c.peering.remote_peer_connections
         ),
         (3, 3, 3)
     );
     let c = get("redis_rack2_node.yml");
     assert_eq!(c.read_consistency, Consistency::DcSafeQuorum);
     assert_eq!(c.write_consistency, Consistency::DcSafeQuorum);
-    assert_eq!(c.dyn_seeds.len(), 2);
-    assert_eq!(c.dyn_seeds[1].name, "127.0.0.3");
-    assert_eq!(c.dyn_seeds[1].tokens, vec![1383429731]);
+    assert_eq!(c.peering.dyn_seeds.len(), 2);
+    assert_eq!(c.peering.dyn_seeds[1].name, "127.0.0.3");
+    assert_eq!(c.peering.dyn_seeds[1].tokens, vec![1383429731]);
     let c = get("generated.yml");
     assert_eq!(
-        (c.timeout_ms, c.dyn_port, c.server.name.as_str()),
+        (
+            c.backend.timeout_ms,
+            c.peering.dyn_port,
+            c.backend.server.name.as_str()
+        ),
         (150000, 8101, "127.0.0.1")
     );
 }
@@ -356,7 +366,7 @@ fn quoted_and_unquoted_values_read_the_same() {
     for tokens in ["101134286", "'101134286'", "\"101134286\""] {
         let c = ok(&with(&format!("  tokens: {tokens}\n  timeout: '150000'\n")));
         assert_eq!(c.tokens, vec![101134286], "{tokens}");
-        assert_eq!(c.timeout_ms, 150000);
+        assert_eq!(c.backend.timeout_ms, 150000);
     }
     // Values are read as text, as Dynomite does: YAML's own number forms are not numbers.
     for (v, shown) in [
@@ -373,7 +383,7 @@ fn quoted_and_unquoted_values_read_the_same() {
             )]
         );
     }
-    assert_eq!(ok(&with("  backlog: 0100\n")).backlog, 100);
+    assert_eq!(ok(&with("  backlog: 0100\n")).net.backlog, 100);
     // Strings that YAML would call bools or null stay text.
     assert_eq!(
         ok(&with("  rack: true\n  datacenter: null\n")).datacenter,
@@ -395,9 +405,12 @@ fn dynomite_spacing_comments_and_line_endings() {
 #[test]
 fn unix_sockets() {
     let c = ok("d:\n  listen: /tmp/dyn.sock\n  servers:\n  - /var/run/redis.sock:1\n");
-    assert_eq!(c.listen, Listen::Unix(PathBuf::from("/tmp/dyn.sock")));
-    assert_eq!(c.server.unix, Some(PathBuf::from("/var/run/redis.sock")));
-    assert_eq!(c.server.port, 0);
+    assert_eq!(c.net.listen, Listen::Unix(PathBuf::from("/tmp/dyn.sock")));
+    assert_eq!(
+        c.backend.server.unix,
+        Some(PathBuf::from("/var/run/redis.sock"))
+    );
+    assert_eq!(c.backend.server.port, 0);
 }
 
 #[test]
@@ -405,9 +418,9 @@ fn short_keys_wrap_at_256() {
     let c = ok(&with(
         "  datastore_connections: 256\n  local_peer_connections: 257\n  remote_peer_connections: 300\n",
     ));
-    assert_eq!(c.datastore_connections, 1);
-    assert_eq!(c.local_peer_connections, 1);
-    assert_eq!(c.remote_peer_connections, 44);
+    assert_eq!(c.backend.datastore_connections, 1);
+    assert_eq!(c.peering.local_peer_connections, 1);
+    assert_eq!(c.peering.remote_peer_connections, 44);
     assert_eq!(
         c.warnings,
         vec![
@@ -436,7 +449,7 @@ fn duplicates_follow_dynomite() {
     let c = ok(&with(
         "  timeout: 0\n  timeout: 7\n  preconnect: false\n  preconnect: true\n",
     ));
-    assert_eq!((c.timeout_ms, c.preconnect), (7, true));
+    assert_eq!((c.backend.timeout_ms, c.backend.preconnect), (7, true));
     assert_eq!(
         c.warnings,
         vec![
@@ -467,7 +480,7 @@ fn consistency_and_option_prefix_rules() {
     ));
     assert_eq!(c.read_consistency, Consistency::DcQuorum);
     assert_eq!(c.write_consistency, Consistency::DcOne);
-    assert_eq!(c.secure_server_option, SecureOption::Datacenter);
+    assert_eq!(c.security.secure_server_option, SecureOption::Datacenter);
     assert_eq!(
         errs(&with("  write_consistency: one\n")),
         vec!["t.yml:5: dyn_o_mite.write_consistency: \"one\" must be one of 'DC_ONE' 'DC_QUORUM' 'DC_SAFE_QUORUM' 'DC_EACH_SAFE_QUORUM'; e.g. write_consistency: DC_QUORUM"]
@@ -477,7 +490,7 @@ fn consistency_and_option_prefix_rules() {
 #[test]
 fn unknown_seed_provider_is_simple_with_a_warning() {
     let c = ok(&with("  dyn_seed_provider: consul\n"));
-    assert_eq!(c.dyn_seed_provider, SeedProvider::Simple);
+    assert_eq!(c.peering.dyn_seed_provider, SeedProvider::Simple);
     assert_eq!(
         c.warnings,
         vec!["t.yml:5: dyn_o_mite.dyn_seed_provider: \"consul\" is not a known seed provider, so simple_provider is used (as in Dynomite); expected simple_provider, florida_provider or dns_provider"]
@@ -498,7 +511,7 @@ fn seeds_need_dyn_listen_and_tokens() {
 #[test]
 fn servers_as_a_single_scalar_is_one_entry() {
     let c = ok("d:\n  listen: 127.0.0.1:8102\n  servers: 127.0.0.1:6379:1\n");
-    assert_eq!(c.server.name, "127.0.0.1:6379");
+    assert_eq!(c.backend.server.name, "127.0.0.1:6379");
 }
 
 #[test]
@@ -612,9 +625,9 @@ fn shipped_examples_load() {
 
     let load_ex = |n: &str| load(&dir.join(n)).expect("valid");
     let c = load_ex("redis_single.yml");
-    assert_eq!(c.server.name, "127.0.0.1:6379");
+    assert_eq!(c.backend.server.name, "127.0.0.1:6379");
     assert_eq!(c.tokens, vec![1383429731]);
-    assert_eq!(c.stats_listen.to_string(), "127.0.0.1:22222");
+    assert_eq!(c.net.stats_listen.to_string(), "127.0.0.1:22222");
     assert_eq!(
         load_ex("memcache_single.yml").data_store,
         DataStore::Memcache
@@ -622,8 +635,9 @@ fn shipped_examples_load() {
     for n in 1..=3 {
         let c = load_ex(&format!("dc1_rack{n}.yml"));
         assert_eq!(c.rack, format!("rack{n}"));
-        assert_eq!(c.dyn_seeds.len(), 2);
+        assert_eq!(c.peering.dyn_seeds.len(), 2);
         assert!(c
+            .peering
             .dyn_seeds
             .iter()
             .all(|s| s.dc == "dc1" && s.rack != c.rack));
@@ -637,8 +651,9 @@ fn shipped_examples_load() {
         ("dc1", "dc2")
     );
     assert_eq!(
-        a.dyn_seeds[0].addr,
-        b.dyn_listen
+        a.peering.dyn_seeds[0].addr,
+        b.net
+            .dyn_listen
             .clone()
             .map(|l| match l {
                 Listen::Tcp { addr, .. } => addr,

@@ -200,7 +200,7 @@ impl Core {
             dyn_memory: event::max_rss_kib(),
             pool_name: &self.cfg.pool_name,
             pool: &self.stats.pool,
-            server_name: &self.cfg.server.name,
+            server_name: &self.cfg.backend.server.name,
             server: &self.stats.server,
         }
     }

@@ -139,7 +139,7 @@ impl Core {
     }
 
     fn auth(&mut self, idx: u32, user: &[u8], pass: &[u8], out: &mut Vec<u8>) -> bool {
-        let Some(want) = self.cfg.requirepass.as_deref() else {
+        let Some(want) = self.cfg.security.requirepass.as_deref() else {
             out.extend_from_slice(b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
             return false;
         };

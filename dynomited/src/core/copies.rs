@@ -45,9 +45,9 @@ impl Core {
     pub(super) fn peer_conns_wanted(&self, node: usize) -> usize {
         let same_dc = self.place.topo().nodes[node].dc == self.place.topo().local().dc;
         if same_dc {
-            self.cfg.local_peer_connections
+            self.cfg.peering.local_peer_connections
         } else {
-            self.cfg.remote_peer_connections
+            self.cfg.peering.remote_peer_connections
         }
         .max(1) as usize
     }

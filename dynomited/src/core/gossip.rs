@@ -164,9 +164,9 @@ impl Core {
     /// One gossip round: a digest of every known node to one random connected peer (to
     /// every peer the first time). Returns when the next round is due (loop clock ns).
     pub(super) fn gossip_round(&mut self) -> u64 {
-        let every = self.cfg.gos_interval_ms.max(10) * 1_000_000;
+        let every = self.cfg.peering.gos_interval_ms.max(10) * 1_000_000;
         let next = self.now_ns + every;
-        if !self.cfg.enable_gossip
+        if !self.cfg.peering.enable_gossip
             || self.place.topo().nodes.len() < 2
             || self.mesh.peers.is_empty()
         {
@@ -286,13 +286,14 @@ impl Core {
     /// How long a peer's gossip heartbeat may stand still before it is DOWN (ns); `None`
     /// without gossip.
     pub(super) fn heartbeat_timeout_ns(&self) -> Option<u64> {
-        if !self.cfg.enable_gossip {
+        if !self.cfg.peering.enable_gossip {
             return None;
         }
         let ms = self
             .cfg
+            .peering
             .peer_down_after_ms
-            .max(self.cfg.gos_interval_ms.saturating_mul(4))
+            .max(self.cfg.peering.gos_interval_ms.saturating_mul(4))
             .max(2500);
         Some(ms.saturating_mul(1_000_000))
     }
@@ -306,7 +307,7 @@ impl Core {
         use crate::conf::SeedProvider;
         use crate::peer::seeds::{Fetcher, Source, POLL_INTERVAL};
         let env = |k: &str| std::env::var(k).ok();
-        let src = match self.cfg.dyn_seed_provider {
+        let src = match self.cfg.peering.dyn_seed_provider {
             SeedProvider::Simple => return Ok(()),
             SeedProvider::Florida => Source::florida_from_env(env),
             SeedProvider::Dns => {
@@ -352,7 +353,7 @@ impl Core {
                 Err(_) => break,
             }
         }
-        let why = match self.cfg.dyn_seed_provider {
+        let why = match self.cfg.peering.dyn_seed_provider {
             crate::conf::SeedProvider::Dns => "dns seeds",
             _ => "florida seeds",
         };

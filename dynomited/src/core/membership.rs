@@ -144,7 +144,11 @@ impl Core {
     /// `peer_down_after`, or (with gossip) its heartbeat stood still too long; NORMAL
     /// otherwise. Returns when it next needs to look (loop clock ns).
     pub(super) fn detect_failures(&mut self) -> Option<u64> {
-        let after = self.cfg.peer_down_after_ms.saturating_mul(1_000_000);
+        let after = self
+            .cfg
+            .peering
+            .peer_down_after_ms
+            .saturating_mul(1_000_000);
         let heartbeat = self.heartbeat_timeout_ns();
         let now = self.now_ns;
         let mut next: Option<u64> = None;
@@ -207,7 +211,7 @@ impl Core {
     /// is overdue after `timeout` + 200 ms and the connection is closed, and the failure
     /// detector takes over.
     pub(super) fn probe_peers(&mut self) {
-        let every = (self.cfg.peer_down_after_ms / 2).max(200) * 1_000_000;
+        let every = (self.cfg.peering.peer_down_after_ms / 2).max(200) * 1_000_000;
         let now = self.now_ns;
         for node in 1..self.mesh.peers.len() {
             for i in 0..self.mesh.peers[node].len() {
@@ -303,8 +307,8 @@ impl Core {
 
     fn hint_push(&mut self, node: usize, hint: Hint) {
         let (max_n, max_b) = (
-            self.cfg.hints_max_per_peer as usize,
-            self.cfg.hints_max_bytes_per_peer as usize,
+            self.cfg.peering.hints_max_per_peer as usize,
+            self.cfg.peering.hints_max_bytes_per_peer as usize,
         );
         let Some(v) = self.mesh.views.get_mut(node) else {
             return;

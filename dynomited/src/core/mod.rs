@@ -273,8 +273,8 @@ impl Core {
 
     /// Bind the listeners and connect to the datastore. Errors name the address.
     pub fn start(&mut self) -> io::Result<()> {
-        if self.cfg.secure_server_option != crate::conf::SecureOption::None {
-            let t = crate::tls::PeerTls::load(&self.cfg.pem_key_file).map_err(|e| {
+        if self.cfg.security.secure_server_option != crate::conf::SecureOption::None {
+            let t = crate::tls::PeerTls::load(&self.cfg.security.pem_key_file).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!("{e}; peer links are not started in the clear"),
@@ -282,8 +282,8 @@ impl Core {
             })?;
             log_notice!(
                 "peer links encrypted ({}) with TLS 1.3, the cluster key from {}",
-                self.cfg.secure_server_option.name(),
-                self.cfg.pem_key_file.display()
+                self.cfg.security.secure_server_option.name(),
+                self.cfg.security.pem_key_file.display()
             );
             self.rx.peer_tls = Some(t);
         }
@@ -291,8 +291,8 @@ impl Core {
         self.rx.add_foreign(sig.as_raw_fd(), Role::Signals)?;
         self.life.signals = Some(sig);
 
-        let listen = self.cfg.listen.clone();
-        let backlog = self.cfg.backlog;
+        let listen = self.cfg.net.listen.clone();
+        let backlog = self.cfg.net.backlog;
         let fd = bind(&listen, backlog)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", show(&listen))))?;
         self.add_listener(fd, Listener::Clients)?;
@@ -305,21 +305,21 @@ impl Core {
             },
             show(&listen)
         );
-        if let Some(dl) = self.cfg.dyn_listen.clone() {
+        if let Some(dl) = self.cfg.net.dyn_listen.clone() {
             let fd = bind(&dl, backlog).map_err(|e| {
                 io::Error::new(e.kind(), format!("dyn_listen on {}: {e}", show(&dl)))
             })?;
             self.add_listener(fd, Listener::Peers)?;
             log_notice!("listening for peers on {}", show(&dl));
         }
-        let stats = self.cfg.stats_listen.clone();
+        let stats = self.cfg.net.stats_listen.clone();
         let fd = bind(&stats, 128).map_err(|e| {
             io::Error::new(e.kind(), format!("stats_listen on {}: {e}", show(&stats)))
         })?;
         self.add_listener(fd, Listener::Stats)?;
         log_notice!("stats and admin HTTP on {}", show(&stats));
 
-        let n = self.cfg.datastore_connections.max(1) as usize;
+        let n = self.cfg.backend.datastore_connections.max(1) as usize;
         for slot in 0..n {
             let idx = self.new_datastore(PoolKind::Main, slot);
             self.pools.main.push(idx);
@@ -435,7 +435,7 @@ impl Core {
         if let Some(t) = self.mesh.next_detect {
             consider(self.instant_of(t));
         }
-        if self.cfg.enable_gossip && !self.mesh.views.is_empty() {
+        if self.cfg.peering.enable_gossip && !self.mesh.views.is_empty() {
             consider(self.instant_of(self.mesh.next_gossip));
         }
         if self.mesh.replaying {
@@ -525,7 +525,12 @@ impl Core {
 
     /// The request timeout for the datastore, times the admin timeout factor.
     fn server_timeout(&self) -> Duration {
-        Duration::from_millis(self.cfg.timeout_ms.saturating_mul(self.node.timeout_factor))
+        Duration::from_millis(
+            self.cfg
+                .backend
+                .timeout_ms
+                .saturating_mul(self.node.timeout_factor),
+        )
     }
 
     /// The same, in nanoseconds of the loop clock.

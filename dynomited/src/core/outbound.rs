@@ -75,7 +75,7 @@ impl Core {
         if self.peer_node(idx).is_some() {
             PEER_BACKOFF_CAP
         } else {
-            Duration::from_millis(self.cfg.server_retry_timeout_ms.max(1000))
+            Duration::from_millis(self.cfg.backend.server_retry_timeout_ms.max(1000))
         }
     }
 
@@ -103,7 +103,7 @@ impl Core {
                     node.host, node.port, node.dc, node.rack
                 )
             }
-            None => format!("datastore {}", self.cfg.server.name),
+            None => format!("datastore {}", self.cfg.backend.server.name),
         }
     }
 
@@ -116,7 +116,7 @@ impl Core {
             Kind::LocalPeer => 200,
             Kind::RemotePeer => 5_000,
         };
-        let ms = self.cfg.timeout_ms.saturating_add(extra);
+        let ms = self.cfg.backend.timeout_ms.saturating_add(extra);
         Duration::from_millis(ms.saturating_mul(self.node.timeout_factor)).as_nanos() as u64
     }
 
@@ -133,7 +133,7 @@ impl Core {
                 ),
             },
             None => {
-                let server = &self.cfg.server;
+                let server = &self.cfg.backend.server;
                 let res = match (&server.unix, &server.addr) {
                     (Some(p), _) => event::unix_connect(p),
                     (None, Some(a)) => event::tcp_connect(a),
@@ -150,7 +150,7 @@ impl Core {
             Some((node, t)) => {
                 let local = self.place.topo().local();
                 let peer = &self.place.topo().nodes[node];
-                let opt = self.cfg.secure_server_option;
+                let opt = self.cfg.security.secure_server_option;
                 if crate::tls::link_encrypted(opt, &local.dc, &local.rack, &peer.dc, &peer.rack) {
                     match t.connect() {
                         Ok(c) => Some(Box::new(c)),
@@ -208,7 +208,7 @@ impl Core {
             return;
         }
         let mut setup: Vec<Vec<u8>> = Vec::new();
-        if let Some(pass) = self.cfg.datastore_password.clone() {
+        if let Some(pass) = self.cfg.backend.datastore_password.clone() {
             setup.push(crate::client::encode(&[b"AUTH", pass.as_bytes()]));
         }
         if pool == PoolKind::Resp3 {
@@ -303,7 +303,7 @@ impl Core {
     /// Queue a request for the local datastore.
     pub(super) fn forward_local(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind) {
         if pool == PoolKind::Resp3 && self.pools.resp3.is_empty() {
-            let n = self.cfg.datastore_connections.max(1) as usize;
+            let n = self.cfg.backend.datastore_connections.max(1) as usize;
             for slot in 0..n {
                 let idx = self.new_datastore(PoolKind::Resp3, slot);
                 self.pools.resp3.push(idx);
@@ -700,7 +700,7 @@ impl Core {
     /// For a cross-DC peer connection with `conn_msg_rate`: how many messages it may still
     /// send this second (refilled each new second); `None`: not limited.
     fn rate_budget(&mut self, idx: u32) -> Option<u32> {
-        let rate = self.cfg.conn_msg_rate;
+        let rate = self.cfg.peering.conn_msg_rate;
         let sec = self.now_ns / 1_000_000_000;
         match self.rx.conn_mut(idx).map(|c| &mut c.role) {
             Some(Role::PeerOut(p)) if rate != 0 && !p.link.same_dc => {

@@ -32,29 +32,29 @@ impl Core {
         let old = self.cfg.clone();
         let mut restart: Vec<&str> = Vec::new();
         macro_rules! fixed {
-            ($($field:ident => $name:literal),* $(,)?) => {$(
-                if new.$field != old.$field {
+            ($($($field:ident).+ => $name:literal),* $(,)?) => {$(
+                if new.$($field).+ != old.$($field).+ {
                     restart.push($name);
-                    new.$field = old.$field.clone();
+                    new.$($field).+ = old.$($field).+.clone();
                 }
             )*};
         }
         fixed!(
-            listen => "listen",
-            dyn_listen => "dyn_listen",
-            stats_listen => "stats_listen",
-            server => "servers",
+            net.listen => "listen",
+            net.dyn_listen => "dyn_listen",
+            net.stats_listen => "stats_listen",
+            backend.server => "servers",
             data_store => "data_store",
             tokens => "tokens",
             rack => "rack",
             datacenter => "datacenter",
-            dyn_seed_provider => "dyn_seed_provider",
+            peering.dyn_seed_provider => "dyn_seed_provider",
             hash => "hash",
             hash_tag => "hash_tag",
             mbuf_size => "mbuf_size",
             max_msgs => "max_msgs",
-            secure_server_option => "secure_server_option",
-            pem_key_file => "pem_key_file",
+            security.secure_server_option => "secure_server_option",
+            security.pem_key_file => "pem_key_file",
             pool_name => "the pool name",
         );
         let mut changed: Vec<String> = Vec::new();
@@ -67,23 +67,23 @@ impl Core {
             changed.push(format!("write_consistency {}", new.write_consistency));
         }
         macro_rules! live {
-            ($($field:ident),* $(,)?) => {$(
-                if new.$field != old.$field {
-                    changed.push(format!("{} {:?}", stringify!($field), new.$field));
+            ($($($field:ident).+ => $name:literal),* $(,)?) => {$(
+                if new.$($field).+ != old.$($field).+ {
+                    changed.push(format!("{} {:?}", $name, new.$($field).+));
                 }
             )*};
         }
         live!(
-            timeout_ms,
-            server_retry_timeout_ms,
-            enable_gossip,
-            gos_interval_ms,
-            peer_down_after_ms,
-            hints_max_per_peer,
-            hints_max_bytes_per_peer,
-            datastore_connections,
-            local_peer_connections,
-            remote_peer_connections,
+            backend.timeout_ms => "timeout_ms",
+            backend.server_retry_timeout_ms => "server_retry_timeout_ms",
+            peering.enable_gossip => "enable_gossip",
+            peering.gos_interval_ms => "gos_interval_ms",
+            peering.peer_down_after_ms => "peer_down_after_ms",
+            peering.hints_max_per_peer => "hints_max_per_peer",
+            peering.hints_max_bytes_per_peer => "hints_max_bytes_per_peer",
+            backend.datastore_connections => "datastore_connections",
+            peering.local_peer_connections => "local_peer_connections",
+            peering.remote_peer_connections => "remote_peer_connections",
         );
         if new.log_level != old.log_level {
             if let Some(l) = new.log_level {
@@ -91,23 +91,25 @@ impl Core {
                 changed.push(format!("log_level {l}"));
             }
         }
-        if new.requirepass != old.requirepass {
+        if new.security.requirepass != old.security.requirepass {
             changed.push("requirepass".into());
         }
-        if new.datastore_password != old.datastore_password {
+        if new.backend.datastore_password != old.backend.datastore_password {
             changed.push("datastore_password (from the next connect)".into());
         }
         // Seeds: new ones join; removed ones stay until a restart.
         let added: Vec<_> = new
+            .peering
             .dyn_seeds
             .iter()
-            .filter(|s| !old.dyn_seeds.contains(s))
+            .filter(|s| !old.peering.dyn_seeds.contains(s))
             .cloned()
             .collect();
         let removed: Vec<_> = old
+            .peering
             .dyn_seeds
             .iter()
-            .filter(|s| !new.dyn_seeds.contains(s))
+            .filter(|s| !new.peering.dyn_seeds.contains(s))
             .cloned()
             .collect();
         self.cfg = new;
@@ -147,8 +149,8 @@ impl Core {
 
     /// Open or close connection slots after the connection counts changed.
     fn resize_pools(&mut self, old: &Config) {
-        let want = self.cfg.datastore_connections.max(1) as usize;
-        if want != old.datastore_connections.max(1) as usize {
+        let want = self.cfg.backend.datastore_connections.max(1) as usize;
+        if want != old.backend.datastore_connections.max(1) as usize {
             let mut list = std::mem::take(&mut self.pools.main);
             self.resize(&mut list, want, PoolKind::Main, None);
             self.pools.main = list;
@@ -158,8 +160,8 @@ impl Core {
                 self.pools.resp3 = list;
             }
         }
-        let changed = self.cfg.local_peer_connections != old.local_peer_connections
-            || self.cfg.remote_peer_connections != old.remote_peer_connections;
+        let changed = self.cfg.peering.local_peer_connections != old.peering.local_peer_connections
+            || self.cfg.peering.remote_peer_connections != old.peering.remote_peer_connections;
         if !changed || self.mesh.peers.is_empty() {
             return;
         }

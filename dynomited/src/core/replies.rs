@@ -207,7 +207,7 @@ impl Core {
             }
             log_warn!(
                 "datastore {} refused the proxy's setup request: {}",
-                self.cfg.server.name,
+                self.cfg.backend.server.name,
                 String::from_utf8_lossy(&line)
             );
         }

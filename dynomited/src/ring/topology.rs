@@ -81,7 +81,7 @@ impl Topology {
     /// Without `dyn_listen` the local node's name and host are those of `listen` and it has no
     /// peer port or address.
     pub fn from_config(cfg: &Config) -> Topology {
-        let (host, port, addr) = match (&cfg.dyn_listen, &cfg.listen) {
+        let (host, port, addr) = match (&cfg.net.dyn_listen, &cfg.net.listen) {
             (Some(Listen::Tcp { host, addr }), _) => (host.clone(), addr.port(), Some(*addr)),
             (Some(Listen::Unix(path)), _) | (None, Listen::Unix(path)) => {
                 (path.display().to_string(), 0, None)
@@ -98,7 +98,7 @@ impl Topology {
             token: cfg.tokens.first().copied().unwrap_or(0),
             is_local: true,
         });
-        for seed in &cfg.dyn_seeds {
+        for seed in &cfg.peering.dyn_seeds {
             topo.add_node(Node {
                 name: seed.name.clone(),
                 host: seed.host.clone(),
