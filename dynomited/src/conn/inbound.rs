@@ -136,7 +136,7 @@ impl Inbound {
             popped.bytes += len as u64;
             self.queue.pop_front();
             self.pending_bytes = self.pending_bytes.saturating_sub(len);
-            latency.record(now.saturating_sub(msg.t_recv) / 1000);
+            latency.record(now.saturating_sub(msg.t.recv) / 1000);
             bufs.mbufs.release(&mut msg.req_segs);
             bufs.mbufs.release(&mut msg.rsp_segs);
             bufs.msgs.free(mref);

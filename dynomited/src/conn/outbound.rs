@@ -231,8 +231,8 @@ impl Outbound {
                     .append_packed(&mut bufs.shared, &mut msg.req_segs, spare, msg.req_len);
                 bufs.mbufs.release(spare);
             }
-            msg.t_sent = now;
-            wait.record(now.saturating_sub(msg.t_queued) / 1000);
+            msg.t.sent = now;
+            wait.record(now.saturating_sub(msg.t.queued) / 1000);
             if msg.req.noreply {
                 done.push(mref);
                 continue;
@@ -368,9 +368,9 @@ impl PeerLink {
 /// When a queued request times out: its own deadline, or for a request queued without one
 /// (the proxy's setup requests) the connection's timeout after it was queued.
 pub fn due(m: &Msg, timeout: u64) -> u64 {
-    if m.deadline == u64::MAX {
-        m.t_queued + timeout
+    if m.t.deadline == u64::MAX {
+        m.t.queued + timeout
     } else {
-        m.deadline
+        m.t.deadline
     }
 }

@@ -218,12 +218,12 @@ fn due_is_the_deadline_or_the_timeout_after_queueing() {
     let mut bufs = Buffers::new(512, 100);
     let m = msg(&mut bufs, b"x", None);
     let msg = bufs.msgs.get_mut(m).unwrap();
-    msg.t_queued = 1_000;
+    msg.t.queued = 1_000;
     assert_eq!(
         due(msg, 500),
         1_500,
         "setup requests have no deadline of their own"
     );
-    msg.deadline = 9_000;
+    msg.t.deadline = 9_000;
     assert_eq!(due(msg, 500), 9_000);
 }

@@ -447,7 +447,7 @@ impl Core {
         // Writes held in WRITES_ONLY fail after the request timeout: wake up for that.
         if let Some(h) = self.node.held.front() {
             consider(match self.bufs.msgs.get(h.msg) {
-                Some(m) => self.instant_of(m.t_queued + self.server_timeout_ns()),
+                Some(m) => self.instant_of(m.t.queued + self.server_timeout_ns()),
                 None => self.now,
             });
         }

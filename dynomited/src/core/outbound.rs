@@ -340,8 +340,8 @@ impl Core {
         self.stats.server.in_queue += 1;
         let timeout = self.server_timeout_ns();
         let msg = self.bufs.msgs.get_mut(mref).expect("live");
-        msg.t_queued = now;
-        msg.deadline = now + timeout;
+        msg.t.queued = now;
+        msg.t.deadline = now + timeout;
         let bytes = msg.req_len as u64;
         if msg.is_write {
             self.stats.server.write_requests += 1;
@@ -372,10 +372,10 @@ impl Core {
         let qlen = s.in_q.len() as u64;
         let bytes = match self.bufs.msgs.get_mut(mref) {
             Some(m) => {
-                m.t_queued = now;
-                m.deadline = now + timeout + if m.is_write { write_extra } else { 0 };
+                m.t.queued = now;
+                m.t.deadline = now + timeout + if m.is_write { write_extra } else { 0 };
                 if let Some(l) = link.filter(|_| !m.is_write && !m.req.noreply) {
-                    l.reads.push_back((mref, m.deadline));
+                    l.reads.push_back((mref, m.t.deadline));
                 }
                 m.req_len as i64
             }

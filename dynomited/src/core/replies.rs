@@ -181,7 +181,7 @@ impl Core {
         std::mem::swap(&mut msg.rsp_segs, &mut s.rsp_segs);
         msg.rsp_len = len;
         msg.rsp = info;
-        let us = now.saturating_sub(msg.t_sent) / 1000;
+        let us = now.saturating_sub(msg.t.sent) / 1000;
         let probe = msg.parent.is_none() && msg.slot == super::membership::PROBE_SLOT;
         let setup = msg.owner.is_none() && msg.parent.is_none() && !is_peer;
         if probe {

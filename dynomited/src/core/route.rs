@@ -191,7 +191,7 @@ impl Core {
                 let resp3 = self.client_of(idx).is_some_and(|c| c.resp3) || peer_resp3;
                 if let Some(m) = self.bufs.msgs.get_mut(mref) {
                     m.is_write = true;
-                    m.t_queued = self.now_ns;
+                    m.t.queued = self.now_ns;
                 }
                 self.node.held.push_back(Held {
                     client: idx,
@@ -227,7 +227,7 @@ impl Core {
         let timeout = self.server_timeout_ns();
         while let Some(h) = self.node.held.front() {
             match self.bufs.msgs.get(h.msg) {
-                Some(m) if m.t_queued + timeout > self.now_ns => break,
+                Some(m) if m.t.queued + timeout > self.now_ns => break,
                 Some(_) => {
                     let h = self.node.held.pop_front().expect("front");
                     self.answer_dyn_error(h.msg, DynError::InvalidState);

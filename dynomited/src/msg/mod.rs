@@ -92,15 +92,33 @@ pub struct Msg {
     /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
     pub rsp_segs: Vec<Seg>,
     pub rsp_len: usize,
-    /// When the request was fully received (client latency starts here). All times are
-    /// nanoseconds on the loop's clock (`Core::now_ns`), read once per loop iteration.
-    pub t_recv: u64,
+    /// When it was received, queued, written, and when it times out.
+    pub t: Times,
+}
+
+/// A message's moments, in nanoseconds on the loop's clock (`Core::now_ns`, read once per
+/// loop iteration).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Times {
+    /// When the request was fully received (client latency starts here).
+    pub recv: u64,
     /// When it was queued to a backend (timeout and queue-wait start here).
-    pub t_queued: u64,
-    /// When it times out, once queued to a backend.
+    pub queued: u64,
+    /// When it times out, once queued to a backend (`u64::MAX`: not yet).
     pub deadline: u64,
     /// When it was written to a backend (server latency starts here).
-    pub t_sent: u64,
+    pub sent: u64,
+}
+
+impl Times {
+    pub const fn at(now: u64) -> Times {
+        Times {
+            recv: now,
+            queued: now,
+            deadline: u64::MAX,
+            sent: now,
+        }
+    }
 }
 
 impl Msg {
@@ -123,10 +141,7 @@ impl Msg {
             rsp: RspInfo::default(),
             rsp_segs: Vec::with_capacity(MSG_PRESIZE),
             rsp_len: 0,
-            t_recv: now,
-            t_queued: now,
-            deadline: u64::MAX,
-            t_sent: now,
+            t: Times::at(now),
         }
     }
 }
@@ -175,10 +190,7 @@ impl MsgPool {
         m.is_write = false;
         m.rsp = RspInfo::default();
         m.rsp_len = 0;
-        m.t_recv = now;
-        m.t_queued = now;
-        m.deadline = u64::MAX;
-        m.t_sent = now;
+        m.t = Times::at(now);
         Some(MsgRef { idx, gen: m.gen })
     }
 
