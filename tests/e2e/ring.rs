@@ -556,3 +556,134 @@ fn memcached_noreply_to_a_down_owner_stays_silent() {
         format!("VALUE {on0} 0 1\r\nx\r\nEND\r\n")
     );
 }
+
+/// Which of the two nodes of a rack (0: token TWO[0], 1: TWO[1]) owns `key` (murmur, the
+/// default hash, of the tagged part as the config's `hash_tag` says).
+fn slot_of(key: &str, tag: Option<[u8; 2]>) -> usize {
+    let h = dynomite::ring::hash_tagged(dynomite::conf::HashKind::Murmur, key.as_bytes(), tag)
+        .unwrap_or(0);
+    usize::from(h > TWO[0] && h <= TWO[1])
+}
+
+/// The first `prefix<i>` keys owned by node 0 and by node 1 of a rack.
+fn keys_on_both(prefix: &str, tag: Option<[u8; 2]>) -> (String, String) {
+    let find = |want| {
+        (0..1000)
+            .map(|i| format!("{prefix}{i}"))
+            .find(|k| slot_of(k, tag) == want)
+            .expect("a key for each node")
+    };
+    (find(0), find(1))
+}
+
+#[test]
+fn commands_whose_keys_span_nodes_are_refused_before_anything_runs() {
+    let m = three_by_two("");
+    let mut c = node(&m, 0).client();
+    let (a, b) = keys_on_both("span", None);
+    let crossslot = "-CROSSSLOT Keys in request don't hash to the same node (use a hash_tag such \
+                     as {user1}:a and {user1}:b)\r\n";
+    assert_eq!(c.cmd(&["SADD", &a, "x"]), b":1\r\n");
+    assert_eq!(c.cmd(&["SADD", &b, "y"]), b":1\r\n");
+    // Each of these would run on one node, where the other key does not live: a plausible,
+    // wrong answer. They are refused, and nothing is written anywhere.
+    let dst = format!("{a}-dst");
+    let refused: Vec<Vec<&str>> = vec![
+        vec!["SUNIONSTORE", &dst, &a, &b],
+        vec!["SINTERSTORE", &dst, &a, &b],
+        vec!["SMOVE", &a, &b, "x"],
+        vec!["RENAME", &a, &b],
+        vec!["MSETNX", &a, "1", &b, "2"],
+        vec!["ZUNIONSTORE", &dst, "2", &a, &b],
+        vec!["COPY", &a, &b],
+    ];
+    for cmd in &refused {
+        assert_eq!(s(&c.cmd(cmd)), crossslot, "{cmd:?}");
+    }
+    for member in &m {
+        let mut r = Resp::connect(member.redis.port);
+        assert_eq!(r.cmd(&["EXISTS", &dst]), b":0\r\n");
+        assert_eq!(
+            r.cmd(&["SISMEMBER", &b, "x"]),
+            b":0\r\n",
+            "SMOVE ran somewhere"
+        );
+    }
+    let v = info(node(&m, 0));
+    assert_eq!(v["crossslot_refusals"], refused.len() as u64, "{v}");
+    // Keys on one node in every rack run there, and are replicated to every rack.
+    let same: Vec<String> = (0..1000)
+        .map(|i| format!("same{i}"))
+        .filter(|k| slot_of(k, None) == slot_of(&a, None))
+        .take(2)
+        .collect();
+    assert_eq!(c.cmd(&["SADD", &same[0], "z"]), b":1\r\n");
+    assert_eq!(c.cmd(&["SUNIONSTORE", &same[1], &a, &same[0]]), b":2\r\n");
+    settle_count(&m, &same[1], 3);
+    // With a hash tag, tagged keys live together: the same commands run.
+    let t = three_by_two("  hash_tag: '{}'\n");
+    let mut c = node(&t, 3).client();
+    assert_eq!(c.cmd(&["SADD", "{u1}:a", "x"]), b":1\r\n");
+    assert_eq!(c.cmd(&["SADD", "{u1}:b", "y"]), b":1\r\n");
+    assert_eq!(
+        c.cmd(&["SUNIONSTORE", "{u1}:c", "{u1}:a", "{u1}:b"]),
+        b":2\r\n"
+    );
+    assert_eq!(
+        c.cmd(&["MSETNX", "{u1}:k1", "1", "{u1}:k2", "2"]),
+        b":1\r\n"
+    );
+    assert_eq!(c.cmd(&["RENAME", "{u1}:k1", "{u1}:k3"]), b"+OK\r\n");
+    // Untagged keys on two nodes are still refused there.
+    let (ta, tb) = keys_on_both("plain", Some(*b"{}"));
+    assert_eq!(s(&c.cmd(&["MSETNX", &ta, "1", &tb, "2"])), crossslot);
+}
+
+/// Wait until `want` members hold `key` (of any type).
+fn settle_count(m: &[Member], key: &str, want: usize) {
+    wait_for(
+        &format!("{key} on {want} nodes"),
+        Duration::from_secs(10),
+        || {
+            let n = (0..m.len())
+                .filter(|&i| Resp::connect(m[i].redis.port).cmd(&["EXISTS", key]) == b":1\r\n")
+                .count();
+            (n == want).then_some(())
+        },
+    )
+}
+
+#[test]
+fn keys_are_placed_by_every_rack_even_where_racks_differ_in_shape() {
+    // dc1: three racks of one node; dc2: two racks of two nodes. Through a dc1 node every
+    // key is local, yet in dc2 two keys may live on two nodes.
+    let layout = [
+        ("dc1", "rack1", ONE_TOKEN),
+        ("dc1", "rack2", ONE_TOKEN),
+        ("dc1", "rack3", ONE_TOKEN),
+        ("dc2", "rackA", TWO[0]),
+        ("dc2", "rackA", TWO[1]),
+        ("dc2", "rackB", TWO[0]),
+        ("dc2", "rackB", TWO[1]),
+    ];
+    let m = cluster_tokens(&layout, "", &vec![String::new(); layout.len()], 0);
+    let (a, b) = keys_on_both("shape", None);
+    let mut c = node(&m, 0).client();
+    // MSET is split so that each key reaches its own owner in dc2.
+    assert_eq!(c.cmd(&["MSET", &a, "va", &b, "vb"]), b"+OK\r\n");
+    let ha = settle(&m, &a, "va", 5);
+    let hb = settle(&m, &b, "vb", 5);
+    assert_eq!(
+        (&ha[3..], &hb[3..]),
+        (&[3, 5][..], &[4, 6][..]),
+        "{a}: {ha:?}, {b}: {hb:?}"
+    );
+    assert_eq!(
+        s(&c.cmd(&["MGET", &b, &a])),
+        "*2\r\n$2\r\nvb\r\n$2\r\nva\r\n"
+    );
+    // A command that cannot be split is refused: in dc2 it would run on one node.
+    let crossslot = "-CROSSSLOT Keys in request don't hash to the same node (use a hash_tag such \
+                     as {user1}:a and {user1}:b)\r\n";
+    assert_eq!(s(&c.cmd(&["RENAME", &a, &b])), crossslot);
+}

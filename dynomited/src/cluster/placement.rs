@@ -144,6 +144,46 @@ impl Placement {
         }
     }
 
+    /// Append to `out` the owner of token `h` in every rack that has several nodes, in DC
+    /// and rack order: two keys with equal signatures live on the same node in every rack
+    /// (racks of one node hold every key).
+    pub fn signature(&self, h: Option<u32>, out: &mut Vec<NodeIdx>) {
+        for (d, dc) in self.topo.dcs.iter().enumerate() {
+            for (r, rack) in dc.racks.iter().enumerate() {
+                if rack.nodes.len() > 1 {
+                    out.push(self.owner(d, r, h).unwrap_or(0));
+                }
+            }
+        }
+    }
+
+    /// How many entries [`Placement::signature`] appends.
+    pub fn signature_len(&self) -> usize {
+        self.topo
+            .dcs
+            .iter()
+            .flat_map(|d| d.racks.iter())
+            .filter(|r| r.nodes.len() > 1)
+            .count()
+    }
+
+    /// Whether keys with these tokens all live on one node in every rack of every DC (every
+    /// rack a write is copied to, and every rack a read may be served by): then a request
+    /// naming them can run as one request anywhere. `work` is scratch space.
+    pub fn one_node_everywhere(&self, hashes: &[Option<u32>], work: &mut Vec<NodeIdx>) -> bool {
+        if !self.multi_node || hashes.len() < 2 {
+            return true;
+        }
+        work.clear();
+        self.signature(hashes[0], work);
+        let w = work.len();
+        hashes[1..].iter().all(|&h| {
+            work.truncate(w);
+            self.signature(h, work);
+            work[..w] == work[w..]
+        })
+    }
+
     /// The DCs other than the local one that have racks.
     pub fn remote_dcs(&self) -> impl Iterator<Item = usize> + '_ {
         let ldc = self.local.0;

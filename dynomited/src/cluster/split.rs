@@ -1,6 +1,8 @@
-//! How a multi-key request is split over the nodes of the local rack (SPEC §8.2): one fragment
-//! per owner, fragments in the order their first key appears, each key's place remembered so
-//! the replies can be put back in key order.
+//! How a multi-key request is split (SPEC §8.2): one fragment per set of keys that live on the
+//! same node in every rack (racks may differ in shape: a fragment must be one request in each
+//! of them, or its copies would put keys on the wrong nodes there), fragments in the order
+//! their first key appears, each key's place remembered so the replies can be put back in key
+//! order. With racks of one shape that is one fragment per owner in the local rack.
 //!
 //! ```text
 //!   MGET a b c d     owners: n2 n0 n2 n1
@@ -17,21 +19,50 @@ pub struct SplitPlan {
     pub nodes: Vec<NodeIdx>,
     /// For each key, in request order: its fragment and its position in that fragment.
     pub placement: Vec<(u16, u16)>,
-    /// Keys counted per fragment so far (working space).
+    /// Keys counted per fragment so far, and each fragment's first key (working space).
     counts: Vec<u16>,
+    first: Vec<usize>,
 }
 
 impl SplitPlan {
-    /// Plan the split of keys whose owners are `owners`, in key order.
-    pub fn plan(&mut self, owners: impl IntoIterator<Item = NodeIdx>) {
+    /// Plan the split of keys whose owners are `owners`, in key order (every rack of one
+    /// shape).
+    pub fn plan(&mut self, owners: &[NodeIdx]) {
+        self.plan_by(owners.len(), |a, b| owners[a] == owners[b], |i| owners[i]);
+    }
+
+    /// Plan the split of keys with `sigs` (each key's owners in every multi-node rack, `width`
+    /// entries a key, from `Placement::signature`); `local(i)` is key `i`'s owner in the local
+    /// rack, where its fragment is sent.
+    pub fn plan_signatures(
+        &mut self,
+        sigs: &[NodeIdx],
+        width: usize,
+        local: impl Fn(usize) -> NodeIdx,
+    ) {
+        let n = sigs.len().checked_div(width).unwrap_or(0);
+        let sig = |i: usize| &sigs[i * width..(i + 1) * width];
+        self.plan_by(n, |a, b| sig(a) == sig(b), local);
+    }
+
+    /// Group `n` keys into fragments: key `i` joins the first fragment whose first key `r`
+    /// has `same(r, i)`, else starts one sent to `node(i)`.
+    fn plan_by(
+        &mut self,
+        n: usize,
+        same: impl Fn(usize, usize) -> bool,
+        node: impl Fn(usize) -> NodeIdx,
+    ) {
         self.nodes.clear();
         self.placement.clear();
         self.counts.clear();
-        for node in owners {
-            let f = match self.nodes.iter().position(|&n| n == node) {
+        self.first.clear();
+        for i in 0..n {
+            let f = match self.first.iter().position(|&r| same(r, i)) {
                 Some(f) => f,
                 None => {
-                    self.nodes.push(node);
+                    self.first.push(i);
+                    self.nodes.push(node(i));
                     self.counts.push(0);
                     self.nodes.len() - 1
                 }

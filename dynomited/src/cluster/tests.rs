@@ -295,14 +295,14 @@ fn quorum_targets_local_dc_first() {
 #[test]
 fn split_plan_keys_to_fragments() {
     let mut s = SplitPlan::default();
-    s.plan([2, 0, 2, 1]);
+    s.plan(&[2, 0, 2, 1]);
     assert_eq!(s.fragments(), 3);
     assert_eq!(s.nodes, [2, 0, 1]);
     assert_eq!(s.placement, [(0, 0), (1, 0), (0, 1), (2, 0)]);
     assert_eq!(s.keys_of(0).collect::<Vec<_>>(), [0, 2]);
     assert_eq!(s.frag_of().collect::<Vec<_>>(), [0, 1, 0, 2]);
     // Reused: the previous plan leaves nothing behind.
-    s.plan([5, 5, 5]);
+    s.plan(&[5, 5, 5]);
     assert_eq!((s.fragments(), s.nodes.as_slice()), (1, &[5][..]));
     assert_eq!(s.placement, [(0, 0), (0, 1), (0, 2)]);
 }
@@ -315,7 +315,8 @@ fn split_plan_over_a_ring_of_three_nodes() {
     let n300 = idx(&p, "dc1", "r", 300);
     let tokens = [150, 50, 250, 301, 200, 100];
     let mut s = SplitPlan::default();
-    s.plan(tokens.iter().map(|&t| p.local_owner(Some(t))));
+    let owners: Vec<_> = tokens.iter().map(|&t| p.local_owner(Some(t))).collect();
+    s.plan(&owners);
     assert_eq!(s.nodes, [n200, 0, n300]);
     assert_eq!(s.frag_of().collect::<Vec<_>>(), [0, 1, 2, 1, 0, 1]);
     assert_eq!(
@@ -458,4 +459,52 @@ fn merge_order_is_arrival_order_of_local_good_replies() {
     v2[1].rank = 9; // arrived last
     merge_order(&v2, 0, &mut out);
     assert_eq!(out, [4, 1]);
+}
+
+#[test]
+fn one_node_everywhere_checks_every_rack() {
+    // rack1 (local) has two nodes, rack2 three: tokens 150 and 250 share a node in rack1
+    // (token 1000 owns (500, 1000]... see below) but not in rack2.
+    let p = cluster(
+        &[
+            ("dc1", &["rack1"], &[100, 300]),
+            ("dc2", &["rack2"], &[100, 200, 300]),
+        ],
+        ("dc1", "rack1"),
+    );
+    let mut work = Vec::new();
+    // 150 and 250: one node in rack1 (token 300), two in rack2 (200 and 300).
+    assert_eq!(p.local_owner(Some(150)), p.local_owner(Some(250)));
+    assert!(!p.one_node_everywhere(&[Some(150), Some(250)], &mut work));
+    // 210 and 250: token 300's in both racks.
+    assert!(p.one_node_everywhere(&[Some(210), Some(250)], &mut work));
+    assert!(p.one_node_everywhere(&[Some(210)], &mut work), "one key");
+    assert!(!p.one_node_everywhere(&[Some(50), Some(250)], &mut work));
+    // Racks of one node hold every key.
+    let q = cluster(&[("dc1", RACKS3, &[7])], ("dc1", "rack1"));
+    assert!(q.one_node_everywhere(&[Some(1), Some(u32::MAX), None], &mut work));
+}
+
+#[test]
+fn split_by_signature_separates_keys_that_part_in_another_rack() {
+    let p = cluster(
+        &[
+            ("dc1", &["rack1"], &[100, 300]),
+            ("dc2", &["rack2"], &[100, 200, 300]),
+        ],
+        ("dc1", "rack1"),
+    );
+    let tokens = [Some(150), Some(250), Some(210), Some(50)];
+    let mut sigs = Vec::new();
+    for &h in &tokens {
+        p.signature(h, &mut sigs);
+    }
+    let width = p.signature_len();
+    assert_eq!(width, 2);
+    let mut s = SplitPlan::default();
+    s.plan_signatures(&sigs, width, |i| p.local_owner(tokens[i]));
+    // 150 alone (token 200 in rack2), 250 with 210 (token 300 in both), 50 alone.
+    assert_eq!(s.frag_of().collect::<Vec<_>>(), [0, 1, 1, 2]);
+    let n300 = idx(&p, "dc1", "rack1", 300);
+    assert_eq!(s.nodes, [n300, n300, 0], "two fragments for one local node");
 }

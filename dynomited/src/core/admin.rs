@@ -234,6 +234,10 @@ impl Core {
                 ExtraValue::Str(self.node.write_consistency.name()),
             ),
             ("read_failovers", ExtraValue::Num(self.stats.read_failovers)),
+            (
+                "crossslot_refusals",
+                ExtraValue::Num(self.stats.crossslot_refusals),
+            ),
             ("peers_down", ExtraValue::Num(peers_down)),
             ("datastore_connected", ExtraValue::Num(datastore_up)),
             ("hints", ExtraValue::Num(hints)),

@@ -337,33 +337,40 @@ impl Core {
         }
     }
 
-    /// EVAL's keys must all live on one node of the local rack (§8.3); the read-repair
-    /// metadata keys are exempt.
-    pub(super) fn script_spans_nodes(&mut self, mref: MsgRef) -> bool {
+    /// Whether a request's keys live on different nodes in some rack (every rack of every
+    /// DC: a write is applied in each, a read may be served by any of them). A script's
+    /// read-repair metadata keys (`._add-set...`, `._rem-set...`) are exempt (§8.3).
+    pub(super) fn keys_span_nodes(&mut self, mref: MsgRef, script: bool) -> bool {
         if !self.place.needs_hash() {
             return false;
         }
         let Some(n) = self.bufs.msgs.get(mref).map(|m| m.req.keys.len()) else {
             return false;
         };
-        let mut first: Option<NodeIdx> = None;
+        if n < 2 {
+            return false;
+        }
+        let mut hashes = std::mem::take(&mut self.scratch.hashes);
+        hashes.clear();
         for i in 0..n {
             let Some(span) = self.bufs.msgs.get(mref).map(|m| m.req.keys[i]) else {
-                return false;
+                break;
             };
             self.bufs.req_bytes(mref, span, &mut self.scratch.key);
             let key = &self.scratch.key;
-            if key.starts_with(b"._add-set") || key.starts_with(b"._rem-set") {
+            if script && (key.starts_with(b"._add-set") || key.starts_with(b"._rem-set")) {
                 continue;
             }
-            let h = crate::ring::hash_tagged(self.cfg.hash, key, self.cfg.hash_tag);
-            let node = self.place.local_owner(h);
-            match first {
-                None => first = Some(node),
-                Some(f) if f != node => return true,
-                Some(_) => {}
-            }
+            hashes.push(crate::ring::hash_tagged(
+                self.cfg.hash,
+                key,
+                self.cfg.hash_tag,
+            ));
         }
-        false
+        let spans = !self
+            .place
+            .one_node_everywhere(&hashes, &mut self.scratch.nodes);
+        self.scratch.hashes = hashes;
+        spans
     }
 }

@@ -106,10 +106,12 @@ struct Scratch {
     iov: event::IoVecBuf,
     /// The `(dc, node)` replies a quorum collects.
     targets: Vec<(usize, crate::ring::NodeIdx)>,
-    /// Nodes a write is copied to; the owner of each key of a split request.
+    /// Nodes a write is copied to; the owners of each key of a request in every rack.
     nodes: Vec<crate::ring::NodeIdx>,
     /// A remote DC's racks in the order a copy tries them.
     order: Vec<(usize, crate::ring::NodeIdx)>,
+    /// The tokens of a request's keys.
+    hashes: Vec<Option<u32>>,
     /// A split request's keys and values, and its plan.
     keys: Vec<crate::proto::Span>,
     vals: Vec<crate::proto::Span>,

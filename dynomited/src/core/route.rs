@@ -168,8 +168,15 @@ impl Core {
                 }
             }
             _ => {
-                if script && self.script_spans_nodes(mref) {
-                    self.answer_dyn_error(mref, DynError::ScriptSpansNodes);
+                // A request that is not split runs as one request on one node of every rack:
+                // its keys must all live there (a script's: Dynomite's error for it).
+                if self.keys_span_nodes(mref, script) {
+                    if script {
+                        self.answer_dyn_error(mref, DynError::ScriptSpansNodes);
+                    } else {
+                        self.stats.crossslot_refusals += 1;
+                        self.answer_failure(mref, Failure::CrossSlot);
+                    }
                     return Dispatch::Answered;
                 }
                 self.coordinate(idx, mref, write, route == Route::Normal)

@@ -45,15 +45,24 @@ impl Core {
         keys.extend_from_slice(&msg.req.keys);
         // The tagged key, as every other request is placed (Dynomite places memcached
         // multi-get keys whole, and so looks for tagged keys on the wrong node).
-        let mut owners = std::mem::take(&mut self.scratch.nodes);
-        owners.clear();
+        let mut hashes = std::mem::take(&mut self.scratch.hashes);
+        hashes.clear();
         for &k in &keys {
-            let h = self.span_hash(mref, k);
-            owners.push(self.place.local_owner(h));
+            hashes.push(self.span_hash(mref, k));
+        }
+        // Keys go together when they live on one node in every rack: then each fragment is
+        // one request in every rack its copies reach.
+        let sigs = &mut self.scratch.nodes;
+        sigs.clear();
+        for &h in &hashes {
+            self.place.signature(h, sigs);
         }
         let mut plan = std::mem::take(&mut self.scratch.plan);
-        plan.plan(owners.iter().copied());
-        self.scratch.nodes = owners;
+        let place = &self.place;
+        plan.plan_signatures(sigs, place.signature_len(), |i| {
+            place.local_owner(hashes[i])
+        });
+        self.scratch.hashes = hashes;
         let split = plan.fragments() > 1;
         if split {
             self.split_send(client, mref, write, kind, &keys, &mut plan);

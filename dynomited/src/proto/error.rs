@@ -17,7 +17,14 @@ pub enum Failure<'a> {
     Dynomite(DynError),
     /// A known command that cannot work through a sharding proxy (by the command table).
     Unsupported(&'a str),
+    /// A command whose keys live on different nodes (in some rack) and that cannot be split:
+    /// Redis Cluster's CROSSSLOT, with how to fix it.
+    CrossSlot,
 }
+
+/// The refusal of a command whose keys span nodes.
+pub const CROSSSLOT: &str = "-CROSSSLOT Keys in request don't hash to the same node (use a \
+                             hash_tag such as {user1}:a and {user1}:b)\r\n";
 
 /// Append the reply for `f` in the client's protocol. A memcached `noreply` request gets
 /// nothing at all, not even an error: a reply would be taken as the answer to the client's
@@ -32,6 +39,10 @@ pub fn error_reply(proto: Protocol, f: Failure<'_>, noreply: bool, out: &mut Vec
             out.extend_from_slice(b"-ERR unsupported command '");
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b"' (cannot run through a sharding proxy)\r\n");
+        }
+        (Protocol::Redis, Failure::CrossSlot) => out.extend_from_slice(CROSSSLOT.as_bytes()),
+        (Protocol::Memcache, Failure::CrossSlot) => {
+            out.extend_from_slice(b"CLIENT_ERROR keys in request don't hash to the same node\r\n")
         }
         (Protocol::Memcache, Failure::Unsupported(name)) => {
             out.extend_from_slice(b"CLIENT_ERROR unsupported command ");
@@ -142,6 +153,11 @@ mod tests {
                 false
             ),
             "-ERR Dynomite: Failed to achieve Quorum\r\n"
+        );
+        assert_eq!(
+            f(Protocol::Redis, Failure::CrossSlot, false),
+            "-CROSSSLOT Keys in request don't hash to the same node (use a hash_tag such as \
+             {user1}:a and {user1}:b)\r\n"
         );
         let bad = ReqError::Client("bad data chunk");
         assert_eq!(

@@ -25,6 +25,8 @@ pub struct Stats {
     pub histo_reset_at: Instant,
     /// Reads served by another rack because the local datastore was down.
     pub read_failovers: u64,
+    /// Requests refused because their keys live on different nodes (CROSSSLOT).
+    pub crossslot_refusals: u64,
     /// Hinted handoff, for `/info`.
     pub hints: HintStats,
 }
@@ -45,6 +47,7 @@ impl Stats {
             histos: Histograms::default(),
             histo_reset_at: now + HISTOGRAM_WINDOW,
             read_failovers: 0,
+            crossslot_refusals: 0,
             hints: HintStats::default(),
         }
     }
