@@ -687,3 +687,50 @@ fn keys_are_placed_by_every_rack_even_where_racks_differ_in_shape() {
                      as {user1}:a and {user1}:b)\r\n";
     assert_eq!(s(&c.cmd(&["RENAME", &a, &b])), crossslot);
 }
+
+#[test]
+fn keyspace_commands_answer_for_every_node_of_the_rack() {
+    let m = three_by_two("");
+    let mut c = node(&m, 2).client();
+    let keys: Vec<String> = (0..30).map(|i| format!("ks{i}")).collect();
+    for k in &keys {
+        assert_eq!(c.cmd(&["SET", k, "v"]), b"+OK\r\n");
+    }
+    // Both nodes of the rack hold some: one node alone would answer for half.
+    let on: Vec<Vec<u8>> = (2..4)
+        .map(|i| Resp::connect(m[i].redis.port).cmd(&["DBSIZE"]))
+        .collect();
+    assert!(
+        on.iter().all(|d| d != b":0\r\n" && d != b":30\r\n"),
+        "{on:?}"
+    );
+    assert_eq!(c.cmd(&["DBSIZE"]), b":30\r\n");
+    let reply = s(&c.cmd(&["KEYS", "ks*"]));
+    let mut got: Vec<&str> = reply.lines().filter(|l| l.starts_with("ks")).collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+    want.sort_unstable();
+    assert!(reply.starts_with("*30\r\n"), "{reply}");
+    assert_eq!(got, want);
+    let one = s(&c.cmd(&["RANDOMKEY"]));
+    assert!(
+        keys.iter()
+            .any(|k| one == format!("${}\r\n{k}\r\n", k.len())),
+        "{one}"
+    );
+    // Read-repair metadata keys are the proxy's: they do not show.
+    Resp::connect(m[3].redis.port).cmd(&["SET", "._add-set", "meta"]);
+    assert!(!s(&c.cmd(&["KEYS", "*"])).contains("._add-set"));
+    // RESP3, and an empty keyspace.
+    let mut c3 = node(&m, 4).client();
+    c3.cmd(&["HELLO", "3"]);
+    assert_eq!(c3.cmd(&["KEYS", "nomatch*"]), b"*0\r\n");
+    for k in &keys {
+        c.cmd(&["DEL", k]);
+    }
+    Resp::connect(m[3].redis.port).cmd(&["DEL", "._add-set"]);
+    wait_for("the deletes everywhere", Duration::from_secs(10), || {
+        (c3.cmd(&["DBSIZE"]) == b":0\r\n").then_some(())
+    });
+    assert_eq!(c3.cmd(&["RANDOMKEY"]), b"_\r\n");
+}

@@ -37,6 +37,19 @@ pub(super) enum Collect {
     },
     /// Fragments of a split multi-key request, combined in key order.
     Split(SplitKind),
+    /// A keyspace command run on every node of the local rack, combined as one
+    /// redis-server holding all the data answers.
+    Fanout(FanKind),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FanKind {
+    /// KEYS: the union.
+    Keys,
+    /// DBSIZE: the sum.
+    Dbsize,
+    /// RANDOMKEY: one node's key.
+    RandomKey,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -242,6 +255,28 @@ impl Collectors {
         merge::merge_elementwise(&replies, quorum, how, &mut self.out)
     }
 
+    /// Combine a fanned-out request's replies into `out`; `Err((k, error))` as `coalesce`.
+    pub fn fan_in(
+        &mut self,
+        idx: u32,
+        kind: FanKind,
+        pick: u64,
+        mbufs: &MbufPool,
+    ) -> Result<(), (usize, bool)> {
+        self.gather_parts(idx, mbufs);
+        let parts: Vec<&[u8]> = self
+            .ranges
+            .iter()
+            .map(|r| &self.joined[r.clone()])
+            .collect();
+        let res = match kind {
+            FanKind::Keys => crate::proto::fanout::keys_union(&parts, &mut self.out),
+            FanKind::Dbsize => merge::coalesce_sum(&parts, &mut self.out),
+            FanKind::RandomKey => crate::proto::fanout::random_key(&parts, pick, &mut self.out),
+        };
+        res.map_err(|k| (k, merge::is_error(parts[k])))
+    }
+
     /// Coalesce a split request's fragments in key order into `out`. `keys` is only needed
     /// (and only gathered) for memcached multi-gets. `Err(k)`: fragment `k` is not a reply
     /// that can be coalesced; `Ok(true)` its own error reply is what the client gets.
@@ -362,6 +397,20 @@ impl Core {
             Collect::Split(kind) => {
                 if a.pending() == 0 {
                     self.finish_split(parent, idx, kind);
+                }
+            }
+            Collect::Fanout(kind) => {
+                if a.pending() == 0 {
+                    // A cheap pseudo-random pick for RANDOMKEY (xorshift of the clock).
+                    let mut x = self.now_ns ^ 0x9e37_79b9_7f4a_7c15;
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    match self.coll.fan_in(idx, kind, x, &self.bufs.mbufs) {
+                        Ok(()) => self.finish_with_out(parent, idx),
+                        Err((k, true)) => self.finish_with_part(parent, idx, k),
+                        Err((_, false)) => self.finish_with_error(parent, idx, DynError::Generic),
+                    }
                 }
             }
             Collect::Quorum { level, mget, .. } => {

@@ -209,7 +209,7 @@ impl Core {
 
     /// A child that runs `mref` on the local datastore and fills part `slot` of its
     /// collector: its request is references to `mref`'s bytes.
-    fn local_child(&mut self, mref: MsgRef, slot: u16) -> Option<MsgRef> {
+    pub(super) fn local_child(&mut self, mref: MsgRef, slot: u16) -> Option<MsgRef> {
         let child = self.bufs.msgs.alloc(self.now_ns, None)?;
         let segs = &mut self.scratch.segs;
         segs.clear();

@@ -36,6 +36,7 @@ mod builtin;
 mod collect;
 mod coordinator;
 mod copies;
+mod fanout;
 mod gossip;
 mod inbound;
 mod membership;

@@ -14,7 +14,7 @@
 
 use std::collections::VecDeque;
 
-use super::collect::SplitKind;
+use super::collect::{FanKind, SplitKind};
 use super::Core;
 use crate::cluster::{gate, Gate};
 use crate::conn::PoolKind;
@@ -78,6 +78,12 @@ impl Core {
                     m.is_write = spec.write;
                 }
                 self.count_redis_command(spec.id);
+                let fan = match spec.id {
+                    cmd::KEYS => Some(FanKind::Keys),
+                    cmd::DBSIZE => Some(FanKind::Dbsize),
+                    cmd::RANDOMKEY => Some(FanKind::RandomKey),
+                    _ => None,
+                };
                 let split = match (route, spec.id) {
                     (Route::SplitArgx | Route::SplitKv, cmd::MGET) => Some(SplitKind::Mget),
                     (Route::SplitArgx | Route::SplitKv, cmd::MSET) => Some(SplitKind::Ok),
@@ -93,6 +99,11 @@ impl Core {
                         | cmd::FCALL
                         | cmd::FCALL_RO
                 );
+                if let (Some(kind), true) = (fan, self.rack_is_sharded()) {
+                    if self.bufs.msgs.get(mref).is_some_and(|m| m.peer.is_none()) {
+                        return (self.fanout(idx, mref, kind), false);
+                    }
+                }
                 self.route_keyed(idx, mref, spec.write, route, split, script)
             }
         };

@@ -26,6 +26,7 @@
 //! sequence of messages however the stream is split into chunks.
 
 pub mod error;
+pub mod fanout;
 pub mod memcache;
 pub mod merge;
 pub mod redis;

@@ -539,6 +539,10 @@ pub mod cmd {
     pub const SINTER: u16 = id("sinter");
     pub const SUNION: u16 = id("sunion");
     pub const SDIFF: u16 = id("sdiff");
+    pub const KEYS: u16 = id("keys");
+    pub const DBSIZE: u16 = id("dbsize");
+    pub const RANDOMKEY: u16 = id("randomkey");
+    pub const SCAN: u16 = id("scan");
 }
 
 /// The redis-server version the generated part of the table comes from.
