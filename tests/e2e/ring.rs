@@ -734,3 +734,65 @@ fn keyspace_commands_answer_for_every_node_of_the_rack() {
     });
     assert_eq!(c3.cmd(&["RANDOMKEY"]), b"_\r\n");
 }
+
+#[test]
+fn scan_walks_every_node_of_the_rack() {
+    let m = three_by_two("");
+    let port = node(&m, 0).port;
+    let mut c = node(&m, 0).client();
+    let keys: Vec<String> = (0..200).map(|i| format!("sc{i}")).collect();
+    for k in &keys {
+        assert_eq!(c.cmd(&["SET", k, "v"]), b"+OK\r\n");
+    }
+    let mut want: Vec<String> = keys.clone();
+    want.sort();
+    // The cursor loop by hand, COUNT 10, while other keys are written (every key present
+    // for the whole scan is returned; the scan ends with cursor 0).
+    let mut w = node(&m, 1).client();
+    let mut cursor = "0".to_string();
+    let mut got: Vec<String> = Vec::new();
+    let mut calls = 0;
+    loop {
+        calls += 1;
+        assert!(calls < 1000, "the scan does not end");
+        w.cmd(&["SET", &format!("during{calls}"), "x"]);
+        let reply = s(&c.cmd(&["SCAN", &cursor, "MATCH", "sc*", "COUNT", "10"]));
+        let lines: Vec<&str> = reply.split("\r\n").collect();
+        assert_eq!(lines[0], "*2", "{reply}");
+        cursor = lines[2].to_string();
+        got.extend(
+            lines[4..]
+                .iter()
+                .filter(|l| l.starts_with("sc"))
+                .map(|l| l.to_string()),
+        );
+        if cursor == "0" {
+            break;
+        }
+    }
+    got.sort();
+    got.dedup();
+    assert_eq!(got, want);
+    assert!(s(&c.cmd(&["SCAN", "7"])).starts_with("-ERR invalid cursor"));
+    // redis-cli --scan and redis-py's scan_iter see the same keys.
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "--scan", "--pattern", "sc*"])
+        .output()
+        .unwrap();
+    let mut cli: Vec<String> = s(&out.stdout).lines().map(|l| l.to_string()).collect();
+    cli.sort();
+    cli.dedup();
+    assert_eq!(cli, want, "redis-cli --scan");
+    let script = r#"
+import sys, redis
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
+print("\n".join(sorted(set(k.decode() for k in r.scan_iter(match="sc*", count=7)))))
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", s(&out.stderr));
+    let py: Vec<String> = s(&out.stdout).lines().map(|l| l.to_string()).collect();
+    assert_eq!(py, want, "redis-py scan_iter");
+}

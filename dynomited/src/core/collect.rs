@@ -50,6 +50,8 @@ pub(super) enum FanKind {
     Dbsize,
     /// RANDOMKEY: one node's key.
     RandomKey,
+    /// SCAN: node `node` of the rack's `nodes` answered; its cursor is re-encoded.
+    Scan { node: u16, nodes: u16 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,6 +272,16 @@ impl Collectors {
             .map(|r| &self.joined[r.clone()])
             .collect();
         let res = match kind {
+            FanKind::Scan { node, nodes } => {
+                use crate::proto::fanout::{scan_reply, ScanError};
+                let (node, nodes) = (node as usize, nodes as usize);
+                return match scan_reply(parts[0], node, nodes, &mut self.out) {
+                    Ok(()) => Ok(()),
+                    Err(ScanError::NotAScan) => Err((0, merge::is_error(parts[0]))),
+                    // Not the node's error: the client gets Dynomite's "too large".
+                    Err(ScanError::CursorTooLarge) => Err((usize::MAX, false)),
+                };
+            }
             FanKind::Keys => crate::proto::fanout::keys_union(&parts, &mut self.out),
             FanKind::Dbsize => merge::coalesce_sum(&parts, &mut self.out),
             FanKind::RandomKey => crate::proto::fanout::random_key(&parts, pick, &mut self.out),
@@ -409,6 +421,9 @@ impl Core {
                     match self.coll.fan_in(idx, kind, x, &self.bufs.mbufs) {
                         Ok(()) => self.finish_with_out(parent, idx),
                         Err((k, true)) => self.finish_with_part(parent, idx, k),
+                        Err((usize::MAX, _)) => {
+                            self.finish_with_error(parent, idx, DynError::PayloadTooLarge)
+                        }
                         Err((_, false)) => self.finish_with_error(parent, idx, DynError::Generic),
                     }
                 }

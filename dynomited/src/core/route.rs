@@ -99,10 +99,13 @@ impl Core {
                         | cmd::FCALL
                         | cmd::FCALL_RO
                 );
-                if let (Some(kind), true) = (fan, self.rack_is_sharded()) {
-                    if self.bufs.msgs.get(mref).is_some_and(|m| m.peer.is_none()) {
-                        return (self.fanout(idx, mref, kind), false);
-                    }
+                let client = self.bufs.msgs.get(mref).is_some_and(|m| m.peer.is_none());
+                if client && (fan.is_some() || spec.id == cmd::SCAN) && self.rack_is_sharded() {
+                    let d = match fan {
+                        Some(kind) => self.fanout(idx, mref, kind),
+                        None => self.scan(idx, mref),
+                    };
+                    return (d, false);
                 }
                 self.route_keyed(idx, mref, spec.write, route, split, script)
             }

@@ -1,8 +1,15 @@
 //! Replies of a keyspace command sent to every node of a rack (each holds a share of the
 //! keys), combined into what one redis-server holding the whole dataset answers: `KEYS` the
-//! union, `DBSIZE` the sum (`merge::coalesce_sum`), `RANDOMKEY` one node's key. The
-//! read-repair metadata keys (`._add-set...`, `._rem-set...`) are the proxy's, not the
-//! user's: they never show.
+//! union, `DBSIZE` the sum (`merge::coalesce_sum`), `RANDOMKEY` one node's key; and `SCAN`,
+//! which walks the nodes one after the other with a cursor that says which node and where
+//! in it. The read-repair metadata keys (`._add-set...`, `._rem-set...`) are the proxy's,
+//! not the user's: they never show.
+//!
+//! ```text
+//!   client cursor = node cursor << 8 | node index      (0 = node 0 from its start)
+//!   SCAN c ─► node i: SCAN c' ─► reply cursor 0? ─► next node from 0 (the last: 0, done)
+//!                                         else   ─► same node, its new cursor
+//! ```
 //!
 //! Every function takes the parts' bytes (one whole reply each) and writes the combined reply
 //! to `out`, or returns `Err(k)` when part `k` is not a reply of the expected kind (an error
@@ -51,6 +58,78 @@ pub fn keys_union(parts: &[&[u8]], out: &mut Vec<u8>) -> Result<(), usize> {
     for (k, r) in body {
         out.extend_from_slice(&parts[k][r]);
     }
+    Ok(())
+}
+
+/// Bits of a client's SCAN cursor that name the node (so a rack has at most 256 nodes).
+pub const SCAN_NODE_BITS: u32 = 8;
+
+/// A client's SCAN cursor: the node's own cursor and the node's index, if it is one this
+/// proxy could have given out for a rack of `nodes` nodes.
+pub fn scan_decode(cursor: &[u8], nodes: usize) -> Option<(u64, usize)> {
+    if cursor.is_empty() || cursor.len() > 20 || !cursor.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let c: u64 = std::str::from_utf8(cursor).ok()?.parse().ok()?;
+    let node = (c & ((1 << SCAN_NODE_BITS) - 1)) as usize;
+    (node < nodes).then_some((c >> SCAN_NODE_BITS, node))
+}
+
+/// The client's cursor for node `node` at its cursor `c`; `None` if `c` does not fit.
+pub fn scan_encode(c: u64, node: usize) -> Option<u64> {
+    (c >> (64 - SCAN_NODE_BITS) == 0).then_some(c << SCAN_NODE_BITS | node as u64)
+}
+
+/// Why a node's SCAN reply cannot be turned into the client's.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ScanError {
+    /// Not a `[cursor, [keys...]]` reply (an error reply, typically).
+    NotAScan,
+    /// The node's cursor is too large to carry the node index beside it.
+    CursorTooLarge,
+}
+
+/// Node `node`'s (of `nodes`) SCAN reply as the client's: its cursor re-encoded (the next
+/// node from its start when this one is done, 0 after the last), metadata keys left out.
+pub fn scan_reply(
+    part: &[u8],
+    node: usize,
+    nodes: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), ScanError> {
+    out.clear();
+    let bad = ScanError::NotAScan;
+    let (two, pos) = header(part, 0, b'*').ok_or(ScanError::NotAScan)?;
+    if two != 2 {
+        return Err(bad);
+    }
+    let (len, start) = header(part, pos, b'$')
+        .filter(|&(l, _)| l >= 0)
+        .ok_or(ScanError::NotAScan)?;
+    let end = start + len as usize;
+    let c = std::str::from_utf8(part.get(start..end).ok_or(ScanError::NotAScan)?)
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok())
+        .ok_or(ScanError::NotAScan)?;
+    let next = match (c, node + 1 < nodes) {
+        (0, true) => scan_encode(0, node + 1),
+        (0, false) => Some(0),
+        (c, _) => scan_encode(c, node),
+    }
+    .ok_or(ScanError::CursorTooLarge)?;
+    let mut keys = Vec::new();
+    keys_union(
+        &[part.get(end + 2..).ok_or(ScanError::NotAScan)?],
+        &mut keys,
+    )
+    .map_err(|_| ScanError::NotAScan)?;
+    let cursor = next.to_string();
+    out.extend_from_slice(b"*2\r\n$");
+    out.extend_from_slice(cursor.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(cursor.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&keys);
     Ok(())
 }
 
@@ -136,6 +215,48 @@ mod tests {
         assert_eq!(keys(&[b"*0\r\n", b"-ERR busy\r\n"]), Err(1));
         assert_eq!(keys(&[b"*2\r\n$1\r\na\r\n"]), Err(0), "short");
         assert_eq!(keys(&[b"*1\r\n$1\r\nab\r\n"]), Err(0), "length mismatch");
+    }
+
+    #[test]
+    fn scan_cursors_walk_the_nodes() {
+        assert_eq!(scan_decode(b"0", 3), Some((0, 0)));
+        assert_eq!(scan_decode(b"258", 3), Some((1, 2)));
+        assert_eq!(scan_decode(b"3", 3), None, "no such node");
+        assert_eq!(scan_decode(b"-1", 3), None);
+        assert_eq!(scan_decode(b"x", 3), None);
+        assert_eq!(scan_decode(b"99999999999999999999", 3), None, "over u64");
+        assert_eq!(scan_encode(7, 1), Some(7 << 8 | 1));
+        assert_eq!(scan_encode(1 << 56, 0), None);
+        let mut out = Vec::new();
+        let reply = |c: &str, keys: &str| format!("*2\r\n${}\r\n{c}\r\n{keys}", c.len());
+        // Node 0 of 2 is done: the next node from its start.
+        scan_reply(reply("0", "*1\r\n$1\r\na\r\n").as_bytes(), 0, 2, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            reply("1", "*1\r\n$1\r\na\r\n")
+        );
+        // Node 1 in the middle: its cursor, node 1.
+        scan_reply(reply("12", "*0\r\n").as_bytes(), 1, 2, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            reply(&(12 << 8 | 1).to_string(), "*0\r\n")
+        );
+        // The last node done: 0, the end. Metadata keys do not show.
+        let with_meta = reply("0", "*2\r\n$9\r\n._rem-set\r\n$1\r\nb\r\n");
+        scan_reply(with_meta.as_bytes(), 1, 2, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            reply("0", "*1\r\n$1\r\nb\r\n")
+        );
+        assert_eq!(
+            scan_reply(b"-ERR x\r\n", 0, 2, &mut out),
+            Err(ScanError::NotAScan)
+        );
+        let huge = reply(&(1u64 << 60).to_string(), "*0\r\n");
+        assert_eq!(
+            scan_reply(huge.as_bytes(), 0, 2, &mut out),
+            Err(ScanError::CursorTooLarge)
+        );
     }
 
     #[test]
