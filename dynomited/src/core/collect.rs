@@ -54,17 +54,8 @@ pub(super) enum FanKind {
     Scan { node: u16, nodes: u16 },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum SplitKind {
-    /// MGET: the values in key order.
-    Mget,
-    /// DEL, EXISTS, UNLINK, TOUCH: the sum of the counts.
-    Sum,
-    /// MSET: `+OK` when every fragment said so.
-    Ok,
-    /// memcached get/gets: the hits in key order, one `END`.
-    McGet,
-}
+/// How a split request's fragments are combined (the command table's word for it).
+pub(super) use crate::proto::redis::Splitting as SplitKind;
 
 /// The bytes of one part.
 #[derive(Default)]

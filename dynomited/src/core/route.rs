@@ -21,7 +21,7 @@ use crate::conn::PoolKind;
 use crate::msg::MsgRef;
 use crate::proto::error::{DynError, Failure};
 use crate::proto::memcache::Cmd as McCmd;
-use crate::proto::redis::{self, cmd, Route};
+use crate::proto::redis::{self, cmd, handling, Handling, Keyspace, Route};
 use crate::types::NodeState;
 
 /// What the proxy does with a request once it is routed.
@@ -67,47 +67,19 @@ impl Core {
                 self.stats.pool.client_read_requests += 1;
             }
         }
-        let d = match spec.route {
-            Route::Proxy => self.builtin(idx, mref, spec.id),
-            Route::Unsupported => {
+        let d = match (spec.route, handling(spec)) {
+            // COMMAND and its subcommands describe the datastore: `builtin` forwards them.
+            (Route::Proxy, _) => self.builtin(idx, mref, spec.id),
+            (_, Handling::Refused(_)) => {
                 self.answer_failure(mref, Failure::Unsupported(spec.name));
                 Dispatch::Answered
             }
-            route => {
+            (_, h) => {
                 if let Some(m) = self.bufs.msgs.get_mut(mref) {
                     m.is_write = spec.write;
                 }
                 self.count_redis_command(spec.id);
-                let fan = match spec.id {
-                    cmd::KEYS => Some(FanKind::Keys),
-                    cmd::DBSIZE => Some(FanKind::Dbsize),
-                    cmd::RANDOMKEY => Some(FanKind::RandomKey),
-                    _ => None,
-                };
-                let split = match (route, spec.id) {
-                    (Route::SplitArgx | Route::SplitKv, cmd::MGET) => Some(SplitKind::Mget),
-                    (Route::SplitArgx | Route::SplitKv, cmd::MSET) => Some(SplitKind::Ok),
-                    (Route::SplitArgx | Route::SplitKv, _) => Some(SplitKind::Sum),
-                    _ => None,
-                };
-                let script = matches!(
-                    spec.id,
-                    cmd::EVAL
-                        | cmd::EVALSHA
-                        | cmd::EVAL_RO
-                        | cmd::EVALSHA_RO
-                        | cmd::FCALL
-                        | cmd::FCALL_RO
-                );
-                let client = self.bufs.msgs.get(mref).is_some_and(|m| m.peer.is_none());
-                if client && (fan.is_some() || spec.id == cmd::SCAN) && self.rack_is_sharded() {
-                    let d = match fan {
-                        Some(kind) => self.fanout(idx, mref, kind),
-                        None => self.scan(idx, mref),
-                    };
-                    return (d, false);
-                }
-                self.route_keyed(idx, mref, spec.write, route, split, script)
+                self.route_keyed(idx, mref, spec.write, h)
             }
         };
         (d, spec.write)
@@ -140,51 +112,53 @@ impl Core {
         if let Some(m) = self.bufs.msgs.get_mut(mref) {
             m.is_write = write;
         }
-        let (route, split) = match cmd {
-            Some(McCmd::Get) | Some(McCmd::Gets) => (Route::SplitArgx, Some(SplitKind::McGet)),
-            _ => (Route::Normal, None),
+        let h = match cmd {
+            Some(McCmd::Get) | Some(McCmd::Gets) => Handling::Split(SplitKind::McGet),
+            _ => Handling::ByKey {
+                multi: false,
+                script: false,
+                quorum: true,
+            },
         };
-        (
-            self.route_keyed(idx, mref, write, route, split, false),
-            write,
-        )
+        (self.route_keyed(idx, mref, write, h), write)
     }
 
     /// Where a request for the datastore goes, by its origin: another node's DMSG_REQ runs
     /// here (the owner role); a DMSG_REQ_FORWARD is fanned out to this DC (the forwarder
-    /// role); a client's request is coordinated.
-    fn route_keyed(
-        &mut self,
-        idx: u32,
-        mref: MsgRef,
-        write: bool,
-        route: Route,
-        split: Option<SplitKind>,
-        script: bool,
-    ) -> Dispatch {
+    /// role); a client's request as the command table says (`handling`).
+    fn route_keyed(&mut self, idx: u32, mref: MsgRef, write: bool, h: Handling) -> Dispatch {
         match self.bufs.msgs.get(mref).and_then(|m| m.peer) {
             Some(p) if p.forward => return self.forward_dc(idx, mref, write),
             Some(_) => return self.state_gate(idx, mref, write),
             None => {}
         }
-        match route {
-            Route::LocalNodeOnly => self.state_gate(idx, mref, write),
-            Route::AllNodes => {
+        match h {
+            Handling::Keyspace(k) if self.rack_is_sharded() => match k {
+                Keyspace::Keys => self.fanout(idx, mref, FanKind::Keys),
+                Keyspace::Dbsize => self.fanout(idx, mref, FanKind::Dbsize),
+                Keyspace::RandomKey => self.fanout(idx, mref, FanKind::RandomKey),
+                Keyspace::Scan => self.scan(idx, mref),
+            },
+            Handling::Local | Handling::Keyspace(_) => self.state_gate(idx, mref, write),
+            Handling::Broadcast => {
                 self.broadcast(idx, mref);
                 self.state_gate(idx, mref, write)
             }
-            _ if split.is_some() => {
-                let kind = split.expect("checked");
+            Handling::Split(kind) => {
                 if self.split(idx, mref, write, kind) {
                     Dispatch::Answered
                 } else {
                     self.coordinate(idx, mref, write, true)
                 }
             }
-            _ => {
+            Handling::ByKey {
+                multi,
+                script,
+                quorum,
+            } => {
                 // A request that is not split runs as one request on one node of every rack:
                 // its keys must all live there (a script's: Dynomite's error for it).
-                if self.keys_span_nodes(mref, script) {
+                if multi && self.keys_span_nodes(mref, script) {
                     if script {
                         self.answer_dyn_error(mref, DynError::ScriptSpansNodes);
                     } else {
@@ -193,7 +167,11 @@ impl Core {
                     }
                     return Dispatch::Answered;
                 }
-                self.coordinate(idx, mref, write, route == Route::Normal)
+                self.coordinate(idx, mref, write, quorum)
+            }
+            Handling::Proxy | Handling::Refused(_) => {
+                self.answer_dyn_error(mref, DynError::Unknown);
+                Dispatch::Answered
             }
         }
     }

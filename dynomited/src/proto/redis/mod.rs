@@ -14,6 +14,7 @@
 
 mod commands;
 mod commands_gen;
+pub mod handling;
 mod num;
 mod reply;
 mod request;
@@ -22,6 +23,7 @@ mod request;
 mod tests;
 
 pub use commands::{all, cmd, flags, id, lookup, lookup_sub, spec, table_version, CmdSpec, Route};
+pub use handling::{handling, Handling, Keyspace, Splitting};
 pub use reply::RspParser;
 pub use request::{ReqParser, PROTO_INLINE_MAX_SIZE, PROTO_MAX_BULK_LEN, PROTO_MAX_MULTIBULK};
 
