@@ -509,3 +509,49 @@ fn cross_dc_copies_respect_conn_msg_rate() {
         "200 copies at 50/s arrived in {took:?}"
     );
 }
+
+#[test]
+fn relative_expirations_reach_every_rack_as_one_moment() {
+    let m = three_racks("");
+    let mut c = m[1].node.as_ref().unwrap().client();
+    let ok = |r: Vec<u8>| {
+        assert!(
+            r == b"+OK\r\n" || r == b":1\r\n" || r.starts_with(b"$"),
+            "{}",
+            s(&r)
+        )
+    };
+    ok(c.cmd(&["SET", "e:set", "v", "EX", "100"]));
+    ok(c.cmd(&["SET", "e:px", "v", "NX", "PX", "90000", "GET"]));
+    ok(c.cmd(&["SETEX", "e:setex", "80", "v"]));
+    ok(c.cmd(&["PSETEX", "e:psetex", "70000", "v"]));
+    ok(c.cmd(&["SET", "e:expire", "v"]));
+    ok(c.cmd(&["EXPIRE", "e:expire", "60"]));
+    ok(c.cmd(&["SET", "e:getex", "v"]));
+    ok(c.cmd(&["GETEX", "e:getex", "EX", "50"]));
+    let keys = [
+        "e:set", "e:px", "e:setex", "e:psetex", "e:expire", "e:getex",
+    ];
+    for key in keys {
+        // The same absolute expiry (ms) in every rack, whenever each got its copy.
+        let at: Vec<Vec<u8>> = m
+            .iter()
+            .map(|member| {
+                let port = member.redis.port;
+                wait_for(
+                    &format!("{key} in every rack"),
+                    Duration::from_secs(10),
+                    || {
+                        let r = Resp::connect(port).cmd(&["PEXPIRETIME", key]);
+                        (r != b":-2\r\n").then_some(r)
+                    },
+                )
+            })
+            .collect();
+        assert!(at[0] != b":-1\r\n", "{key} has no expiry");
+        assert!(at.iter().all(|a| a == &at[0]), "{key}: {at:?}");
+    }
+    // The client still gets what it asked for: a TTL, not a date.
+    let ttl = s(&c.cmd(&["TTL", "e:set"]));
+    assert!(ttl == ":100\r\n" || ttl == ":99\r\n", "{ttl}");
+}

@@ -44,6 +44,7 @@ mod outbound;
 mod reload;
 mod replies;
 mod reply;
+mod rewrite;
 mod route;
 mod split;
 
@@ -111,6 +112,8 @@ struct Scratch {
     nodes: Vec<crate::ring::NodeIdx>,
     /// A remote DC's racks in the order a copy tries them.
     order: Vec<(usize, crate::ring::NodeIdx)>,
+    /// The arguments of a request being rewritten (`rewrite.rs`).
+    plan_args: Vec<crate::proto::redis::absolute::Arg>,
     /// The tokens of a request's keys.
     hashes: Vec<Option<u32>>,
     /// A split request's keys and values, and its plan.

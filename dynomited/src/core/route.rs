@@ -167,6 +167,10 @@ impl Core {
                     }
                     return Dispatch::Answered;
                 }
+                // Replicated: every rack must apply the same expiry moment.
+                if write && self.place.nodes() > 1 {
+                    self.absolute_expiry(mref);
+                }
                 self.coordinate(idx, mref, write, quorum)
             }
             Handling::Proxy | Handling::Refused(_) => {

@@ -339,11 +339,8 @@ impl MbufPool {
     }
 }
 
-/// Copy the bytes of `segs` from `start` (an offset into their concatenation) into `out`,
-/// at most `max` bytes. Used for the few small things the proxy must see contiguously
-/// (a key to hash, an argument of a command it answers itself).
-pub fn gather(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut Vec<u8>) {
-    out.clear();
+/// [`gather`], appending to what `out` holds.
+pub fn gather_append(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut Vec<u8>) {
     let mut off = 0usize;
     let end = start + len;
     for s in segs {
@@ -359,6 +356,14 @@ pub fn gather(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut
             break;
         }
     }
+}
+
+/// Copy the bytes of `segs` from `start` (an offset into their concatenation) into `out`,
+/// at most `max` bytes. Used for the few small things the proxy must see contiguously
+/// (a key to hash, an argument of a command it answers itself).
+pub fn gather(pool: &MbufPool, segs: &[Seg], start: usize, len: usize, out: &mut Vec<u8>) {
+    out.clear();
+    gather_append(pool, segs, start, len, out);
 }
 
 /// Append to `out` references to the bytes of `segs` from `start` (an offset into their

@@ -194,7 +194,11 @@ pub fn conformance_table() -> String {
     for s in specs {
         let name = s.name.replace('|', " ");
         let write = if s.write { "yes" } else { "" };
-        out += &format!("| `{name}` | {write} | {} |\n", describe(handling(s)));
+        let mut how = describe(handling(s));
+        if super::absolute::may_expire(s.id, usize::MAX) {
+            how += "; a relative expiry is replicated as an absolute one";
+        }
+        out += &format!("| `{name}` | {write} | {how} |\n");
     }
     out
 }
