@@ -555,3 +555,53 @@ fn relative_expirations_reach_every_rack_as_one_moment() {
     let ttl = s(&c.cmd(&["TTL", "e:set"]));
     assert!(ttl == ":100\r\n" || ttl == ":99\r\n", "{ttl}");
 }
+
+#[test]
+fn non_deterministic_writes_leave_every_rack_identical() {
+    let m = three_racks("");
+    let mut c = m[0].node.as_ref().unwrap().client();
+    let members: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
+    let mut sadd = vec!["SADD", "s"];
+    sadd.extend(members.iter().map(|x| x.as_str()));
+    assert_eq!(c.cmd(&sadd), b":40\r\n");
+    // SPOP with a count, without one, and at a quorum level (where every rack would pop
+    // its own random members if the command itself were sent).
+    assert!(c.cmd(&["SPOP", "s", "10"]).starts_with(b"*10\r\n"));
+    assert!(c.cmd(&["SPOP", "s"]).starts_with(b"$"));
+    assert_eq!(
+        c.cmd(&["DYNO_CONFIG:CONN_CONSISTENCY", "DC_QUORUM"]),
+        b"+OK\r\n"
+    );
+    assert!(c.cmd(&["SPOP", "s", "5"]).starts_with(b"*5\r\n"));
+    // XADD with a generated ID: every rack's stream gets the ID the first one chose.
+    for i in 0..5 {
+        let r = c.cmd(&["XADD", "x", "MAXLEN", "=", "100", "*", "f", &i.to_string()]);
+        assert!(r.starts_with(b"$"), "{}", s(&r));
+    }
+    let sorted = |port: u16| {
+        let r = s(&Resp::connect(port).cmd(&["SMEMBERS", "s"]));
+        let mut v: Vec<String> = r
+            .lines()
+            .filter(|l| l.starts_with('m'))
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    let want = sorted(m[0].redis.port);
+    assert_eq!(want.len(), 24);
+    let stream = s(&Resp::connect(m[0].redis.port).cmd(&["XRANGE", "x", "-", "+"]));
+    for member in &m[1..] {
+        let port = member.redis.port;
+        wait_for(
+            "every rack's set as rack 1's",
+            Duration::from_secs(10),
+            || (sorted(port) == want).then_some(()),
+        );
+        wait_for(
+            "every rack's stream as rack 1's",
+            Duration::from_secs(10),
+            || (s(&Resp::connect(port).cmd(&["XRANGE", "x", "-", "+"])) == stream).then_some(()),
+        );
+    }
+}

@@ -221,7 +221,9 @@ impl Outbound {
             self.in_q.pop_front();
             w.popped += 1;
             w.popped_bytes += len as i64;
-            if !(link.is_some() && msg.is_write && !msg.req.noreply) {
+            let kept_for_a_hint = link.is_some() && msg.is_write && !msg.req.noreply;
+            let kept_for_its_effect = msg.effect != crate::msg::Effect::None;
+            if !(kept_for_a_hint || kept_for_its_effect) {
                 bufs.mbufs.release(&mut msg.req_segs);
             } else if self.out_q.len() >= PACK_AFTER {
                 // `spare` lends its capacity to the packed copy and takes the old segments.

@@ -84,11 +84,21 @@ impl Core {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
         let noreply = self.bufs.msgs.get(mref).is_some_and(|m| m.req.noreply);
         let asked = self.level_for(client, write);
-        let level = effective_level(asked, by_key, noreply, self.place.nodes());
+        let mut level = effective_level(asked, by_key, noreply, self.place.nodes());
+        // A write replicated as its effect runs once (effects.rs): at DC_ONE, and its copies
+        // go out when its reply is in.
+        let effect = self
+            .bufs
+            .msgs
+            .get(mref)
+            .is_some_and(|m| m.effect != crate::msg::Effect::None);
+        if effect {
+            level = Consistency::DcOne;
+        }
         let h = self.key_hash(mref);
         match self.place.plan(h, write, by_key, level) {
             Plan::One { owner, replicate } => {
-                if replicate {
+                if replicate && !effect {
                     self.replicate(client, mref, h, resp3);
                 }
                 self.serve_at_owner(client, mref, owner, write, resp3)

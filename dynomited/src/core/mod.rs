@@ -36,6 +36,7 @@ mod builtin;
 mod collect;
 mod coordinator;
 mod copies;
+mod effects;
 mod fanout;
 mod gossip;
 mod inbound;
@@ -114,6 +115,8 @@ struct Scratch {
     order: Vec<(usize, crate::ring::NodeIdx)>,
     /// The arguments of a request being rewritten (`rewrite.rs`).
     plan_args: Vec<crate::proto::redis::absolute::Arg>,
+    /// Ranges in a reply (the members an SPOP popped).
+    ranges: Vec<std::ops::Range<usize>>,
     /// The tokens of a request's keys.
     hashes: Vec<Option<u32>>,
     /// A split request's keys and values, and its plan.

@@ -75,6 +75,14 @@ impl Core {
         if self.relay_to_parent(mref) {
             return;
         }
+        if self
+            .bufs
+            .msgs
+            .get(mref)
+            .is_some_and(|m| m.effect != crate::msg::Effect::None)
+        {
+            self.replicate_effect(mref);
+        }
         // A peer's request, answered: from the dnode client in-queue to its out-queue.
         let peer_in = self
             .bufs

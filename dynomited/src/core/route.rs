@@ -167,9 +167,11 @@ impl Core {
                     }
                     return Dispatch::Answered;
                 }
-                // Replicated: every rack must apply the same expiry moment.
+                // Replicated: every rack must apply the same expiry moment, and the same
+                // change where the command would choose for itself.
                 if write && self.place.nodes() > 1 {
                     self.absolute_expiry(mref);
+                    self.mark_effect(mref);
                 }
                 self.coordinate(idx, mref, write, quorum)
             }

@@ -37,12 +37,15 @@ impl Buffers {
     }
 
     /// Make `reply` (bytes the proxy built) the message's reply, dropping its request bytes
-    /// and any earlier reply. False for a stale reference.
+    /// (but a write replicated as its effect's: they are needed once the reply is in) and any
+    /// earlier reply. False for a stale reference.
     pub fn set_reply(&mut self, mref: MsgRef, reply: &[u8]) -> bool {
         let Some(msg) = self.msgs.get_mut(mref) else {
             return false;
         };
-        self.mbufs.release(&mut msg.req_segs);
+        if msg.effect == super::Effect::None {
+            self.mbufs.release(&mut msg.req_segs);
+        }
         self.mbufs.release(&mut msg.rsp_segs);
         self.mbufs
             .append_shared(&mut self.shared, &mut msg.rsp_segs, reply);
@@ -58,7 +61,9 @@ impl Buffers {
             self.mbufs.release(segs);
             return false;
         };
-        self.mbufs.release(&mut msg.req_segs);
+        if msg.effect == super::Effect::None {
+            self.mbufs.release(&mut msg.req_segs);
+        }
         self.mbufs.release(&mut msg.rsp_segs);
         std::mem::swap(&mut msg.rsp_segs, segs);
         msg.rsp_len = len;

@@ -50,6 +50,19 @@ pub struct PeerReq {
 /// first push in a new role; only the pool growing to a new high-water mark allocates.
 const MSG_PRESIZE: usize = 4;
 
+/// A write whose effect, not the request, is what the other racks get (it would do
+/// something else in each: pick other members, another stream ID). The request keeps its
+/// bytes until its reply arrives, then the effect is replicated (`core/effects.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Effect {
+    #[default]
+    None,
+    /// SPOP: replicated as SREM of the members it popped.
+    Spop,
+    /// XADD with `*` as argument `n`: replicated with the ID the datastore chose.
+    XaddId(u8),
+}
+
 /// `Msg::agg` of a message without a reply collector.
 pub const NO_AGG: u32 = u32::MAX;
 
@@ -88,6 +101,8 @@ pub struct Msg {
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
     pub is_write: bool,
+    /// Replicated as its effect, once its reply is in (see [`Effect`]).
+    pub effect: Effect,
     pub rsp: RspInfo,
     /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
     pub rsp_segs: Vec<Seg>,
@@ -138,6 +153,7 @@ impl Msg {
             req_segs: Vec::with_capacity(MSG_PRESIZE),
             req_len: 0,
             is_write: false,
+            effect: Effect::None,
             rsp: RspInfo::default(),
             rsp_segs: Vec::with_capacity(MSG_PRESIZE),
             rsp_len: 0,
@@ -188,6 +204,7 @@ impl MsgPool {
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
+        m.effect = Effect::None;
         m.rsp = RspInfo::default();
         m.rsp_len = 0;
         m.t = Times::at(now);

@@ -133,6 +133,52 @@ pub fn scan_reply(
     Ok(())
 }
 
+/// The members an SPOP reply names, as ranges of it: one bulk string, a nil (none), or an
+/// array (RESP2 `*`, RESP3 set `~`) of bulk strings. False for anything else.
+pub fn popped_members(reply: &[u8], out: &mut Vec<std::ops::Range<usize>>) -> bool {
+    out.clear();
+    if is_nil(reply) {
+        return true;
+    }
+    let one = |pos: usize| -> Option<(std::ops::Range<usize>, usize)> {
+        let (len, start) = header(reply, pos, b'$').filter(|&(l, _)| l >= 0)?;
+        let end = start + len as usize;
+        (reply.get(end..end + 2) == Some(b"\r\n")).then_some((start..end, end + 2))
+    };
+    if reply.first() == Some(&b'$') {
+        return match one(0) {
+            Some((r, end)) if end == reply.len() => {
+                out.push(r);
+                true
+            }
+            _ => false,
+        };
+    }
+    let lead = match reply.first() {
+        Some(&b'*') => b'*',
+        Some(&b'~') => b'~',
+        _ => return false,
+    };
+    let Some((n, mut pos)) = header(reply, 0, lead).filter(|&(n, _)| n >= 0) else {
+        return false;
+    };
+    for _ in 0..n {
+        let Some((r, next)) = one(pos) else {
+            return false;
+        };
+        out.push(r);
+        pos = next;
+    }
+    pos == reply.len()
+}
+
+/// The bytes of a bulk-string reply (`None` for a nil or anything else).
+pub fn bulk(reply: &[u8]) -> Option<&[u8]> {
+    let (len, start) = header(reply, 0, b'$').filter(|&(l, _)| l >= 0)?;
+    let end = start + len as usize;
+    (reply.get(end..) == Some(b"\r\n")).then(|| &reply[start..end])
+}
+
 /// Whether a reply is a nil (`$-1` in RESP2, `_` in RESP3).
 fn is_nil(reply: &[u8]) -> bool {
     reply == b"$-1\r\n" || reply == b"_\r\n"
@@ -257,6 +303,31 @@ mod tests {
             scan_reply(huge.as_bytes(), 0, 2, &mut out),
             Err(ScanError::CursorTooLarge)
         );
+    }
+
+    #[test]
+    fn popped_members_and_bulks() {
+        let mut r = Vec::new();
+        let texts = |reply: &[u8], r: &[std::ops::Range<usize>]| -> Vec<String> {
+            r.iter()
+                .map(|x| String::from_utf8_lossy(&reply[x.clone()]).into())
+                .collect()
+        };
+        assert!(popped_members(b"$1\r\na\r\n", &mut r));
+        assert_eq!(texts(b"$1\r\na\r\n", &r), ["a"]);
+        assert!(popped_members(b"$-1\r\n", &mut r) && r.is_empty());
+        let arr = b"*2\r\n$2\r\nbb\r\n$1\r\nc\r\n";
+        assert!(popped_members(arr, &mut r));
+        assert_eq!(texts(arr, &r), ["bb", "c"]);
+        let set = b"~1\r\n$3\r\na\r\n\r\n";
+        assert!(popped_members(set, &mut r));
+        assert_eq!(texts(set, &r), ["a\r\n"]);
+        assert!(popped_members(b"*0\r\n", &mut r) && r.is_empty());
+        assert!(!popped_members(b"-WRONGTYPE x\r\n", &mut r));
+        assert!(!popped_members(b"*2\r\n$1\r\na\r\n", &mut r), "short");
+        assert_eq!(bulk(b"$6\r\n1-0000\r\n"), Some(&b"1-0000"[..]));
+        assert_eq!(bulk(b"$-1\r\n"), None);
+        assert_eq!(bulk(b":1\r\n"), None);
     }
 
     #[test]

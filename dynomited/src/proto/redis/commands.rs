@@ -543,6 +543,8 @@ pub mod cmd {
     pub const DBSIZE: u16 = id("dbsize");
     pub const RANDOMKEY: u16 = id("randomkey");
     pub const SCAN: u16 = id("scan");
+    pub const SPOP: u16 = id("spop");
+    pub const XADD: u16 = id("xadd");
 }
 
 /// The redis-server version the generated part of the table comes from.

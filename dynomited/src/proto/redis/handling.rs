@@ -198,6 +198,11 @@ pub fn conformance_table() -> String {
         if super::absolute::may_expire(s.id, usize::MAX) {
             how += "; a relative expiry is replicated as an absolute one";
         }
+        match s.id {
+            cmd::SPOP => how += "; runs once (DC_ONE), replicated as SREM of what it popped",
+            cmd::XADD => how += "; with `*`, runs once (DC_ONE), replicated with the ID chosen",
+            _ => {}
+        }
         out += &format!("| `{name}` | {write} | {how} |\n");
     }
     out
