@@ -605,3 +605,37 @@ fn non_deterministic_writes_leave_every_rack_identical() {
         );
     }
 }
+
+#[test]
+fn flush_is_refused_unless_allowed_and_then_empties_every_rack() {
+    let m = three_racks("");
+    let mut c = m[0].node.as_ref().unwrap().client();
+    assert_eq!(c.cmd(&["SET", "f", "1"]), b"+OK\r\n");
+    for cmd in ["FLUSHALL", "FLUSHDB"] {
+        assert_eq!(
+            s(&c.cmd(&[cmd])),
+            format!(
+                "-ERR unsupported command '{}' (cannot run through a sharding proxy)\r\n",
+                cmd
+            )
+        );
+    }
+    let m = three_racks("  allow_flush: true\n");
+    let mut c = m[2].node.as_ref().unwrap().client();
+    for i in 0..20 {
+        assert_eq!(c.cmd(&["SET", &format!("f{i}"), "1"]), b"+OK\r\n");
+    }
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("the keys in every rack", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["DBSIZE"]) == b":20\r\n").then_some(())
+        });
+    }
+    assert_eq!(c.cmd(&["FLUSHALL", "SYNC"]), b"+OK\r\n");
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("every rack empty", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["DBSIZE"]) == b":0\r\n").then_some(())
+        });
+    }
+}

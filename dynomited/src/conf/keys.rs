@@ -1,6 +1,6 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
-//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
+//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `allow_flush`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
 //! `hints_max_bytes_per_peer` and
 //! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
 
@@ -321,6 +321,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
         "a size in bytes of missed writes kept for a peer",
         "hints_max_bytes_per_peer: 67108864",
     ),
+    key("allow_flush", Kind::Bool, BOOL, "allow_flush: true"),
 ];
 
 /// The spec of a key (case-sensitive, as in Dynomite).
@@ -339,7 +340,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 48, "42 Dynomite keys + 6 of ours");
+        assert_eq!(KEYS.len(), 49, "42 Dynomite keys + 7 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

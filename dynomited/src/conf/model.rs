@@ -109,6 +109,8 @@ pub struct Security {
     pub recon_iv_file: PathBuf,
     /// Ours: clients must `AUTH` with this password.
     pub requirepass: Option<String>,
+    /// Ours: FLUSHDB and FLUSHALL run on every node of every rack and DC (refused without).
+    pub allow_flush: bool,
 }
 
 impl Config {

@@ -39,6 +39,7 @@ pub mod defaults {
     pub const ENV: &str = "aws";
     pub const CONN_MSG_RATE: u32 = 50_000;
     pub const READ_REPAIRS_ENABLED: bool = false;
+    pub const ALLOW_FLUSH: bool = false;
     pub const STATS_INTERVAL_MS: u64 = 30_000;
     /// Used when neither `mbuf_size` nor `-m` is given.
     pub const MBUF_SIZE: usize = 16384;
@@ -579,6 +580,7 @@ pub(crate) fn build(
     let remote_peer_connections =
         cx.short_or("remote_peer_connections", defaults::REMOTE_PEER_CONNECTIONS);
     let requirepass = cx.string("requirepass");
+    let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
     let log_level = match cx.num("log_level") {
         Some((n, line)) if n > 11 => {
@@ -692,6 +694,7 @@ pub(crate) fn build(
             recon_key_file,
             recon_iv_file,
             requirepass,
+            allow_flush,
         },
     })
 }

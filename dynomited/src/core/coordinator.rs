@@ -328,10 +328,11 @@ impl Core {
         self.serve_at_owner(conn, mref, owner, write, resp3)
     }
 
-    /// SCRIPT LOAD/EXISTS/FLUSH/KILL: a copy to every node of the cluster (as DMSG_REQ, even
-    /// across DCs; replies dropped), so script caches stay identical and EVALSHA works
-    /// anywhere. The client gets the local datastore's reply.
-    pub(super) fn broadcast(&mut self, client: u32, mref: MsgRef) {
+    /// SCRIPT LOAD/EXISTS/FLUSH/KILL, FUNCTION ..., FLUSHDB/FLUSHALL: a copy to every node of
+    /// the cluster (as DMSG_REQ, even across DCs; replies dropped), so script caches stay
+    /// identical and EVALSHA works anywhere. A write a node cannot take now is kept for it as
+    /// a hint, like any write. The client gets the local datastore's reply.
+    pub(super) fn broadcast(&mut self, client: u32, mref: MsgRef, write: bool) {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
         let hint = self.fd_hint(client);
         for node in 1..self.place.nodes() {
@@ -343,6 +344,9 @@ impl Core {
                 .is_none()
             {
                 self.stats.pool.peer_dropped_requests += 1;
+                if write {
+                    self.hint_request(node, mref, MsgType::Req, resp3);
+                }
             }
         }
     }

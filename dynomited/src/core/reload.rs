@@ -91,6 +91,9 @@ impl Core {
                 changed.push(format!("log_level {l}"));
             }
         }
+        if new.security.allow_flush != old.security.allow_flush {
+            changed.push(format!("allow_flush {}", new.security.allow_flush));
+        }
         if new.security.requirepass != old.security.requirepass {
             changed.push("requirepass".into());
         }

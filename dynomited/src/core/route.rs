@@ -74,6 +74,13 @@ impl Core {
                 self.answer_failure(mref, Failure::Unsupported(spec.name));
                 Dispatch::Answered
             }
+            // The coordinating node's config decides; its copies run wherever they arrive.
+            (_, Handling::Flush) if !self.cfg.security.allow_flush && msg.peer.is_none() => {
+                // As the parser words every other refusal.
+                let name = spec.name.to_ascii_uppercase();
+                self.answer_failure(mref, Failure::Unsupported(&name));
+                Dispatch::Answered
+            }
             (_, h) => {
                 if let Some(m) = self.bufs.msgs.get_mut(mref) {
                     m.is_write = spec.write;
@@ -140,8 +147,8 @@ impl Core {
                 Keyspace::Scan => self.scan(idx, mref),
             },
             Handling::Local | Handling::Keyspace(_) => self.state_gate(idx, mref, write),
-            Handling::Broadcast => {
-                self.broadcast(idx, mref);
+            Handling::Broadcast | Handling::Flush => {
+                self.broadcast(idx, mref, write);
                 self.state_gate(idx, mref, write)
             }
             Handling::Split(kind) => {

@@ -38,6 +38,9 @@ pub enum Route {
     Proxy,
     /// Cannot work through a sharding proxy; answered with `-ERR unsupported command ...`.
     Unsupported,
+    /// FLUSHDB / FLUSHALL: refused as `Unsupported` unless the config has `allow_flush: true`
+    /// (decided at run time, so the parser lets them through).
+    Flush,
 }
 
 /// Everything the proxy knows about one command or subcommand.
@@ -207,8 +210,8 @@ const ROUTES: &[(&str, Route)] = {
         ("debug", Unsupported),
         // FLUSHALL / FLUSHDB would empty only the one node the proxy happens to pick, leaving the
         // other replicas full: a silent inconsistency. Operators flush each datastore directly.
-        ("flushall", Unsupported),
-        ("flushdb", Unsupported),
+        ("flushall", Flush),
+        ("flushdb", Flush),
         ("swapdb", Unsupported), // keyspace-wide; would swap on one node only
         ("move", Unsupported),   // other databases are not sharded through the proxy
         ("migrate", Unsupported),
@@ -545,6 +548,8 @@ pub mod cmd {
     pub const SCAN: u16 = id("scan");
     pub const SPOP: u16 = id("spop");
     pub const XADD: u16 = id("xadd");
+    pub const FLUSHALL: u16 = id("flushall");
+    pub const FLUSHDB: u16 = id("flushdb");
 }
 
 /// The redis-server version the generated part of the table comes from.

@@ -48,6 +48,9 @@ pub enum Handling {
     Keyspace(Keyspace),
     /// Sent to every node of every rack and DC; this node's datastore answers.
     Broadcast,
+    /// FLUSHDB / FLUSHALL: refused unless the config says `allow_flush: true`; then as
+    /// `Broadcast` (a typo must not empty every rack).
+    Flush,
     /// Split per owner, combined in key order.
     Split(Splitting),
     /// By key: the owner in each rack (a write is replicated to every rack). A command that
@@ -72,6 +75,7 @@ pub fn handling(s: &CmdSpec) -> Handling {
         Route::Proxy if matches!(s.id, cmd::COMMAND | cmd::COMMAND_COUNT) => Handling::Local,
         Route::Proxy if matches!(s.id, cmd::COMMAND_DOCS | cmd::COMMAND_INFO) => Handling::Local,
         Route::Proxy => Handling::Proxy,
+        Route::Flush => Handling::Flush,
         Route::Unsupported => Handling::Refused(refusal(s)),
         Route::LocalNodeOnly => match s.id {
             cmd::KEYS => Handling::Keyspace(Keyspace::Keys),
@@ -147,6 +151,10 @@ fn describe(h: Handling) -> String {
             }
         ),
         Handling::Broadcast => "every node of every rack; this node answers".into(),
+        Handling::Flush => {
+            "refused unless `allow_flush: true`; then every node of every rack; this node answers"
+                .into()
+        }
         Handling::Split(s) => format!(
             "split per owner, {}",
             match s {
@@ -267,8 +275,9 @@ mod tests {
         assert_eq!(of("command"), Handling::Local);
         assert_eq!(of("blpop"), Handling::Refused("a blocking command"));
         assert_eq!(of("multi"), Handling::Refused("a transaction"));
+        assert_eq!(of("flushall"), Handling::Flush);
         assert_eq!(
-            of("flushall"),
+            of("swapdb"),
             Handling::Refused("it would empty or swap one node's data only")
         );
     }

@@ -207,8 +207,9 @@ fn part_a_decisions() {
         ("monitor", Unsupported),
         ("shutdown", Unsupported),
         ("debug", Unsupported),
-        ("flushall", Unsupported),
-        ("flushdb", Unsupported),
+        // Refused unless the config allows them (decided by the router at run time).
+        ("flushall", Flush),
+        ("flushdb", Flush),
         ("swapdb", Unsupported),
         ("move", Unsupported),
         ("migrate", Unsupported),

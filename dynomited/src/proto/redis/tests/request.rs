@@ -286,7 +286,7 @@ fn command_errors() {
             "client kill 1.2.3.4:5\r\n",
             Unsupported("CLIENT KILL".into()),
         ),
-        ("FLUSHALL\r\n", Unsupported("FLUSHALL".into())),
+        ("SWAPDB 0 1\r\n", Unsupported("SWAPDB".into())),
         (
             "config set maxmemory 1\r\n",
             Unsupported("CONFIG SET".into()),
