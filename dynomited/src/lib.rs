@@ -2,8 +2,8 @@
 //!
 //! Pure (no sockets, no threads; usable from the tools, tests, fuzz targets and benches):
 //! [`conf`] (its [`conf::load`] also reads the file it is named), [`ring`], [`cluster`] (the
-//! routing, replication and quorum decisions), [`proto`] (the datastore parsers and the reply
-//! merges), [`peer`] (dnode frames, gossip and seed-list text), [`stats`] (the stats model,
+//! routing, replication and quorum decisions), [`proto`] (the datastore parsers, a walker over
+//! whole RESP replies, the reply merges), [`peer`] (dnode frames, gossip and seed-list text), [`stats`] (the stats model,
 //! histograms, the admin HTTP protocol, `/cluster_describe`), [`types`]. They never import
 //! the runtime modules.
 //!
