@@ -114,9 +114,8 @@ pub fn run(source: &Source) -> Result<SeedList, CliError> {
                 _ => std::env::var(k).ok(),
             };
             let mut src =
-                dynomite::peer::seeds::Source::dns_from_env(env, &resolv).map_err(CliError::new)?;
-            if let (Some(addr), dynomite::peer::seeds::Source::Dns { server: s, .. }) =
-                (server, &mut src)
+                dynomite::seeds::Source::dns_from_env(env, &resolv).map_err(CliError::new)?;
+            if let (Some(addr), dynomite::seeds::Source::Dns { server: s, .. }) = (server, &mut src)
             {
                 *s = addr.parse().map_err(|_| {
                     CliError::new(format!(
@@ -124,8 +123,8 @@ pub fn run(source: &Source) -> Result<SeedList, CliError> {
                     ))
                 })?;
             }
-            let text = dynomite::peer::seeds::fetch(&src, std::time::Duration::from_secs(5))
-                .map_err(|e| {
+            let text =
+                dynomite::seeds::fetch(&src, std::time::Duration::from_secs(5)).map_err(|e| {
                     CliError::new(e)
                         .with_hint("check the name's TXT records (dig TXT NAME) and the DNS server")
                 })?;

@@ -1,7 +1,9 @@
-//! Parser throughput (criterion, `Throughput::Bytes`): one function per protocol.
+//! Parser throughput (criterion, `Throughput::Bytes`): one function per protocol, and one for
+//! the reply merges of quorum reads and split requests (`proto::merge`) and the operator tools'
+//! reply parser (`client::parse_reply`).
 //!
 //! Streams are fed in 16 KiB chunks, as the runtime feeds mbufs. Run with
-//! `cargo bench -p dynomited --bench parsers`.
+//! `cargo bench -p dynomited --bench parsers` (`-- merge` for the merges alone).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dynomite::proto::redis::{ReqParser, RspParser};
@@ -216,5 +218,125 @@ fn memcache(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(parsers, redis, memcache);
+/// A RESP array of `n` bulk strings `value:<i>` (an MGET or SMEMBERS reply).
+fn bulk_array(n: usize, first: usize) -> Vec<u8> {
+    let mut r = format!("*{n}\r\n").into_bytes();
+    for i in first..first + n {
+        let v = format!("value:{i:06}");
+        r.extend_from_slice(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+    }
+    r
+}
+
+/// The merges of `proto::merge` on replies of a typical size, and `client::parse_reply`.
+fn merge(c: &mut Criterion) {
+    use dynomite::proto::merge::{self, NoMajority};
+    let mut g = c.benchmark_group("merge");
+    let mut out = Vec::new();
+
+    // Quorum: three replicas' 10-element MGET replies, one differing in one element.
+    let a = bulk_array(10, 0);
+    let mut b = a.clone();
+    let last = b.len() - 3;
+    b[last] = b'X';
+    // Nested elements (HGETALL-like pairs inside each element).
+    let mut nested = b"*10\r\n".to_vec();
+    for i in 0..10 {
+        nested.extend_from_slice(format!("*2\r\n$4\r\nf:{i:02}\r\n:{i}\r\n").as_bytes());
+    }
+    let quorum: [(&str, [&[u8]; 3]); 2] = [
+        ("quorum_elementwise_3x10", [&a, &b, &a]),
+        (
+            "quorum_elementwise_nested_3x10",
+            [&nested, &nested, &nested],
+        ),
+    ];
+    for (name, replies) in &quorum {
+        g.throughput(Throughput::Bytes(
+            replies.iter().map(|r| r.len() as u64).sum(),
+        ));
+        g.bench_function(*name, |bch| {
+            bch.iter(|| {
+                assert!(merge::merge_elementwise(
+                    black_box(replies),
+                    2,
+                    NoMajority::Fail,
+                    &mut out
+                ))
+            })
+        });
+    }
+    // SMEMBERS of 100 members, as an array and as a RESP3 set.
+    let members = bulk_array(100, 0);
+    let mut set = members.clone();
+    set[0] = b'~';
+    let mut ranges = Vec::new();
+    for (name, reply) in [
+        ("unordered_checksum_100", &members),
+        ("unordered_checksum_set_100", &set),
+    ] {
+        g.throughput(Throughput::Bytes(reply.len() as u64));
+        g.bench_function(name, |bch| {
+            bch.iter(|| assert!(merge::unordered_checksum(black_box(reply), &mut ranges).is_some()))
+        });
+    }
+
+    // Split: an MGET of 30 keys over 3 fragments, interleaved.
+    let frags: Vec<Vec<u8>> = (0..3).map(|f| bulk_array(10, f * 10)).collect();
+    let frag_refs: Vec<&[u8]> = frags.iter().map(Vec::as_slice).collect();
+    let placement: Vec<(u16, u16)> = (0..30).map(|k| ((k % 3) as u16, (k / 3) as u16)).collect();
+    let bytes: usize = frags.iter().map(Vec::len).sum();
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("split_mget_3x10", |bch| {
+        bch.iter(|| merge::coalesce_mget(black_box(&placement), &frag_refs, &mut out).unwrap())
+    });
+    let ints: Vec<Vec<u8>> = (0..10).map(|i| format!(":{i}\r\n").into_bytes()).collect();
+    let int_refs: Vec<&[u8]> = ints.iter().map(Vec::as_slice).collect();
+    g.throughput(Throughput::Elements(int_refs.len() as u64));
+    g.bench_function("split_sum_10", |bch| {
+        bch.iter(|| merge::coalesce_sum(black_box(&int_refs), &mut out).unwrap())
+    });
+
+    // Memcached: a 30-key get over 3 fragments.
+    let keys: Vec<Vec<u8>> = (0..30)
+        .map(|k| format!("key:{k:06}").into_bytes())
+        .collect();
+    let key_refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    let frag_of: Vec<u16> = (0..30).map(|k| (k % 3) as u16).collect();
+    let mc: Vec<Vec<u8>> = (0..3)
+        .map(|f| {
+            let mut r = Vec::new();
+            for k in (f..30).step_by(3) {
+                r.extend_from_slice(
+                    format!("VALUE key:{k:06} 0 12\r\nvalue:{k:06}\r\n").as_bytes(),
+                );
+            }
+            r.extend_from_slice(b"END\r\n");
+            r
+        })
+        .collect();
+    let mc_refs: Vec<&[u8]> = mc.iter().map(Vec::as_slice).collect();
+    let bytes: usize = mc.iter().map(Vec::len).sum();
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("memcache_get_3x10", |bch| {
+        bch.iter(|| {
+            merge::merge_memcache_get(black_box(&key_refs), &frag_of, &mc_refs, &mut out).unwrap()
+        })
+    });
+
+    // The operator tools' parser: a 100-element array reply.
+    g.throughput(Throughput::Bytes(members.len() as u64));
+    g.bench_function("client_parse_array_100", |bch| {
+        bch.iter(|| {
+            let (r, n) = dynomite::client::parse_reply(black_box(&members), 1 << 20)
+                .unwrap()
+                .unwrap();
+            assert_eq!(n, members.len());
+            black_box(r);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(parsers, redis, memcache, merge);
 criterion_main!(parsers);

@@ -7,7 +7,8 @@
 //! `HELLO 3`) when it connects.
 //!
 //! - [`parse_reply`]: the pure, incremental parser: one reply from the start of a buffer, or
-//!   "more bytes needed", within a size limit;
+//!   "more bytes needed", within a size limit; the bytes are read by the library's one walker
+//!   over whole replies ([`crate::proto::redis::walk`], which the reply merges use too);
 //! - [`encode`] and [`encode_into`]: a command as a RESP array of bulk strings;
 //! - [`Connection`]: one TCP connection to a server: connect with a timeout (each address
 //!   `host:port` resolves to in turn), `TCP_NODELAY`, read and write timeouts or one overall
@@ -20,6 +21,8 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+use crate::proto::redis::walk::{self, Limits, Token, Walker};
 
 /// The longest line (of a simple string, an error, an integer, or the header of a bulk string
 /// or an array) the parser waits for.
@@ -54,6 +57,9 @@ pub enum ParseErrorKind {
     NotResp,
     /// A line longer than [`MAX_LINE`] with no line end.
     LongLine,
+    /// A CR or LF inside a line (a simple string, an error, an integer, a header) that is
+    /// not its CRLF end.
+    BadLine,
     /// `:` and not an integer.
     BadInteger,
     /// `$` or `*` and not an integer.
@@ -116,7 +122,9 @@ impl fmt::Display for ParseError {
                 };
                 write!(f, "not a Redis reply: {}{hint}", self.quoted_start())
             }
-            ParseErrorKind::LongLine => write!(f, "bad RESP line: {}", self.quoted_start()),
+            ParseErrorKind::LongLine | ParseErrorKind::BadLine => {
+                write!(f, "bad RESP line: {}", self.quoted_start())
+            }
             ParseErrorKind::BadInteger => write!(f, "bad RESP integer: {:?}", self.value()),
             ParseErrorKind::BadLength if array => {
                 write!(f, "bad RESP array length: {:?}", self.value())
@@ -137,83 +145,68 @@ impl std::error::Error for ParseError {}
 /// Parse one reply from the start of `buf`: `Ok(None)` when more bytes are needed, else the
 /// reply and how many bytes it took. Anything that is not RESP is an `Err`, and so is a reply
 /// whose bulk strings and array lengths add up to more than `max` (bytes and elements).
+///
+/// The bytes are read by the library's one reply walker ([`walk`]), with its rules, within
+/// [`MAX_LINE`] and `max`; this builds the tree and keeps to RESP2.
 pub fn parse_reply(buf: &[u8], max: usize) -> Result<Option<(Reply, usize)>, ParseError> {
-    let mut budget = max;
-    parse_at(buf, 0, 0, &mut budget)
+    let limits = Limits {
+        max_line: MAX_LINE,
+        max_size: max,
+    };
+    let mut w = Walker::with_limits(buf, limits);
+    // The arrays open around the next value, outermost first.
+    let mut open: Vec<Vec<Reply>> = Vec::new();
+    loop {
+        let at = w.pos();
+        if !w.end_next() {
+            match buf.get(at) {
+                None => return Ok(None),
+                Some(b'+' | b'-' | b':' | b'$' | b'*') => {}
+                Some(_) => return Err(ParseError::new(ParseErrorKind::NotResp, &buf[at..])),
+            }
+        }
+        let reply = match w.next_token() {
+            Ok(Token::Line { ty: b'+', text }) => Reply::Simple(lossy(text)),
+            Ok(Token::Line { text, .. }) => Reply::Error(lossy(text)),
+            Ok(Token::Int(n)) => Reply::Int(n),
+            Ok(Token::Blob { data, .. }) => Reply::Bulk(Some(data.to_vec())),
+            Ok(Token::Null { ty: b'$' }) => Reply::Bulk(None),
+            Ok(Token::Null { .. }) => Reply::Array(None),
+            Ok(Token::Open { count, .. }) => {
+                if open.len() >= MAX_DEPTH {
+                    return Err(ParseError::new(ParseErrorKind::TooDeep, &buf[at..]));
+                }
+                open.push(Vec::with_capacity(count.min(1024) as usize));
+                continue;
+            }
+            Ok(Token::End { .. }) => Reply::Array(Some(open.pop().unwrap_or_default())),
+            Err(e) if e.kind == walk::ErrorKind::Incomplete => return Ok(None),
+            Err(e) => return Err(ParseError::new(kind_of(e.kind), &buf[e.at..])),
+        };
+        match open.last_mut() {
+            Some(items) => items.push(reply),
+            None => return Ok(Some((reply, w.pos()))),
+        }
+    }
 }
 
-fn parse_at(
-    buf: &[u8],
-    pos: usize,
-    depth: usize,
-    budget: &mut usize,
-) -> Result<Option<(Reply, usize)>, ParseError> {
-    let rest = &buf[pos..];
-    let Some(&kind) = rest.first() else {
-        return Ok(None);
-    };
-    if !matches!(kind, b'+' | b'-' | b':' | b'$' | b'*') {
-        return Err(ParseError::new(ParseErrorKind::NotResp, rest));
+fn lossy(text: &[u8]) -> String {
+    String::from_utf8_lossy(text).into_owned()
+}
+
+/// The client's name for what the walker found wrong (only RESP2 types reach the walker).
+fn kind_of(kind: walk::ErrorKind) -> ParseErrorKind {
+    use walk::ErrorKind as W;
+    match kind {
+        W::LongLine => ParseErrorKind::LongLine,
+        W::BadLine => ParseErrorKind::BadLine,
+        W::BadInteger => ParseErrorKind::BadInteger,
+        W::BadLength => ParseErrorKind::BadLength,
+        W::TooLarge(n) => ParseErrorKind::TooLarge(n),
+        W::NoCrlf => ParseErrorKind::NoCrlf,
+        W::TooDeep => ParseErrorKind::TooDeep,
+        W::Incomplete | W::BadType | W::BadValue => ParseErrorKind::NotResp,
     }
-    let head = &rest[..rest.len().min(MAX_LINE + 2)];
-    let Some(eol) = head.windows(2).position(|w| w == b"\r\n") else {
-        if head.len() > MAX_LINE + 1 {
-            return Err(ParseError::new(ParseErrorKind::LongLine, rest));
-        }
-        return Ok(None);
-    };
-    let fail = |kind| Err(ParseError::new(kind, &rest[..eol]));
-    let text = || String::from_utf8_lossy(&rest[1..eol]).into_owned();
-    let after = pos + eol + 2;
-    let reply = match kind {
-        b'+' => Reply::Simple(text()),
-        b'-' => Reply::Error(text()),
-        b':' => match text().parse() {
-            Ok(n) => Reply::Int(n),
-            Err(_) => return fail(ParseErrorKind::BadInteger),
-        },
-        _ => {
-            let Ok(len) = text().parse::<i64>() else {
-                return fail(ParseErrorKind::BadLength);
-            };
-            let Ok(len) = usize::try_from(len) else {
-                let nil = if kind == b'$' {
-                    Reply::Bulk(None)
-                } else {
-                    Reply::Array(None)
-                };
-                return Ok(Some((nil, after)));
-            };
-            if len > *budget {
-                return fail(ParseErrorKind::TooLarge(len));
-            }
-            *budget -= len;
-            if kind == b'$' {
-                let end = after + len;
-                if buf.len() < end + 2 {
-                    return Ok(None);
-                }
-                if &buf[end..end + 2] != b"\r\n" {
-                    return fail(ParseErrorKind::NoCrlf);
-                }
-                return Ok(Some((Reply::Bulk(Some(buf[after..end].to_vec())), end + 2)));
-            }
-            if depth >= MAX_DEPTH {
-                return fail(ParseErrorKind::TooDeep);
-            }
-            let mut items = Vec::with_capacity(len.min(1024));
-            let mut at = after;
-            for _ in 0..len {
-                let Some((item, end)) = parse_at(buf, at, depth + 1, budget)? else {
-                    return Ok(None);
-                };
-                items.push(item);
-                at = end;
-            }
-            return Ok(Some((Reply::Array(Some(items)), at)));
-        }
-    };
-    Ok(Some((reply, after)))
 }
 
 /// Append the command `args` to `out` as a RESP array of bulk strings.
@@ -582,6 +575,51 @@ mod tests {
             parse_reply(deep.as_bytes(), MAX).unwrap_err().kind,
             ParseErrorKind::TooDeep
         );
+    }
+
+    /// The walker's rules, stricter than the hand-rolled parser this client had: what
+    /// redis-server never writes is an error, not a guess.
+    #[test]
+    fn replies_are_read_by_the_walkers_rules() {
+        use ParseErrorKind::*;
+        let table: [(&[u8], ParseErrorKind); 14] = [
+            // A CR or LF inside a line: not a line end, and no reason to wait for one.
+            (b"+a\nb\r\n", BadLine),
+            (b"+a\rb\r\n", BadLine),
+            (b"-ERR\n", BadLine),
+            (b"*1\r\n:1\n", BadLine),
+            // Signs: `-1` is the only negative length, and no number takes a `+`.
+            (b"$-2\r\n", BadLength),
+            (b"*-5\r\n", BadLength),
+            (b"$-0\r\n", BadLength),
+            (b"$+1\r\na\r\n", BadLength),
+            (b"*+1\r\n:1\r\n", BadLength),
+            (b":+5\r\n", BadInteger),
+            // RESP3 types are not this client's.
+            (b"_\r\n", NotResp),
+            (b"%1\r\n+a\r\n:1\r\n", NotResp),
+            (b"*1\r\n#t\r\n", NotResp),
+            (b">1\r\n:1\r\n", NotResp),
+        ];
+        for (bytes, kind) in table {
+            let got = parse_reply(bytes, MAX).map(|r| r.map(|(_, n)| n));
+            assert_eq!(
+                got.map_err(|e| e.kind),
+                Err(kind),
+                "{:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        assert_eq!(
+            parse_reply(b"+a\nb\r\n", MAX).unwrap_err().to_string(),
+            "bad RESP line: \"+a\""
+        );
+        // An empty array nested at the limit is still too deep, as any array there.
+        let mut deep = "*1\r\n".repeat(MAX_DEPTH);
+        deep.push_str("*0\r\n");
+        assert_eq!(parse_reply(deep.as_bytes(), MAX).unwrap_err().kind, TooDeep);
+        let ok = &deep.as_bytes()[4..];
+        assert_eq!(parse_reply(ok, MAX).unwrap().unwrap().1, ok.len());
     }
 
     #[test]

@@ -1,9 +1,22 @@
 //! dynomite-rs: the library behind `dynomited`, `dynoctl` and `dynotop`.
 //!
-//! Pure modules (no sockets, no syscalls): [`conf`], [`proto`], [`stats::model`], [`types`].
-//! Runtime modules (the daemon's single-threaded data path): [`event`], [`mbuf`], [`msg`],
-//! [`conn`], [`core`], [`log`].
-//! For the operator tools: [`client`] (a small blocking RESP client), [`stats::describe`].
+//! Pure (no sockets, no threads; usable from the tools, tests, fuzz targets and benches):
+//! [`conf`] (its [`conf::load`] also reads the file it is named), [`ring`], [`cluster`] (the
+//! routing, replication and quorum decisions), [`proto`] (the datastore parsers, a walker over
+//! whole RESP replies, the reply merges), [`peer`] (dnode frames, gossip and seed-list text), [`stats`] (the stats model,
+//! histograms, the admin HTTP protocol, `/cluster_describe`), [`types`]. They never import
+//! the runtime modules.
+//!
+//! Runtime (the daemon's single-threaded data path): [`event`] (the syscall boundary),
+//! [`mbuf`], [`msg`], [`conn`], [`core`], [`log`].
+//!
+//! Threads and blocking sockets, off the data path: [`seeds`] (the seed providers: a side
+//! thread that fetches the seed list over TCP or UDP; its Florida and DNS codecs are pure),
+//! [`client`] (a blocking RESP client for the operator tools; its reply parser is pure).
+//!
+//! Start-up only: [`cli`] (the command line; writes or checks man pages and completions on
+//! request), [`daemon`] (the checks before detaching, and detaching), [`tls`] (peer-link
+//! TLS, keyed from `pem_key_file`).
 
 pub mod cli;
 pub mod client;
@@ -12,6 +25,7 @@ pub mod conf;
 pub mod peer;
 pub mod proto;
 pub mod ring;
+pub mod seeds;
 pub mod stats;
 pub mod tls;
 pub mod types;

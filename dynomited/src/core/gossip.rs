@@ -305,7 +305,7 @@ impl Core {
     /// it changed.
     pub(super) fn start_seed_provider(&mut self) -> std::io::Result<()> {
         use crate::conf::SeedProvider;
-        use crate::peer::seeds::{Fetcher, Source, POLL_INTERVAL};
+        use crate::seeds::{Fetcher, Source, POLL_INTERVAL};
         let env = |k: &str| std::env::var(k).ok();
         let src = match self.cfg.peering.dyn_seed_provider {
             SeedProvider::Simple => return Ok(()),
@@ -333,7 +333,7 @@ impl Core {
     /// The seed provider handed something over: merge each listed node (a new node joins, a
     /// known token at a new address replaces the old one), or log the problem.
     pub(super) fn seeds_event(&mut self) {
-        use crate::peer::seeds::Update;
+        use crate::seeds::Update;
         use std::io::Read;
         let Some((_, sock)) = self.mesh.seeds.as_mut() else {
             return;

@@ -1,7 +1,7 @@
 //! Shared test helpers for the Redis parsers (stream drivers that check the contract on every
 //! feed), the error-reply texts, and the property tests.
 
-mod props;
+pub(crate) mod props;
 
 use super::{req_error_reply, spec, ReqParser, RspParser};
 use crate::proto::{Discard, Parse, ReqError, ReqInfo, RspInfo, Span};

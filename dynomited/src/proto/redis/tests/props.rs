@@ -162,7 +162,7 @@ fn keyed_request() -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<Vec<u8>>)> {
 
 /// A random RESP3 reply (arbitrary nesting) and whether it is an error / push at top level.
 #[derive(Clone, Debug)]
-enum V {
+pub(crate) enum V {
     Simple(u8, Vec<u8>),
     Bulk(u8, Vec<u8>),
     Null(u8),
@@ -170,7 +170,7 @@ enum V {
     Attr(Vec<V>, Box<V>),
 }
 
-fn value() -> impl Strategy<Value = V> {
+pub(crate) fn value() -> impl Strategy<Value = V> {
     let text = proptest::collection::vec(
         any::<u8>().prop_filter("no CR/LF", |b| *b != b'\r' && *b != b'\n'),
         0..8,
@@ -211,7 +211,7 @@ fn value() -> impl Strategy<Value = V> {
     })
 }
 
-fn encode(v: &V, out: &mut Vec<u8>) {
+pub(crate) fn encode(v: &V, out: &mut Vec<u8>) {
     match v {
         V::Simple(k, t) => {
             out.push(*k);
