@@ -40,8 +40,8 @@ pub(super) struct Mesh {
     pub next_gossip: u64,
     pub announced: bool,
     /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
-    pub seeds: Option<(crate::peer::seeds::Fetcher, std::os::unix::net::UnixStream)>,
-    pub seeds_inbox: crate::peer::seeds::Inbox,
+    pub seeds: Option<(crate::seeds::Fetcher, std::os::unix::net::UnixStream)>,
+    pub seeds_inbox: crate::seeds::Inbox,
 }
 
 impl Mesh {

@@ -39,11 +39,6 @@
 mod frame;
 mod gossip;
 
-/// Transitional: `core/membership.rs` (its owner is rewriting `core/`) still names the seed
-/// providers `crate::peer::seeds`; they are [`crate::seeds`] now. Crate-private, so no new
-/// user can take this path; remove it when that file says `crate::seeds`.
-pub(crate) use crate::seeds;
-
 #[cfg(test)]
 mod tests;
 
