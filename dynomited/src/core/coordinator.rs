@@ -186,33 +186,49 @@ impl Core {
         for slot in 0..n {
             let (dc, node) = self.scratch.targets[slot];
             self.coll.set_dc(agg, slot, dc);
-            let slot = slot as u16;
-            if node == 0 {
-                match self.local_child(mref, slot) {
-                    Some(child) => {
-                        if let Dispatch::Forward = self.state_gate(client, child, write) {
-                            self.forward_local(client, child, Self::pool_of(resp3));
-                        }
-                    }
-                    None => self.agg_part_failed(mref, slot, DynError::Unknown),
-                }
-                continue;
-            }
             // A remote rack's owner under DC_EACH_SAFE_QUORUM runs the request itself: a
             // DMSG_REQ (Dynomite sends DMSG_REQ_FORWARDs that fan out again, R x R times).
-            match self.send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref)) {
-                Some(copy) => {
-                    if let Some(c) = self.bufs.msgs.get_mut(copy) {
-                        c.slot = slot;
+            self.send_part(client, hint, mref, slot as u16, node, write, resp3);
+        }
+    }
+
+    /// Part `slot` of `mref`'s collector, run by `node`: a child on the local datastore
+    /// (node 0) or a DMSG_REQ copy to a peer whose reply fills the part. A write a peer
+    /// cannot take now is kept for it as a hint; the part fails at once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_part(
+        &mut self,
+        client: u32,
+        hint: usize,
+        mref: MsgRef,
+        slot: u16,
+        node: NodeIdx,
+        write: bool,
+        resp3: bool,
+    ) {
+        if node == 0 {
+            match self.local_child(mref, slot) {
+                Some(child) => {
+                    if let Dispatch::Forward = self.state_gate(client, child, write) {
+                        self.forward_local(client, child, Self::pool_of(resp3));
                     }
                 }
-                None => {
-                    self.stats.pool.peer_forward_error += 1;
-                    if write {
-                        self.hint_request(node, mref, MsgType::Req, resp3);
-                    }
-                    self.agg_part_failed(mref, slot, DynError::PeerHostNotConnected);
+                None => self.agg_part_failed(mref, slot, DynError::Unknown),
+            }
+            return;
+        }
+        match self.send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref)) {
+            Some(copy) => {
+                if let Some(c) = self.bufs.msgs.get_mut(copy) {
+                    c.slot = slot;
                 }
+            }
+            None => {
+                self.stats.pool.peer_forward_error += 1;
+                if write {
+                    self.hint_request(node, mref, MsgType::Req, resp3);
+                }
+                self.agg_part_failed(mref, slot, DynError::PeerHostNotConnected);
             }
         }
     }

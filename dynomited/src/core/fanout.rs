@@ -44,29 +44,7 @@ impl Core {
         let agg = self.agg_alloc(mref, Collect::Fanout(kind), nodes.len());
         let hint = self.fd_hint(client);
         for (slot, &node) in nodes.iter().enumerate() {
-            let slot = slot as u16;
-            if node == 0 {
-                match self.local_child(mref, slot) {
-                    Some(child) => {
-                        if let Dispatch::Forward = self.state_gate(client, child, false) {
-                            self.forward_local(client, child, Self::pool_of(resp3));
-                        }
-                    }
-                    None => self.agg_part_failed(mref, slot, DynError::Unknown),
-                }
-                continue;
-            }
-            match self.send_copy(hint, mref, node, MsgType::Req, resp3, Some(mref)) {
-                Some(copy) => {
-                    if let Some(c) = self.bufs.msgs.get_mut(copy) {
-                        c.slot = slot;
-                    }
-                }
-                None => {
-                    self.stats.pool.peer_forward_error += 1;
-                    self.agg_part_failed(mref, slot, DynError::PeerHostNotConnected);
-                }
-            }
+            self.send_part(client, hint, mref, slot as u16, node, false, resp3);
         }
         self.scratch.nodes = nodes;
         self.agg_built(mref, agg);
