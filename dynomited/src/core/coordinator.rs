@@ -82,16 +82,13 @@ impl Core {
         by_key: bool,
     ) -> Dispatch {
         let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
-        let noreply = self.bufs.msgs.get(mref).is_some_and(|m| m.req.noreply);
+        let (noreply, effect) = self.bufs.msgs.get(mref).map_or((false, false), |m| {
+            (m.req.noreply, m.effect != crate::msg::Effect::None)
+        });
         let asked = self.level_for(client, write);
         let mut level = effective_level(asked, by_key, noreply, self.place.nodes());
         // A write replicated as its effect runs once (effects.rs): at DC_ONE, and its copies
         // go out when its reply is in.
-        let effect = self
-            .bufs
-            .msgs
-            .get(mref)
-            .is_some_and(|m| m.effect != crate::msg::Effect::None);
         if effect {
             level = Consistency::DcOne;
         }

@@ -72,32 +72,24 @@ impl Core {
 
     /// A request's reply is ready: wake its client, or drop it if the client is gone.
     pub(super) fn complete(&mut self, mref: MsgRef) {
-        if self.relay_to_parent(mref) {
+        // One look at the message for the common case (a client's reply, nothing else to do).
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return;
+        };
+        let (child, effect, peer) = (
+            m.parent.is_some(),
+            m.effect != crate::msg::Effect::None,
+            m.peer.is_some(),
+        );
+        if child {
+            self.relay_to_parent(mref);
             return;
         }
-        if self
-            .bufs
-            .msgs
-            .get(mref)
-            .is_some_and(|m| m.effect != crate::msg::Effect::None)
-        {
+        if effect {
             self.replicate_effect(mref);
         }
-        // A peer's request, answered: from the dnode client in-queue to its out-queue.
-        let peer_in = self
-            .bufs
-            .msgs
-            .get(mref)
-            .filter(|m| m.peer.is_some() && !m.swallow && m.state == MsgState::Pending)
-            .map(|m| m.req_len as u64);
-        self.frame_peer_reply(mref);
-        if let Some(req_len) = peer_in {
-            let rsp_len = self.bufs.msgs.get(mref).map_or(0, |m| m.rsp_len as u64);
-            let p = &mut self.stats.pool;
-            p.dnode_client_in_queue = p.dnode_client_in_queue.saturating_sub(1);
-            p.dnode_client_in_queue_bytes = p.dnode_client_in_queue_bytes.saturating_sub(req_len);
-            p.dnode_client_out_queue += 1;
-            p.dnode_client_out_queue_bytes += rsp_len;
+        if peer {
+            self.peer_reply(mref);
         }
         let Some(msg) = self.bufs.msgs.get_mut(mref) else {
             return;
@@ -119,6 +111,26 @@ impl Core {
             if front {
                 self.work.dirty_clients.push(owner.idx);
             }
+        }
+    }
+
+    /// A peer's request, answered: framed as a DMSG_RES, and from the dnode client in-queue
+    /// to its out-queue.
+    fn peer_reply(&mut self, mref: MsgRef) {
+        let peer_in = self
+            .bufs
+            .msgs
+            .get(mref)
+            .filter(|m| !m.swallow && m.state == MsgState::Pending)
+            .map(|m| m.req_len as u64);
+        self.frame_peer_reply(mref);
+        if let Some(req_len) = peer_in {
+            let rsp_len = self.bufs.msgs.get(mref).map_or(0, |m| m.rsp_len as u64);
+            let p = &mut self.stats.pool;
+            p.dnode_client_in_queue = p.dnode_client_in_queue.saturating_sub(1);
+            p.dnode_client_in_queue_bytes = p.dnode_client_in_queue_bytes.saturating_sub(req_len);
+            p.dnode_client_out_queue += 1;
+            p.dnode_client_out_queue_bytes += rsp_len;
         }
     }
 

@@ -69,8 +69,23 @@ fn multi_key(s: &CmdSpec) -> bool {
     s.keynum_arg > 0 || (s.first_key > 0 && s.last_key != s.first_key)
 }
 
-/// The handling of one command.
+/// The handling of one command, from a table built once (the router asks per request).
 pub fn handling(s: &CmdSpec) -> Handling {
+    static TABLE: std::sync::OnceLock<Vec<Handling>> = std::sync::OnceLock::new();
+    let t = TABLE.get_or_init(|| {
+        let all = super::commands::all();
+        let max = all.iter().map(|s| s.id as usize).max().unwrap_or(0);
+        let mut t = vec![Handling::Refused("no such command"); max + 1];
+        for s in all {
+            t[s.id as usize] = classify(s);
+        }
+        t
+    });
+    t.get(s.id as usize).copied().unwrap_or_else(|| classify(s))
+}
+
+/// The handling of one command, worked out.
+fn classify(s: &CmdSpec) -> Handling {
     match s.route {
         Route::Proxy if matches!(s.id, cmd::COMMAND | cmd::COMMAND_COUNT) => Handling::Local,
         Route::Proxy if matches!(s.id, cmd::COMMAND_DOCS | cmd::COMMAND_INFO) => Handling::Local,
