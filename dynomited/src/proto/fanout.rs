@@ -13,50 +13,81 @@
 //!
 //! Every function takes the parts' bytes (one whole reply each) and writes the combined reply
 //! to `out`, or returns `Err(k)` when part `k` is not a reply of the expected kind (an error
-//! reply, typically, which the caller then answers with).
+//! reply, typically, which the caller then answers with). Replies are read with the one RESP
+//! walker, [`crate::proto::redis::walk`].
+
+use std::ops::Range;
+
+use super::redis::walk::{Token, Walker};
 
 /// Whether a key is read-repair metadata (SPEC §4.7), hidden from keyspace commands.
 pub fn is_metadata_key(key: &[u8]) -> bool {
     key.starts_with(b"._add-set") || key.starts_with(b"._rem-set")
 }
 
-/// A decimal length line `<lead><n>\r\n` at `pos`: `n` and the offset after the line.
-fn header(buf: &[u8], pos: usize, lead: u8) -> Option<(i64, usize)> {
-    if buf.get(pos) != Some(&lead) {
-        return None;
+/// The byte range of `part` within `whole` (a slice the walker returned).
+fn range_in(whole: &[u8], part: &[u8]) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// Walk the bulk strings of an array (or set) until its end, pushing the range of each
+/// one's data; false if anything else is in it.
+fn bulk_items(reply: &[u8], w: &mut Walker<'_>, out: &mut Vec<Range<usize>>) -> bool {
+    loop {
+        match w.next_token() {
+            Ok(Token::Blob { ty: b'$', data }) => out.push(range_in(reply, data)),
+            Ok(Token::End { .. }) => return true,
+            _ => return false,
+        }
     }
-    let end = pos + 1 + buf[pos + 1..].windows(2).position(|w| w == b"\r\n")?;
-    let digits = std::str::from_utf8(&buf[pos + 1..end]).ok()?;
-    Some((digits.parse().ok()?, end + 2))
+}
+
+/// The bulk strings of a whole array or set reply (`*`, RESP3 `~`); false for anything else.
+fn bulk_array(reply: &[u8], out: &mut Vec<Range<usize>>) -> bool {
+    out.clear();
+    let mut w = Walker::new(reply);
+    matches!(
+        w.next_token(),
+        Ok(Token::Open {
+            ty: b'*' | b'~',
+            ..
+        })
+    ) && bulk_items(reply, &mut w, out)
+        && w.pos() == reply.len()
+}
+
+/// Append a bulk string of `data`.
+fn push_bulk(out: &mut Vec<u8>, data: &[u8]) {
+    out.push(b'$');
+    out.extend_from_slice(data.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
 }
 
 /// `KEYS`: every node's keys, in node order (each key lives on exactly one node of a rack,
 /// so the concatenation is the union), metadata keys left out.
 pub fn keys_union(parts: &[&[u8]], out: &mut Vec<u8>) -> Result<(), usize> {
     out.clear();
-    let mut body: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    let mut items = Vec::new();
+    let mut keys: Vec<(usize, Range<usize>)> = Vec::new();
     for (k, part) in parts.iter().enumerate() {
-        let (n, mut pos) = header(part, 0, b'*').filter(|&(n, _)| n >= 0).ok_or(k)?;
-        for _ in 0..n {
-            let (len, start) = header(part, pos, b'$').filter(|&(l, _)| l >= 0).ok_or(k)?;
-            let end = start + len as usize;
-            if part.get(end..end + 2) != Some(b"\r\n") {
-                return Err(k);
-            }
-            if !is_metadata_key(&part[start..end]) {
-                body.push((k, pos..end + 2));
-            }
-            pos = end + 2;
-        }
-        if pos != part.len() {
+        if !bulk_array(part, &mut items) {
             return Err(k);
         }
+        keys.extend(
+            items
+                .drain(..)
+                .filter(|r| !is_metadata_key(&part[r.clone()]))
+                .map(|r| (k, r)),
+        );
     }
     out.push(b'*');
-    out.extend_from_slice(body.len().to_string().as_bytes());
+    out.extend_from_slice(keys.len().to_string().as_bytes());
     out.extend_from_slice(b"\r\n");
-    for (k, r) in body {
-        out.extend_from_slice(&parts[k][r]);
+    for (k, r) in keys {
+        push_bulk(out, &parts[k][r]);
     }
     Ok(())
 }
@@ -99,84 +130,74 @@ pub fn scan_reply(
 ) -> Result<(), ScanError> {
     out.clear();
     let bad = ScanError::NotAScan;
-    let (two, pos) = header(part, 0, b'*').ok_or(ScanError::NotAScan)?;
-    if two != 2 {
+    let mut w = Walker::new(part);
+    let Ok(Token::Open { ty: b'*', count: 2 }) = w.next_token() else {
         return Err(bad);
-    }
-    let (len, start) = header(part, pos, b'$')
-        .filter(|&(l, _)| l >= 0)
-        .ok_or(ScanError::NotAScan)?;
-    let end = start + len as usize;
-    let c = std::str::from_utf8(part.get(start..end).ok_or(ScanError::NotAScan)?)
+    };
+    let Ok(Token::Blob { ty: b'$', data }) = w.next_token() else {
+        return Err(bad);
+    };
+    let c = std::str::from_utf8(data)
         .ok()
         .and_then(|t| t.parse::<u64>().ok())
         .ok_or(ScanError::NotAScan)?;
+    let mut items = Vec::new();
+    let keys_ok = matches!(
+        w.next_token(),
+        Ok(Token::Open {
+            ty: b'*' | b'~',
+            ..
+        })
+    ) && bulk_items(part, &mut w, &mut items)
+        && matches!(w.next_token(), Ok(Token::End { .. }))
+        && w.pos() == part.len();
+    if !keys_ok {
+        return Err(ScanError::NotAScan);
+    }
     let next = match (c, node + 1 < nodes) {
         (0, true) => scan_encode(0, node + 1),
         (0, false) => Some(0),
         (c, _) => scan_encode(c, node),
     }
     .ok_or(ScanError::CursorTooLarge)?;
-    let mut keys = Vec::new();
-    keys_union(
-        &[part.get(end + 2..).ok_or(ScanError::NotAScan)?],
-        &mut keys,
-    )
-    .map_err(|_| ScanError::NotAScan)?;
-    let cursor = next.to_string();
-    out.extend_from_slice(b"*2\r\n$");
-    out.extend_from_slice(cursor.len().to_string().as_bytes());
+    items.retain(|r| !is_metadata_key(&part[r.clone()]));
+    out.extend_from_slice(b"*2\r\n");
+    push_bulk(out, next.to_string().as_bytes());
+    out.push(b'*');
+    out.extend_from_slice(items.len().to_string().as_bytes());
     out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(cursor.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(&keys);
+    for r in items {
+        push_bulk(out, &part[r]);
+    }
     Ok(())
 }
 
 /// The members an SPOP reply names, as ranges of it: one bulk string, a nil (none), or an
 /// array (RESP2 `*`, RESP3 set `~`) of bulk strings. False for anything else.
-pub fn popped_members(reply: &[u8], out: &mut Vec<std::ops::Range<usize>>) -> bool {
+pub fn popped_members(reply: &[u8], out: &mut Vec<Range<usize>>) -> bool {
     out.clear();
-    if is_nil(reply) {
-        return true;
-    }
-    let one = |pos: usize| -> Option<(std::ops::Range<usize>, usize)> {
-        let (len, start) = header(reply, pos, b'$').filter(|&(l, _)| l >= 0)?;
-        let end = start + len as usize;
-        (reply.get(end..end + 2) == Some(b"\r\n")).then_some((start..end, end + 2))
+    let mut w = Walker::new(reply);
+    let whole = match w.next_token() {
+        Ok(Token::Null { .. }) => true,
+        Ok(Token::Blob { ty: b'$', data }) => {
+            out.push(range_in(reply, data));
+            true
+        }
+        Ok(Token::Open {
+            ty: b'*' | b'~', ..
+        }) => bulk_items(reply, &mut w, out),
+        _ => false,
     };
-    if reply.first() == Some(&b'$') {
-        return match one(0) {
-            Some((r, end)) if end == reply.len() => {
-                out.push(r);
-                true
-            }
-            _ => false,
-        };
-    }
-    let lead = match reply.first() {
-        Some(&b'*') => b'*',
-        Some(&b'~') => b'~',
-        _ => return false,
-    };
-    let Some((n, mut pos)) = header(reply, 0, lead).filter(|&(n, _)| n >= 0) else {
-        return false;
-    };
-    for _ in 0..n {
-        let Some((r, next)) = one(pos) else {
-            return false;
-        };
-        out.push(r);
-        pos = next;
-    }
-    pos == reply.len()
+    whole && w.pos() == reply.len()
 }
 
 /// The bytes of a bulk-string reply (`None` for a nil or anything else).
 pub fn bulk(reply: &[u8]) -> Option<&[u8]> {
-    let (len, start) = header(reply, 0, b'$').filter(|&(l, _)| l >= 0)?;
-    let end = start + len as usize;
-    (reply.get(end..) == Some(b"\r\n")).then(|| &reply[start..end])
+    let mut w = Walker::new(reply);
+    match w.next_token() {
+        Ok(Token::Blob { ty: b'$', data }) if w.pos() == reply.len() => Some(data),
+        _ => None,
+    }
 }
 
 /// Whether a reply is a nil (`$-1` in RESP2, `_` in RESP3).
@@ -188,42 +209,23 @@ fn is_nil(reply: &[u8]) -> bool {
 /// the nil of the client's protocol. A metadata key a node picked counts as none.
 pub fn random_key(parts: &[&[u8]], pick: u64, out: &mut Vec<u8>) -> Result<(), usize> {
     out.clear();
-    let mut keys = 0u64;
+    let mut keys: Vec<&[u8]> = Vec::new();
+    let mut nil: Option<&[u8]> = None;
     for (k, part) in parts.iter().enumerate() {
         if is_nil(part) {
+            nil.get_or_insert(part);
             continue;
         }
-        let (len, start) = header(part, 0, b'$').filter(|&(l, _)| l >= 0).ok_or(k)?;
-        if part.len() != start + len as usize + 2 {
-            return Err(k);
-        }
-        if !is_metadata_key(&part[start..start + len as usize]) {
-            keys += 1;
+        let key = bulk(part).ok_or(k)?;
+        if !is_metadata_key(key) {
+            keys.push(part);
         }
     }
-    let chosen = (keys > 0).then(|| pick % keys);
-    let mut seen = 0u64;
-    for part in parts {
-        if is_nil(part) {
-            continue;
-        }
-        let (len, start) = header(part, 0, b'$').expect("checked");
-        if is_metadata_key(&part[start..start + len as usize]) {
-            continue;
-        }
-        if Some(seen) == chosen {
-            out.extend_from_slice(part);
-            return Ok(());
-        }
-        seen += 1;
+    match keys.len() {
+        // No key anywhere: the nil, as the first node (the client's protocol) wrote it.
+        0 => out.extend_from_slice(nil.unwrap_or(b"$-1\r\n")),
+        n => out.extend_from_slice(keys[(pick % n as u64) as usize]),
     }
-    // No key anywhere: the nil, as the first node (the client's protocol) wrote it.
-    let nil = parts
-        .iter()
-        .find(|p| is_nil(p))
-        .copied()
-        .unwrap_or(b"$-1\r\n");
-    out.extend_from_slice(nil);
     Ok(())
 }
 
