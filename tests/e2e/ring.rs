@@ -705,6 +705,14 @@ fn keyspace_commands_answer_for_every_node_of_the_rack() {
         "{on:?}"
     );
     assert_eq!(c.cmd(&["DBSIZE"]), b":30\r\n");
+    // INFO: this node's, with the rack's keyspace.
+    assert!(s(&c.cmd(&["INFO", "keyspace"])).contains("db0:keys=30,"));
+    let all = s(&c.cmd(&["INFO"]));
+    assert!(
+        all.contains("# Server") && all.contains("db0:keys=30,"),
+        "{all}"
+    );
+    assert!(!s(&c.cmd(&["INFO", "server"])).contains("# Keyspace"));
     let reply = s(&c.cmd(&["KEYS", "ks*"]));
     let mut got: Vec<&str> = reply.lines().filter(|l| l.starts_with("ks")).collect();
     got.sort_unstable();

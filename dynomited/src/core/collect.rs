@@ -52,6 +52,8 @@ pub(super) enum FanKind {
     RandomKey,
     /// SCAN: node `node` of the rack's `nodes` answered; its cursor is re-encoded.
     Scan { node: u16, nodes: u16 },
+    /// INFO: part `local` (this node's) with the rack's keyspace section.
+    Info { local: u16 },
 }
 
 /// How a split request's fragments are combined (the command table's word for it).
@@ -274,6 +276,9 @@ impl Collectors {
                 };
             }
             FanKind::Keys => crate::proto::fanout::keys_union(&parts, &mut self.out),
+            FanKind::Info { local } => {
+                crate::proto::fanout::info_keyspace(&parts, local as usize, &mut self.out)
+            }
             FanKind::Dbsize => merge::coalesce_sum(&parts, &mut self.out),
             FanKind::RandomKey => crate::proto::fanout::random_key(&parts, pick, &mut self.out),
         };

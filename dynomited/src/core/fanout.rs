@@ -34,6 +34,23 @@ impl Core {
             .is_some_and(|r| r.nodes.len() > 1)
     }
 
+    /// Whether an INFO request asks for the keyspace section (no section named, or
+    /// `keyspace`, `all`, `everything`, `default`).
+    pub(super) fn info_wants_keyspace(&mut self, mref: MsgRef) -> bool {
+        let nargs = self.bufs.msgs.get(mref).map_or(0, |m| m.req.nargs as usize);
+        if nargs < 2 {
+            return true;
+        }
+        (1..nargs.min(crate::proto::ARGS_MAX)).any(|i| {
+            self.bufs.req_arg(mref, i, &mut self.scratch.arg);
+            let a = self.scratch.arg.to_ascii_lowercase();
+            matches!(
+                a.as_slice(),
+                b"keyspace" | b"all" | b"everything" | b"default"
+            )
+        })
+    }
+
     /// Run `mref` on every node of the local rack and answer with the combined replies.
     pub(super) fn fanout(&mut self, client: u32, mref: MsgRef, kind: FanKind) -> Dispatch {
         let (ldc, lrack) = self.place.local_rack();

@@ -145,6 +145,13 @@ impl Core {
                 Keyspace::Dbsize => self.fanout(idx, mref, FanKind::Dbsize),
                 Keyspace::RandomKey => self.fanout(idx, mref, FanKind::RandomKey),
                 Keyspace::Scan => self.scan(idx, mref),
+                Keyspace::Info if self.info_wants_keyspace(mref) => {
+                    let (ldc, lrack) = self.place.local_rack();
+                    let nodes = &self.place.topo().dcs[ldc].racks[lrack].nodes;
+                    let local = nodes.iter().position(|&n| n == 0).unwrap_or(0) as u16;
+                    self.fanout(idx, mref, FanKind::Info { local })
+                }
+                Keyspace::Info => self.state_gate(idx, mref, write),
             },
             Handling::Local | Handling::Keyspace(_) => self.state_gate(idx, mref, write),
             Handling::Broadcast | Handling::Flush => {

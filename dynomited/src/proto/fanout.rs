@@ -200,6 +200,115 @@ pub fn bulk(reply: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// `INFO` with its keyspace section: this node's reply (`parts[local]`), its `# Keyspace`
+/// lines replaced by the rack's (`db<N>:keys=..,expires=..,avg_ttl=..`: keys and expiring
+/// keys summed over the nodes, the average TTL weighted by each node's expiring keys, any
+/// other field this node's). A reply without a keyspace section is this node's as it is.
+pub fn info_keyspace(parts: &[&[u8]], local: usize, out: &mut Vec<u8>) -> Result<(), usize> {
+    out.clear();
+    let text_of = |k: usize| -> Result<(u8, &[u8]), usize> {
+        let mut w = Walker::new(parts[k]);
+        match w.next_token() {
+            Ok(Token::Blob {
+                ty: ty @ (b'$' | b'='),
+                data,
+            }) if w.pos() == parts[k].len() => Ok((ty, data)),
+            _ => Err(k),
+        }
+    };
+    let (ty, mine) = text_of(local)?;
+    // db name -> (keys, expires, ttl * expires, this node's line)
+    let mut dbs: Vec<(String, u64, u64, u128, Option<String>)> = Vec::new();
+    for k in 0..parts.len() {
+        let (_, data) = text_of(k)?;
+        let text = String::from_utf8_lossy(data);
+        for line in keyspace_lines(&text) {
+            let Some((db, fields)) = line.split_once(':') else {
+                continue;
+            };
+            let get = |name: &str| {
+                fields
+                    .split(',')
+                    .find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            let (keys, expires, ttl) = (get("keys"), get("expires"), get("avg_ttl"));
+            let at = match dbs.iter().position(|d| d.0 == db) {
+                Some(at) => at,
+                None => {
+                    dbs.push((db.to_string(), 0, 0, 0, None));
+                    dbs.len() - 1
+                }
+            };
+            let d = &mut dbs[at];
+            d.1 += keys;
+            d.2 += expires;
+            d.3 += u128::from(ttl) * u128::from(expires);
+            if k == local {
+                d.4 = Some(fields.to_string());
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(mine);
+    let Some(start) = text.find("# Keyspace\r\n") else {
+        out.extend_from_slice(parts[local]);
+        return Ok(());
+    };
+    let body = start + "# Keyspace\r\n".len();
+    // The section ends at its first empty line (kept) or at the end of the text.
+    let mut end = body;
+    while let Some(i) = text[end..].find("\r\n") {
+        if i == 0 {
+            break;
+        }
+        end += i + 2;
+    }
+    dbs.sort_by_key(|d| {
+        d.0.trim_start_matches("db")
+            .parse::<u64>()
+            .unwrap_or(u64::MAX)
+    });
+    let mut combined = String::new();
+    for (db, keys, expires, weighted, own) in dbs {
+        let avg = if expires == 0 {
+            0
+        } else {
+            weighted / u128::from(expires)
+        };
+        combined += &format!("{db}:keys={keys},expires={expires},avg_ttl={avg}");
+        // Fields a newer redis-server adds (subexpiry=...): this node's.
+        for f in own.iter().flat_map(|o| o.split(',')) {
+            if !["keys=", "expires=", "avg_ttl="]
+                .iter()
+                .any(|p| f.starts_with(p))
+            {
+                combined += ",";
+                combined += f;
+            }
+        }
+        combined += "\r\n";
+    }
+    let new_text = format!("{}{combined}{}", &text[..body], &text[end..]);
+    out.push(ty);
+    out.extend_from_slice(new_text.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(new_text.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
+/// The `db...` lines of an INFO text's `# Keyspace` section.
+fn keyspace_lines(text: &str) -> impl Iterator<Item = &str> {
+    let section = text
+        .find("# Keyspace\r\n")
+        .map_or("", |s| &text[s + "# Keyspace\r\n".len()..]);
+    section
+        .split("\r\n")
+        .take_while(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| l.starts_with("db"))
+}
+
 /// Whether a reply is a nil (`$-1` in RESP2, `_` in RESP3).
 fn is_nil(reply: &[u8]) -> bool {
     reply == b"$-1\r\n" || reply == b"_\r\n"
@@ -330,6 +439,36 @@ mod tests {
         assert_eq!(bulk(b"$6\r\n1-0000\r\n"), Some(&b"1-0000"[..]));
         assert_eq!(bulk(b"$-1\r\n"), None);
         assert_eq!(bulk(b":1\r\n"), None);
+    }
+
+    #[test]
+    fn info_keyspace_is_summed_over_the_rack() {
+        let bulk = |t: &str| format!("${}\r\n{t}\r\n", t.len());
+        let a = bulk("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=100\r\n");
+        let b = bulk("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=3,avg_ttl=500\r\ndb1:keys=1,expires=0,avg_ttl=0\r\n");
+        let mut out = Vec::new();
+        info_keyspace(&[a.as_bytes(), b.as_bytes()], 0, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            bulk("# Server\r\nredis_version:7.0.15\r\n\r\n# Keyspace\r\ndb0:keys=5,expires=4,avg_ttl=400\r\ndb1:keys=1,expires=0,avg_ttl=0\r\n")
+        );
+        // An empty node, a section in the middle, RESP3 verbatim text.
+        let v = |t: &str| format!("={}\r\ntxt:{t}\r\n", t.len() + 4);
+        let c = v("# Keyspace\r\n\r\n# Other\r\nx:1\r\n");
+        let d = v("# Keyspace\r\ndb0:keys=7,expires=0,avg_ttl=0\r\n\r\n# Other\r\nx:2\r\n");
+        info_keyspace(&[c.as_bytes(), d.as_bytes()], 0, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            v("# Keyspace\r\ndb0:keys=7,expires=0,avg_ttl=0\r\n\r\n# Other\r\nx:1\r\n")
+        );
+        // No keyspace section: this node's reply as it is; an error reply is refused.
+        let e = bulk("# Server\r\nx:1\r\n");
+        info_keyspace(&[e.as_bytes(), d.as_bytes()], 0, &mut out).unwrap();
+        assert_eq!(out, e.as_bytes());
+        assert_eq!(
+            info_keyspace(&[e.as_bytes(), b"-ERR x\r\n"], 0, &mut out),
+            Err(1)
+        );
     }
 
     #[test]

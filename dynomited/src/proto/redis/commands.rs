@@ -549,6 +549,7 @@ pub mod cmd {
     pub const SPOP: u16 = id("spop");
     pub const XADD: u16 = id("xadd");
     pub const FLUSHALL: u16 = id("flushall");
+    pub const INFO: u16 = id("info");
     pub const FLUSHDB: u16 = id("flushdb");
 }
 

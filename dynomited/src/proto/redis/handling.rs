@@ -20,6 +20,8 @@ pub enum Keyspace {
     RandomKey,
     /// Walks the nodes one after the other.
     Scan,
+    /// INFO: this node's, with the rack's keyspace section (when it is asked for).
+    Info,
 }
 
 /// How a multi-key command's fragments are combined.
@@ -97,6 +99,7 @@ fn classify(s: &CmdSpec) -> Handling {
             cmd::DBSIZE => Handling::Keyspace(Keyspace::Dbsize),
             cmd::RANDOMKEY => Handling::Keyspace(Keyspace::RandomKey),
             cmd::SCAN => Handling::Keyspace(Keyspace::Scan),
+            cmd::INFO => Handling::Keyspace(Keyspace::Info),
             _ => Handling::Local,
         },
         Route::AllNodes => Handling::Broadcast,
@@ -156,6 +159,9 @@ fn describe(h: Handling) -> String {
         Handling::Local => "this node's datastore".into(),
         Handling::Keyspace(Keyspace::Scan) => {
             "every node of the rack, one after the other (the cursor names the node)".into()
+        }
+        Handling::Keyspace(Keyspace::Info) => {
+            "this node's datastore; its keyspace section summed over every node of the rack".into()
         }
         Handling::Keyspace(k) => format!(
             "every node of the rack, {}",
@@ -286,7 +292,7 @@ mod tests {
         assert_eq!(of("mget"), Handling::Split(Splitting::Mget));
         assert_eq!(of("keys"), Handling::Keyspace(Keyspace::Keys));
         assert_eq!(of("scan"), Handling::Keyspace(Keyspace::Scan));
-        assert_eq!(of("info"), Handling::Local);
+        assert_eq!(of("info"), Handling::Keyspace(Keyspace::Info));
         assert_eq!(of("command"), Handling::Local);
         assert_eq!(of("blpop"), Handling::Refused("a blocking command"));
         assert_eq!(of("multi"), Handling::Refused("a transaction"));
