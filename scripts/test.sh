@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README gives it and as CI (.ci/run) runs it.
 # Installs what the end-to-end tests need when it is missing: redis-server, redis-tools,
-# memcached (Debian packages, apt-get as root or through sudo) and redis-py >= 8 (PyPI).
+# memcached (Debian packages, apt-get as root or through sudo), redis-py >= 8 and pymemcache
+# (PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,12 @@ if ! python3 -c 'import redis, sys; sys.exit(int(redis.__version__.split(".")[0]
   echo "installing: redis-py >= 8" >&2
   python3 -m pip install -q 'redis>=8' 2>/dev/null \
     || python3 -m pip install -q --break-system-packages 'redis>=8'
+fi
+
+if ! python3 -c 'import pymemcache' 2>/dev/null; then
+  echo "installing: pymemcache" >&2
+  python3 -m pip install -q pymemcache 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages pymemcache
 fi
 
 cargo fmt --all -- --check

@@ -615,8 +615,8 @@ fn flush_is_refused_unless_allowed_and_then_empties_every_rack() {
         assert_eq!(
             s(&c.cmd(&[cmd])),
             format!(
-                "-ERR unsupported command '{}' (cannot run through a sharding proxy)\r\n",
-                cmd
+                "-ERR {cmd} is disabled on this cluster (allow_flush: true in every node's \
+                 config enables it)\r\n"
             )
         );
     }

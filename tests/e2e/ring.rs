@@ -796,12 +796,8 @@ import sys, redis
 r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1]))
 print("\n".join(sorted(set(k.decode() for k in r.scan_iter(match="sc*", count=7)))))
 "#;
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, &port.to_string()])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", s(&out.stderr));
-    let py: Vec<String> = s(&out.stdout).lines().map(|l| l.to_string()).collect();
+    let out = redis_py(script, &[&port.to_string()]);
+    let py: Vec<String> = out.lines().map(|l| l.to_string()).collect();
     assert_eq!(py, want, "redis-py scan_iter");
 }
 

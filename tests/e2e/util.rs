@@ -508,3 +508,38 @@ pub fn http_req(port: u16, method: &str, path: &str) -> (String, String) {
 pub fn s(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Run a Python client `script` with `args` (after `check`, an expression that is true when
+/// the client library the script needs is installed; `install` says how to get it); its
+/// stdout. Fails the test, with the script's output, when the script does.
+pub fn python(check: &str, install: &str, script: &str, args: &[&str]) -> String {
+    let probe = format!("import sys\nsys.exit(0 if ({check}) else 1)");
+    let ok = Command::new("python3")
+        .args(["-c", &probe])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "python3 with {check} is required: {install}");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the python client failed:\n{}\n{}",
+        s(&out.stdout),
+        s(&out.stderr)
+    );
+    s(&out.stdout)
+}
+
+/// [`python`] with redis-py 5 or later.
+pub fn redis_py(script: &str, args: &[&str]) -> String {
+    python(
+        "__import__('redis') and int(__import__('redis').__version__.split('.')[0]) >= 5",
+        "pip install 'redis>=8'",
+        script,
+        args,
+    )
+}

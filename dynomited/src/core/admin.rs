@@ -205,10 +205,9 @@ impl Core {
         }
     }
 
-    fn render_info(&self) -> String {
-        let host = hostname();
-        let info = self.info(&host);
-        let mut out = String::with_capacity(4096);
+    /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
+    /// `stats`).
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 12] {
         let (hints, hint_bytes) = self.hints_total();
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
@@ -223,7 +222,7 @@ impl Core {
                     .is_some_and(|s| s.state == crate::conn::ServerState::Connected)
             })
             .count() as u64;
-        let extra = [
+        [
             ("state", ExtraValue::Str(self.node.state.name())),
             (
                 "read_consistency",
@@ -245,9 +244,34 @@ impl Core {
             ("hints_stored", ExtraValue::Num(self.stats.hints.stored)),
             ("hints_replayed", ExtraValue::Num(self.stats.hints.replayed)),
             ("hints_dropped", ExtraValue::Num(self.stats.hints.dropped)),
-        ];
-        model::render_info(&info, &extra, &mut out);
+        ]
+    }
+
+    fn render_info(&self) -> String {
+        let host = hostname();
+        let info = self.info(&host);
+        let mut out = String::with_capacity(4096);
+        model::render_info(&info, &self.info_extra(), &mut out);
         out
+    }
+
+    /// The proxy's own lines of a memcached `stats` reply: `STAT dyn_<name> <value>` for
+    /// the version, pid, every pool metric of `/info` and our own figures.
+    pub(super) fn mc_proxy_stats(&self, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        let _ = write!(out, "STAT dyn_version {}\r\n", crate::VERSION);
+        let _ = write!(out, "STAT dyn_pid {}\r\n", std::process::id());
+        let _ = write!(out, "STAT dyn_uptime {}\r\n", self.uptime());
+        for (name, value) in self.info_extra() {
+            let _ = match value {
+                ExtraValue::Num(n) => write!(out, "STAT dyn_{name} {n}\r\n"),
+                ExtraValue::Str(s) => write!(out, "STAT dyn_{name} {s}\r\n"),
+                ExtraValue::Bool(b) => write!(out, "STAT dyn_{name} {}\r\n", u8::from(b)),
+            };
+        }
+        for (d, v) in self.stats.pool.iter() {
+            let _ = write!(out, "STAT dyn_{} {v}\r\n", d.name);
+        }
     }
 
     fn render_metrics(&self) -> String {

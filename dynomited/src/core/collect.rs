@@ -54,6 +54,9 @@ pub(super) enum FanKind {
     Scan { node: u16, nodes: u16 },
     /// INFO: part `local` (this node's) with the rack's keyspace section.
     Info { local: u16 },
+    /// memcached `stats`: the rack's figures (part `local` is this node's), then the
+    /// proxy's own counters.
+    McStats { local: u16 },
 }
 
 /// How a split request's fragments are combined (the command table's word for it).
@@ -256,6 +259,7 @@ impl Collectors {
         idx: u32,
         kind: FanKind,
         pick: u64,
+        proxy: &[u8],
         mbufs: &MbufPool,
     ) -> Result<(), (usize, bool)> {
         self.gather_parts(idx, mbufs);
@@ -278,6 +282,9 @@ impl Collectors {
             FanKind::Keys => crate::proto::fanout::keys_union(&parts, &mut self.out),
             FanKind::Info { local } => {
                 crate::proto::fanout::info_keyspace(&parts, local as usize, &mut self.out)
+            }
+            FanKind::McStats { local } => {
+                crate::proto::fanout::mc_stats(&parts, local as usize, proxy, &mut self.out)
             }
             FanKind::Dbsize => merge::coalesce_sum(&parts, &mut self.out),
             FanKind::RandomKey => crate::proto::fanout::random_key(&parts, pick, &mut self.out),
@@ -414,7 +421,14 @@ impl Core {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    match self.coll.fan_in(idx, kind, x, &self.bufs.mbufs) {
+                    let mut proxy = std::mem::take(&mut self.scratch.out);
+                    proxy.clear();
+                    if let FanKind::McStats { .. } = kind {
+                        self.mc_proxy_stats(&mut proxy);
+                    }
+                    let merged = self.coll.fan_in(idx, kind, x, &proxy, &self.bufs.mbufs);
+                    self.scratch.out = proxy;
+                    match merged {
                         Ok(()) => self.finish_with_out(parent, idx),
                         Err((k, true)) => self.finish_with_part(parent, idx, k),
                         Err((usize::MAX, _)) => {

@@ -34,6 +34,13 @@ impl Core {
             .is_some_and(|r| r.nodes.len() > 1)
     }
 
+    /// This node's position among the local rack's nodes (the part a fan-out calls `local`).
+    pub(super) fn local_rack_slot(&self) -> u16 {
+        let (ldc, lrack) = self.place.local_rack();
+        let nodes = &self.place.topo().dcs[ldc].racks[lrack].nodes;
+        nodes.iter().position(|&n| n == 0).unwrap_or(0) as u16
+    }
+
     /// Whether an INFO request asks for the keyspace section (no section named, or
     /// `keyspace`, `all`, `everything`, `default`).
     pub(super) fn info_wants_keyspace(&mut self, mref: MsgRef) -> bool {

@@ -32,6 +32,10 @@ pub(super) enum Dispatch {
     Answered,
 }
 
+/// memcached `stats <args>` through a rack of several nodes.
+const MC_STATS_SHARDED: &[u8] = b"CLIENT_ERROR stats with arguments describes one memcached: \
+this rack has several (ask each datastore; plain `stats` sums the rack)\r\n";
+
 /// Writes held in WRITES_ONLY are bounded; past this they get the invalid-state error.
 pub const MAX_HELD_WRITES: usize = 100_000;
 
@@ -76,9 +80,8 @@ impl Core {
             }
             // The coordinating node's config decides; its copies run wherever they arrive.
             (_, Handling::Flush) if !self.cfg.security.allow_flush && msg.peer.is_none() => {
-                // As the parser words every other refusal.
                 let name = spec.name.to_ascii_uppercase();
-                self.answer_failure(mref, Failure::Unsupported(&name));
+                self.refuse_flush(mref, &name);
                 Dispatch::Answered
             }
             (_, h) => {
@@ -102,6 +105,7 @@ impl Core {
             return (Dispatch::Answered, false);
         }
         let cmd = McCmd::from_u16(msg.req.cmd);
+        let (from_peer, noreply, nargs) = (msg.peer.is_some(), msg.req.noreply, msg.req.nargs);
         if cmd == Some(McCmd::Quit) {
             // memcached closes without a reply (Dynomite answers "+OK", a quirk we fix).
             if let Some(c) = self.inbound_of(idx) {
@@ -121,6 +125,29 @@ impl Core {
         }
         let h = match cmd {
             Some(McCmd::Get) | Some(McCmd::Gets) => Handling::Split(SplitKind::McGet),
+            Some(McCmd::Version) => Handling::Local,
+            Some(McCmd::Verbosity) => {
+                // The proxy has no memcached log level; memcached takes any level with `OK`.
+                self.answer(mref, if noreply { b"" } else { b"OK\r\n" });
+                return (Dispatch::Answered, write);
+            }
+            Some(McCmd::Stats) if from_peer => Handling::Local,
+            Some(McCmd::Stats) if nargs == 1 => {
+                let local = self.local_rack_slot();
+                return (self.fanout(idx, mref, FanKind::McStats { local }), write);
+            }
+            // `stats settings|items|slabs|...` describe one memcached: in a rack of several,
+            // which one would be a guess.
+            Some(McCmd::Stats) if self.rack_is_sharded() => {
+                self.answer(mref, MC_STATS_SHARDED);
+                return (Dispatch::Answered, write);
+            }
+            Some(McCmd::Stats) => Handling::Local,
+            Some(McCmd::FlushAll) if !self.cfg.security.allow_flush && !from_peer => {
+                self.refuse_flush(mref, "flush_all");
+                return (Dispatch::Answered, write);
+            }
+            Some(McCmd::FlushAll) => Handling::Flush,
             _ => Handling::ByKey {
                 multi: false,
                 script: false,
@@ -128,6 +155,12 @@ impl Core {
             },
         };
         (self.route_keyed(idx, mref, write, h), write)
+    }
+
+    /// `FLUSHALL`, `FLUSHDB`, `flush_all` without `allow_flush: true`.
+    fn refuse_flush(&mut self, mref: MsgRef, name: &str) {
+        let enable = "allow_flush: true";
+        self.answer_failure(mref, Failure::Disabled { name, enable });
     }
 
     /// Where a request for the datastore goes, by its origin: another node's DMSG_REQ runs
@@ -146,9 +179,7 @@ impl Core {
                 Keyspace::RandomKey => self.fanout(idx, mref, FanKind::RandomKey),
                 Keyspace::Scan => self.scan(idx, mref),
                 Keyspace::Info if self.info_wants_keyspace(mref) => {
-                    let (ldc, lrack) = self.place.local_rack();
-                    let nodes = &self.place.topo().dcs[ldc].racks[lrack].nodes;
-                    let local = nodes.iter().position(|&n| n == 0).unwrap_or(0) as u16;
+                    let local = self.local_rack_slot();
                     self.fanout(idx, mref, FanKind::Info { local })
                 }
                 Keyspace::Info => self.state_gate(idx, mref, write),

@@ -20,6 +20,9 @@ pub enum Failure<'a> {
     /// A command whose keys live on different nodes (in some rack) and that cannot be split:
     /// Redis Cluster's CROSSSLOT, with how to fix it.
     CrossSlot,
+    /// A command the config leaves off (`FLUSHALL`/`flush_all` without `allow_flush`): its
+    /// name as the client sent it, and the config line that enables it.
+    Disabled { name: &'a str, enable: &'static str },
 }
 
 /// The refusal of a command whose keys span nodes.
@@ -43,6 +46,16 @@ pub fn error_reply(proto: Protocol, f: Failure<'_>, noreply: bool, out: &mut Vec
         (Protocol::Redis, Failure::CrossSlot) => out.extend_from_slice(CROSSSLOT.as_bytes()),
         (Protocol::Memcache, Failure::CrossSlot) => {
             out.extend_from_slice(b"CLIENT_ERROR keys in request don't hash to the same node\r\n")
+        }
+        (_, Failure::Disabled { name, enable }) => {
+            out.extend_from_slice(match proto {
+                Protocol::Redis => b"-ERR ".as_slice(),
+                Protocol::Memcache => b"CLIENT_ERROR ",
+            });
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b" is disabled on this cluster (");
+            out.extend_from_slice(enable.as_bytes());
+            out.extend_from_slice(b" in every node's config enables it)\r\n");
         }
         (Protocol::Memcache, Failure::Unsupported(name)) => {
             out.extend_from_slice(b"CLIENT_ERROR unsupported command ");
@@ -158,6 +171,15 @@ mod tests {
             f(Protocol::Redis, Failure::CrossSlot, false),
             "-CROSSSLOT Keys in request don't hash to the same node (use a hash_tag such as \
              {user1}:a and {user1}:b)\r\n"
+        );
+        let flush = Failure::Disabled {
+            name: "FLUSHALL",
+            enable: "allow_flush: true",
+        };
+        assert_eq!(
+            f(Protocol::Redis, flush, false),
+            "-ERR FLUSHALL is disabled on this cluster (allow_flush: true in every node's \
+             config enables it)\r\n"
         );
         let bad = ReqError::Client("bad data chunk");
         assert_eq!(

@@ -2,7 +2,7 @@
 //! keys), combined into what one redis-server holding the whole dataset answers: `KEYS` the
 //! union, `DBSIZE` the sum (`merge::coalesce_sum`), `RANDOMKEY` one node's key; and `SCAN`,
 //! which walks the nodes one after the other with a cursor that says which node and where
-//! in it. The read-repair metadata keys (`._add-set...`, `._rem-set...`) are the proxy's,
+//! in it; memcached `stats`, the rack's figures summed. The read-repair metadata keys (`._add-set...`, `._rem-set...`) are the proxy's,
 //! not the user's: they never show.
 //!
 //! ```text
@@ -309,6 +309,79 @@ fn keyspace_lines(text: &str) -> impl Iterator<Item = &str> {
         .filter(|l| l.starts_with("db"))
 }
 
+/// memcached `stats` figures that describe one server, not the data or the traffic: in a
+/// sharded rack they are the local datastore's, never summed.
+const MC_STATS_OWN: &[&str] = &[
+    "pid",
+    "uptime",
+    "time",
+    "version",
+    "libevent",
+    "pointer_size",
+    "rusage_user",
+    "rusage_system",
+    "max_connections",
+    "threads",
+    "hash_power_level",
+    "hash_is_expanding",
+    "accepting_conns",
+    "reserved_fds",
+    "slab_reassign_running",
+    "lru_crawler_running",
+];
+
+/// The `name value` pairs of a memcached `STAT` list reply (closed by `END`); `None` if it
+/// is anything else.
+fn mc_stat_lines(reply: &[u8]) -> Option<Vec<(&str, &str)>> {
+    let text = std::str::from_utf8(reply).ok()?;
+    let body = text.strip_suffix("END\r\n")?;
+    body.split_terminator("\r\n")
+        .map(|line| line.strip_prefix("STAT ")?.split_once(' '))
+        .collect()
+}
+
+/// memcached `stats` on a rack: with one node, its datastore's lines; with several, each
+/// figure the local datastore (`parts[local]`) reports, counters and sizes (every whole
+/// number but [`MC_STATS_OWN`]) summed over the rack's datastores. Then the proxy's own
+/// lines (`STAT name value\r\n` each), then `END`.
+pub fn mc_stats(
+    parts: &[&[u8]],
+    local: usize,
+    proxy: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), usize> {
+    out.clear();
+    let all: Vec<Vec<(&str, &str)>> = parts
+        .iter()
+        .enumerate()
+        .map(|(k, p)| mc_stat_lines(p).ok_or(k))
+        .collect::<Result<_, _>>()?;
+    for &(name, value) in &all[local] {
+        let summed = match value.parse::<u64>() {
+            Ok(mine) if !MC_STATS_OWN.contains(&name) => {
+                let others = all.iter().enumerate().filter(|&(k, _)| k != local);
+                let more = others.filter_map(|(_, lines)| {
+                    let (_, v) = lines.iter().find(|(n, _)| *n == name)?;
+                    v.parse::<u64>().ok()
+                });
+                Some(more.fold(mine, u64::wrapping_add))
+            }
+            _ => None,
+        };
+        out.extend_from_slice(b"STAT ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        match summed {
+            Some(v) => out.extend_from_slice(v.to_string().as_bytes()),
+            None => out.extend_from_slice(value.as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(proxy);
+    out.extend_from_slice(b"END\r\n");
+    Ok(())
+}
+
 /// Whether a reply is a nil (`$-1` in RESP2, `_` in RESP3).
 fn is_nil(reply: &[u8]) -> bool {
     reply == b"$-1\r\n" || reply == b"_\r\n"
@@ -469,6 +542,28 @@ mod tests {
             info_keyspace(&[e.as_bytes(), b"-ERR x\r\n"], 0, &mut out),
             Err(1)
         );
+    }
+
+    #[test]
+    fn memcached_stats_are_summed_over_the_rack() {
+        let a: &[u8] = b"STAT pid 7\r\nSTAT curr_items 3\r\nSTAT version 1.6.18\r\nSTAT threads 4\r\nSTAT rusage_user 0.5\r\nEND\r\n";
+        let b: &[u8] =
+            b"STAT pid 9\r\nSTAT curr_items 4\r\nSTAT version 1.6.18\r\nSTAT threads 4\r\nEND\r\n";
+        let proxy = b"STAT dyn_pid 1\r\n";
+        let mut out = Vec::new();
+        mc_stats(&[b, a], 1, proxy, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "STAT pid 7\r\nSTAT curr_items 7\r\nSTAT version 1.6.18\r\nSTAT threads 4\r\n\
+             STAT rusage_user 0.5\r\nSTAT dyn_pid 1\r\nEND\r\n"
+        );
+        mc_stats(&[a], 0, b"", &mut out).unwrap();
+        assert_eq!(out, a, "one node: its lines as they are");
+        assert_eq!(
+            mc_stats(&[a, b"SERVER_ERROR x\r\n"], 0, b"", &mut out),
+            Err(1)
+        );
+        assert_eq!(mc_stats(&[b"STAT x\r\nEND\r\n"], 0, b"", &mut out), Err(0));
     }
 
     #[test]

@@ -11,13 +11,16 @@
 //!   incr|decr <key> <delta> [noreply]
 //!   delete <key> [0] [noreply]
 //!   touch <key> <exptime> [noreply]
+//!   flush_all [<delay>] [noreply]                     (only with `allow_flush: true`)
+//!   verbosity <level> [noreply]                       (answered by the proxy: `OK`)
+//!   stats [<args>]
 //!   version | quit
 //! ```
 //!
 //! Replies: `VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n` blocks closed by `END\r\n` (the
 //! whole run is one message), or one line: `STORED`, `NOT_STORED`, `EXISTS`, `NOT_FOUND`,
-//! `DELETED`, `TOUCHED`, `OK`, a number, `VERSION <x>`, `ERROR`, `CLIENT_ERROR <text>`,
-//! `SERVER_ERROR <text>`.
+//! `DELETED`, `TOUCHED`, `OK`, `RESET`, a number, `VERSION <x>`, `ERROR`, `CLIENT_ERROR <text>`,
+//! `SERVER_ERROR <text>`; or `STAT <name> <value>` lines (also `ITEM`, `PREFIX`) closed by `END`.
 //!
 //! # What memcached does, and what we do
 //!
@@ -98,8 +101,9 @@ pub mod text {
 }
 
 /// Commands the proxy parses. Anything else is `ReqError::UnknownCommand` (memcached's
-/// `ERROR`); admin commands (`flush_all`, `stats`, `verbosity`, ...) and the meta commands
-/// (`mg`, `ms`, ...: quiet mode and base64 keys need their own routing) are not forwarded.
+/// `ERROR`); the other admin commands (`shutdown`, `cache_memlimit`, `slabs`, `lru_crawler`,
+/// ...) and the meta commands (`mg`, `ms`, ...: quiet mode and base64 keys need their own
+/// routing) are not forwarded.
 #[repr(u16)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cmd {
@@ -119,13 +123,19 @@ pub enum Cmd {
     /// Get and touch: `gat <exptime> <key>+`; a write (it changes the expiry).
     Gat,
     Gats,
-    /// Keyless; answered by the datastore (`VERSION 1.6.18`).
+    /// Keyless; answered by the local datastore (`VERSION 1.6.18`).
     Version,
+    /// `flush_all [delay] [noreply]`: every datastore of every rack, when `allow_flush` is on.
+    FlushAll,
+    /// `stats [args]`: the rack's datastores' figures and the proxy's own counters.
+    Stats,
+    /// `verbosity <level> [noreply]`: answered `OK` by the proxy (memcached takes any level).
+    Verbosity,
 }
 
 impl Cmd {
     /// Every command, in `repr` order (`ALL[i] as u16 == i + 1`).
-    pub const ALL: [Cmd; 16] = [
+    pub const ALL: [Cmd; 19] = [
         Cmd::Get,
         Cmd::Gets,
         Cmd::Set,
@@ -142,6 +152,9 @@ impl Cmd {
         Cmd::Gat,
         Cmd::Gats,
         Cmd::Version,
+        Cmd::FlushAll,
+        Cmd::Stats,
+        Cmd::Verbosity,
     ];
 
     /// The command with this id (`ReqInfo::cmd`); `None` for 0 and unknown ids.
@@ -168,6 +181,9 @@ impl Cmd {
             Cmd::Gat => "gat",
             Cmd::Gats => "gats",
             Cmd::Version => "version",
+            Cmd::FlushAll => "flush_all",
+            Cmd::Stats => "stats",
+            Cmd::Verbosity => "verbosity",
         }
     }
 
@@ -190,14 +206,21 @@ impl Cmd {
             b"gat" => Cmd::Gat,
             b"gats" => Cmd::Gats,
             b"version" => Cmd::Version,
+            b"flush_all" => Cmd::FlushAll,
+            b"stats" => Cmd::Stats,
+            b"verbosity" => Cmd::Verbosity,
             _ => return None,
         })
     }
 
-    /// Reads (Dynomite's classification): `get`, `gets`. Everything else is a write;
-    /// `gat`/`gats` are writes because they change the expiry.
+    /// Reads (Dynomite's classification): `get`, `gets`, and the keyless `version`,
+    /// `stats`, `verbosity`. Everything else is a write; `gat`/`gats` are writes because they
+    /// change the expiry.
     pub fn is_read(self) -> bool {
-        matches!(self, Cmd::Get | Cmd::Gets)
+        matches!(
+            self,
+            Cmd::Get | Cmd::Gets | Cmd::Version | Cmd::Stats | Cmd::Verbosity
+        )
     }
 
     /// Storage commands: a data block follows the command line.

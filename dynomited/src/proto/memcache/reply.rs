@@ -5,7 +5,8 @@
 //!   Word ──"VALUE "──► Header ──EOL──► Data ──<bytes>──► Trailer ──"\r\n"──► Word (VALUE|END only)
 //!     │──"END" / STORED / NOT_STORED / EXISTS / NOT_FOUND / DELETED / TOUCHED / OK / digits
 //!     │        / ERROR ──► ("\r")? '\n' ──► Done
-//!     └──"ERROR " / "CLIENT_ERROR " / "SERVER_ERROR " / "VERSION " ──► Text ──'\n'──► Done
+//!     │──"ERROR " / "CLIENT_ERROR " / "SERVER_ERROR " / "VERSION " ──► Text ──'\n'──► Done
+//!     └──"STAT " / "ITEM " / "PREFIX " ──► Text ──'\n'──► Word (those or END only)
 //! ```
 //!
 //! Anything else is a broken stream: `Done` with `RspInfo::broken`, after which the runtime
@@ -55,6 +56,10 @@ pub struct RspParser {
     header_line: bool,
     /// At least one `VALUE` block of this message is done: only `VALUE` or `END` may follow.
     in_values: bool,
+    /// The `Text` line being read is a `STAT`/`ITEM`/`PREFIX` line: more lines follow.
+    list_line: bool,
+    /// At least one such line is done: only those or `END` may follow.
+    in_list: bool,
     // The header's tokens after `VALUE`: key, flags, bytes, [cas].
     htok: u8,
     h_in_tok: bool,
@@ -82,6 +87,8 @@ impl RspParser {
             word_digits: true,
             header_line: false,
             in_values: false,
+            list_line: false,
+            in_list: false,
             htok: 0,
             h_in_tok: false,
             h_val: 0,
@@ -128,7 +135,12 @@ impl RspParser {
                         Some(at) => {
                             i += at + 1;
                             self.pos += at + 1;
-                            return self.done(i);
+                            if !self.list_line {
+                                return self.done(i);
+                            }
+                            self.list_line = false;
+                            self.in_list = true;
+                            self.new_line();
                         }
                         None if rest.len() > room => return self.broken(i + room + 1, info),
                         None => {
@@ -204,6 +216,10 @@ impl RspParser {
         if self.in_values && word != b"VALUE" && word != b"END" {
             return Step::Broken;
         }
+        let listed = matches!(word, b"STAT" | b"ITEM" | b"PREFIX");
+        if self.in_list && !listed && word != b"END" {
+            return Step::Broken;
+        }
         enum Kind {
             Header,
             Line,
@@ -212,12 +228,16 @@ impl RspParser {
         let kind = match word {
             b"VALUE" => Kind::Header,
             b"END" | b"STORED" | b"NOT_STORED" | b"EXISTS" | b"NOT_FOUND" | b"DELETED"
-            | b"TOUCHED" | b"OK" => Kind::Line,
+            | b"TOUCHED" | b"OK" | b"RESET" => Kind::Line,
             b"ERROR" | b"CLIENT_ERROR" | b"SERVER_ERROR" => {
                 info.is_error = true;
                 Kind::Text
             }
             b"VERSION" => Kind::Text,
+            _ if listed && sep == b' ' => {
+                self.list_line = true;
+                Kind::Text
+            }
             _ if self.word_digits && self.word_len <= NUMBER_MAX => Kind::Line,
             _ => return Step::Broken,
         };

@@ -58,6 +58,10 @@ enum Role {
     Delta,
     /// delete's legacy `0` (or `noreply`).
     Hold,
+    /// flush_all's `<delay>` (or `noreply`).
+    Delay,
+    /// verbosity's `<level>`.
+    Level,
     /// The optional trailing `[noreply]`; anything else there is ignored, like memcached does.
     Opt,
     /// Beyond the command's arity (the line will be `ERROR`), or a keyless command's argument.
@@ -69,7 +73,12 @@ fn role(cmd: Cmd, idx: u32) -> Role {
         (Cmd::Get | Cmd::Gets, _) => Role::Key,
         (Cmd::Gat | Cmd::Gats, 1) => Role::Exptime,
         (Cmd::Gat | Cmd::Gats, _) => Role::Key,
-        (Cmd::Quit | Cmd::Version, _) => Role::Extra,
+        (Cmd::Quit | Cmd::Version | Cmd::Stats, _) => Role::Extra,
+        // `flush_all noreply` has no delay: the first token is checked at the end of the line.
+        (Cmd::FlushAll, 1) => Role::Delay,
+        (Cmd::Verbosity, 1) => Role::Level,
+        (Cmd::FlushAll | Cmd::Verbosity, 2) => Role::Opt,
+        (Cmd::FlushAll | Cmd::Verbosity, _) => Role::Extra,
         (_, 1) => Role::Key,
         (Cmd::Incr | Cmd::Decr, 2) => Role::Delta,
         (Cmd::Touch, 2) => Role::Exptime,
@@ -203,6 +212,9 @@ struct Said {
     delta_bad: bool,
     opt_bad: bool,
     hold_zero: bool,
+    /// flush_all's first token is not a number: bad only if it is the delay (not `noreply`),
+    /// known at the end of the line.
+    delay_nan: bool,
     last_noreply: bool,
     /// The announced value length of a storage command.
     vlen: u64,
@@ -459,6 +471,8 @@ impl ReqParser {
             Role::CasUnique => self.said.num_bad |= t.unsigned(u64::MAX).is_none(),
             Role::Delta => self.said.delta_bad |= t.unsigned(u64::MAX).is_none(),
             Role::Hold => self.said.hold_zero = t.is_zero(),
+            Role::Delay => self.said.delay_nan = !t.is_i32(),
+            Role::Level => self.said.num_bad |= t.unsigned(u64::from(u32::MAX)).is_none(),
             Role::Opt => self.said.opt_bad |= t.ctrl,
             Role::Extra => {}
         }
@@ -490,7 +504,9 @@ impl ReqParser {
             Cmd::Cas => n == 6 || n == 7,
             Cmd::Incr | Cmd::Decr | Cmd::Touch => n == 3 || n == 4,
             Cmd::Delete => (2..=4).contains(&n),
-            Cmd::Quit | Cmd::Version => true,
+            Cmd::Quit | Cmd::Version | Cmd::Stats => true,
+            Cmd::FlushAll => (1..=3).contains(&n),
+            Cmd::Verbosity => n == 2 || n == 3,
         };
         if !arity_ok {
             self.fail = Some(Fail::Arity);
@@ -501,7 +517,9 @@ impl ReqParser {
         info.noreply = match cmd {
             Cmd::Delete => n >= 3 && self.said.last_noreply,
             c if c.is_storage() => self.said.last_noreply,
-            Cmd::Incr | Cmd::Decr | Cmd::Touch => self.said.last_noreply,
+            Cmd::Incr | Cmd::Decr | Cmd::Touch | Cmd::FlushAll | Cmd::Verbosity => {
+                self.said.last_noreply
+            }
             _ => false,
         };
         // The first error memcached would report, in its order of checks.
@@ -544,7 +562,13 @@ impl ReqParser {
                     self.said.key_bad.then_some(BAD_FORMAT)
                 }
             }
-            Cmd::Quit | Cmd::Version => None,
+            Cmd::Quit | Cmd::Version | Cmd::Stats => None,
+            Cmd::Verbosity => self.said.num_bad.then_some(BAD_FORMAT),
+            // memcached reads a delay unless the line is `flush_all [noreply]`.
+            Cmd::FlushAll => {
+                let delay = n > 1 + u32::from(info.noreply);
+                (delay && self.said.delay_nan).then_some(BAD_EXPTIME)
+            }
             _ => {
                 (self.said.key_bad || self.said.num_bad || self.said.opt_bad).then_some(BAD_FORMAT)
             }

@@ -209,7 +209,6 @@ fn client_visible_table() {
         (b"\n", "ERROR\r\n".into()),        // mc
         (b"   \r\n", "ERROR\r\n".into()),   // mc
         (b"v\r\n", "ERROR\r\n".into()),     // mc
-        (b"flush_all\r\n", "ERROR\r\n".into()), // not forwarded (memcached: OK)
         (long_key.as_bytes(), FMT.into()),  // mc
         (ok_key.as_bytes(), "[get]".into()), // mc
         (long_set.as_bytes(), format!("{FMT}ERROR\r\n")), // mc: no data skipped
@@ -297,8 +296,30 @@ fn client_visible_table() {
         (b"version\r\n", "[version]".into()),
         (b"version foo\r\n", "[version]".into()), // mc
         (b"quit\r\n", "[quit]".into()),
-        (b"quit foo\r\n", "[quit]".into()),  // mc: closes
-        (b"mg k v\r\n", "ERROR\r\n".into()), // meta commands are not forwarded
+        (b"quit foo\r\n", "[quit]".into()),       // mc: closes
+        (b"mg k v\r\n", "ERROR\r\n".into()),      // meta commands are not forwarded
+        (b"flush_all\r\n", "[flush_all]".into()), // mc: OK
+        (b"flush_all noreply\r\n", "[flush_all~]".into()), // mc
+        (b"flush_all -1\r\n", "[flush_all]".into()), // mc: OK
+        (b"flush_all 10 foo\r\n", "[flush_all]".into()), // mc: OK
+        (b"flush_all 10 noreply\r\n", "[flush_all~]".into()),
+        (
+            b"flush_all x\r\n",
+            "CLIENT_ERROR invalid exptime argument\r\n".into(),
+        ), // mc
+        (b"flush_all x noreply\r\nversion\r\n", "[version]".into()), // mc
+        (b"flush_all noreply noreply\r\n", "".into()),               // mc: nothing
+        (b"flush_all 1 2 3\r\n", "ERROR\r\n".into()),                // mc
+        (b"verbosity\r\n", "ERROR\r\n".into()),                      // mc
+        (b"verbosity 1\r\n", "[verbosity]".into()),                  // mc: OK
+        (b"verbosity 1 2\r\n", "[verbosity]".into()),                // mc: OK
+        (b"verbosity 1 noreply\r\n", "[verbosity~]".into()),         // mc
+        (b"verbosity x\r\n", FMT.into()),                            // mc
+        (b"verbosity noreply\r\nversion\r\n", "[version]".into()),   // mc: nothing
+        (b"verbosity 1 2 3\r\n", "ERROR\r\n".into()),                // mc
+        (b"stats\r\n", "[stats]".into()),
+        (b"stats settings\r\n", "[stats]".into()),
+        (b"stats foo noreply\r\n", "[stats]".into()), // stats takes no noreply
     ];
     for (stream, want) in cases {
         assert_eq!(
@@ -479,10 +500,17 @@ fn cmd_table() {
         assert_eq!(Cmd::from_name(c.name().as_bytes()), Some(*c));
     }
     assert_eq!(Cmd::from_u16(0), None);
-    assert_eq!(Cmd::from_u16(17), None);
+    assert_eq!(Cmd::from_u16(Cmd::ALL.len() as u16 + 1), None);
     assert_eq!(Cmd::from_u16(u16::MAX), None);
     let reads: Vec<Cmd> = Cmd::ALL.into_iter().filter(|c| c.is_read()).collect();
-    assert_eq!(reads, vec![Cmd::Get, Cmd::Gets]);
+    let want = [
+        Cmd::Get,
+        Cmd::Gets,
+        Cmd::Version,
+        Cmd::Stats,
+        Cmd::Verbosity,
+    ];
+    assert_eq!(reads, want);
     let storage: Vec<&str> = Cmd::ALL
         .iter()
         .filter(|c| c.is_storage())
@@ -551,6 +579,15 @@ fn reply_table() {
             vec![ok(46, false), ok(8, false)],
         ),
         (b"STORED\n", vec![ok(7, false)]), // lenient on bare \n
+        (
+            b"STAT pid 1\r\nSTAT version 1.6.18\r\nEND\r\nRESET\r\n",
+            vec![ok(38, false), ok(7, false)],
+        ),
+        (b"ITEM k [1 b; 0 s]\r\nEND\r\n", vec![ok(24, false)]),
+        (
+            b"PREFIX a get 1 hit 1 set 0 del 0\r\nEND\r\n",
+            vec![ok(39, false)],
+        ),
     ];
     for (stream, want) in cases {
         let (got, rest) = rsps_any_split(stream);
@@ -578,6 +615,8 @@ fn broken_replies() {
         b"VALUE k\x01 0 1\r\n",
         b"123456789012345678901\r\n",
         b"-1\r\n",
+        b"STAT pid 1\r\nSTORED\r\n",
+        b"STAT\r\n",
     ];
     for stream in broken {
         let (got, _) = rsps_any_split(stream);
