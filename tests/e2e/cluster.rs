@@ -639,3 +639,45 @@ fn flush_is_refused_unless_allowed_and_then_empties_every_rack() {
         });
     }
 }
+
+/// A runaway script replicated to every rack spins on every rack's datastore; `SCRIPT KILL`
+/// through another node reaches every one of them, on connections of their own.
+#[test]
+fn script_kill_ends_a_runaway_script_on_every_rack() {
+    let m = three_racks("  timeout: 10000\n");
+    for member in &m {
+        let mut r = Resp::connect(member.redis.port);
+        assert_eq!(
+            r.cmd(&["CONFIG", "SET", "busy-reply-threshold", "200"]),
+            b"+OK\r\n"
+        );
+    }
+    let mut runner = m[0].node.as_ref().unwrap().client();
+    runner.send(&encode_str(&["EVAL", "while true do end", "1", "spin"]));
+    for member in &m {
+        let port = member.redis.port;
+        wait_for(
+            "every rack's datastore busy",
+            Duration::from_secs(10),
+            || {
+                s(&Resp::connect(port).cmd(&["PING"]))
+                    .starts_with("-BUSY")
+                    .then_some(())
+            },
+        );
+    }
+    let mut other = m[1].node.as_ref().unwrap().client();
+    assert!(s(&other.cmd(&["GET", "x"])).starts_with("-BUSY "));
+    assert_eq!(other.cmd(&["SCRIPT", "KILL"]), b"+OK\r\n");
+    assert!(s(&runner.read_reply()).contains("Script killed by user"));
+    for member in &m {
+        let port = member.redis.port;
+        wait_for(
+            "every rack's datastore free",
+            Duration::from_secs(10),
+            || (Resp::connect(port).cmd(&["PING"]) == b"+PONG\r\n").then_some(()),
+        );
+    }
+    assert_eq!(other.cmd(&["SET", "x", "1"]), b"+OK\r\n");
+    everywhere(&m, &[0, 1, 2], "x", "1");
+}

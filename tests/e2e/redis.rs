@@ -629,3 +629,39 @@ fn idle_connection_closed_by_redis_is_reopened_at_once() {
     // The next request is served (through the new connection), not refused.
     assert_eq!(c.cmd(&["GET", "idle"]), b"$1\r\n1\r\n");
 }
+
+/// A runaway script does not take the node down: other clients get the datastore's own
+/// `-BUSY` (not a timeout), and `SCRIPT KILL` / `FUNCTION KILL` through the node reach the
+/// busy datastore on a connection of their own and end it.
+#[test]
+fn runaway_script_gets_busy_replies_and_is_killed_through_the_node() {
+    let r = Redis::start_with(&["--busy-reply-threshold", "200"]);
+    let n = Node::start(&r.addr(), 0, "  timeout: 10000\n");
+    n.wait_backend();
+    let mut runner = n.client();
+    runner.send(&encode_str(&["EVAL", "while true do end", "0"]));
+    std::thread::sleep(Duration::from_millis(400));
+    let mut other = n.client();
+    let t = Instant::now();
+    let busy = s(&other.cmd(&["GET", "x"]));
+    assert!(busy.starts_with("-BUSY "), "{busy}");
+    assert!(t.elapsed() < Duration::from_secs(3), "answered at once");
+    // A RESP3 client goes around it too.
+    let mut r3 = n.client();
+    r3.cmd(&["HELLO", "3"]);
+    assert!(s(&r3.cmd(&["GET", "x"])).starts_with("-BUSY "));
+    assert_eq!(n.client().cmd(&["SCRIPT", "KILL"]), b"+OK\r\n");
+    let killed = s(&runner.read_reply());
+    assert!(killed.contains("Script killed by user"), "{killed}");
+    assert_eq!(other.cmd(&["GET", "x"]), b"$-1\r\n");
+    assert_eq!(runner.cmd(&["SET", "x", "1"]), b"+OK\r\n");
+    // The same with a function.
+    let lib = "#!lua name=spin\nredis.register_function('spin', function() while true do end end)";
+    assert!(s(&runner.cmd(&["FUNCTION", "LOAD", lib])).contains("spin"));
+    runner.send(&encode_str(&["FCALL", "spin", "0"]));
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(s(&other.cmd(&["GET", "x"])).starts_with("-BUSY "));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]), b"+OK\r\n");
+    assert!(s(&runner.read_reply()).contains("killed"));
+    assert_eq!(other.cmd(&["GET", "x"]), b"$1\r\n1\r\n");
+}

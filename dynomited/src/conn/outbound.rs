@@ -60,6 +60,10 @@ pub struct Sent {
     pub msg: MsgRef,
     /// Request bytes written (the `out_queue_bytes` gauges).
     pub len: u32,
+    /// The request may hold the datastore ([`Msg::may_stall`](crate::msg::Msg)).
+    pub stall: bool,
+    /// When it was written (loop-clock ns).
+    pub at: u64,
 }
 
 pub struct Outbound {
@@ -189,6 +193,14 @@ impl Outbound {
         }
     }
 
+    /// Whether a script written `after_ns` ago or more heads the requests waiting for their
+    /// replies: the datastore reads nothing else from this connection until it ends.
+    pub fn stalled(&self, now: u64, after_ns: u64) -> bool {
+        self.out_q
+            .front()
+            .is_some_and(|s| s.stall && now.saturating_sub(s.at) >= after_ns)
+    }
+
     /// Move the requests fully written by `n` more bytes from `in_q` to `out_q`, releasing
     /// their request bytes (a peer's write copies keep theirs until the peer answers: if it
     /// never does, they become a hint; behind a backlog they are packed into the shared
@@ -245,6 +257,8 @@ impl Outbound {
             self.out_q.push_back(Sent {
                 msg: mref,
                 len: u32::try_from(len).unwrap_or(u32::MAX),
+                stall: msg.may_stall,
+                at: now,
             });
             w.pushed += 1;
             w.pushed_bytes += len as i64;

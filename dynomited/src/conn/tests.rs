@@ -169,7 +169,12 @@ fn peer_replies_match_by_frame_id() {
     let (mut out, mut link) = peer_out();
     let ms: Vec<MsgRef> = (0..3).map(|_| msg(&mut bufs, b"x", None)).collect();
     for (i, &m) in ms.iter().enumerate() {
-        out.out_q.push_back(Sent { msg: m, len: 1 });
+        out.out_q.push_back(Sent {
+            msg: m,
+            len: 1,
+            stall: false,
+            at: 0,
+        });
         link.out_ids.push_back(10 + i as u64);
     }
     let mut skipped = Vec::new();

@@ -148,6 +148,26 @@ struct Pools {
     main: Vec<u32>,
     /// Opened when the first RESP3 client arrives.
     resp3: Vec<u32>,
+    /// One more connection of each pool (RESP2, RESP3), opened when first needed, that never
+    /// carries a script: `SCRIPT KILL`/`FUNCTION KILL` reach a datastore busy with a
+    /// script through it, and so does a client's request while its own connection waits
+    /// behind one (`outbound.rs`, `pick_datastore`).
+    urgent: [Option<u32>; 2],
+}
+
+impl Pools {
+    /// The `i`-th datastore connection of all pools (main, RESP3, urgent), for loops that
+    /// may reconnect as they go.
+    fn nth(&self, i: usize) -> Option<u32> {
+        let (m, r) = (self.main.len(), self.resp3.len());
+        if i < m {
+            Some(self.main[i])
+        } else if i < m + r {
+            Some(self.resp3[i - m])
+        } else {
+            self.urgent.iter().flatten().nth(i - m - r).copied()
+        }
+    }
 }
 
 /// What an operator controls about the node at run time.
@@ -466,6 +486,7 @@ impl Core {
             .main
             .iter()
             .chain(self.pools.resp3.iter())
+            .chain(self.pools.urgent.iter().flatten())
             .chain(peers)
         {
             if let Some(t) = self.out_next_deadline(idx) {
@@ -491,15 +512,13 @@ impl Core {
             self.reset_histograms();
         }
         self.rx.resume_accepts(self.now);
-        // Every connection the proxy sends on: datastore (RESP2, RESP3) and peers. Indexed
-        // loops, since a timer may reconnect (no list is collected per iteration).
-        for i in 0..self.pools.main.len() + self.pools.resp3.len() {
-            let idx = match self.pools.main.get(i) {
-                Some(&idx) => idx,
-                None => self.pools.resp3[i - self.pools.main.len()],
-            };
+        // Every connection the proxy sends on: datastore (RESP2, RESP3, urgent) and peers.
+        // Indexed loops, since a timer may reconnect (no list is collected per iteration).
+        let mut i = 0;
+        while let Some(idx) = self.pools.nth(i) {
             let next = self.out_timers(idx);
             self.out_act(idx, next);
+            i += 1;
         }
         for node in 0..self.mesh.peers.len() {
             for slot in 0..self.mesh.peers[node].len() {

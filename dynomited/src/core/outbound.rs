@@ -25,9 +25,14 @@ use crate::conn::{
 use crate::event::{self, Event, IoVecs};
 use crate::msg::MsgRef;
 use crate::proto::error::DynError;
+use crate::proto::redis::cmd;
 use crate::proto::Protocol;
 use crate::stats::counters::Kind;
 use crate::{log_info, log_notice, log_warn};
+
+/// How long a script must have held a datastore connection before other requests go
+/// around it (a short script is waited for, as one redis-server would).
+pub const STALL_AFTER_NS: u64 = 100_000_000;
 
 /// Reconnect back-off cap for peers (Dynomite's MAX_WAIT_BEFORE_RECONNECT_IN_SECS).
 const PEER_BACKOFF_CAP: Duration = Duration::from_secs(10);
@@ -301,6 +306,56 @@ impl Core {
     }
 
     /// Queue a request for the local datastore.
+    /// The datastore connection a request goes on: the client's own of `pool` (by its fd),
+    /// unless a script holds that one. The urgent connection takes `SCRIPT KILL` and
+    /// `FUNCTION KILL` always (else they would wait behind the script they are meant to
+    /// end), and any other request that is not a script itself while a script written
+    /// [`STALL_AFTER_NS`] ago heads the client's connection, if the client has nothing older
+    /// outstanding (so its requests still run in the order it sent them). The datastore
+    /// answers those at once with its `-BUSY` error, as it answers its own clients.
+    fn pick_datastore(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind) -> u32 {
+        let fd = self.fd_hint(cidx);
+        let list = match pool {
+            PoolKind::Main => &self.pools.main,
+            PoolKind::Resp3 => &self.pools.resp3,
+        };
+        let own = list[fd % list.len()];
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return own;
+        };
+        let kill = self.proto == Protocol::Redis
+            && matches!(m.req.cmd, cmd::SCRIPT_KILL | cmd::FUNCTION_KILL);
+        let urgent = kill || {
+            let (script, now) = (m.may_stall, self.now_ns);
+            !script
+                && self
+                    .rx
+                    .conn(own)
+                    .and_then(|c| c.outbound())
+                    .is_some_and(|s| s.stalled(now, STALL_AFTER_NS))
+                && self.oldest_outstanding(cidx, mref)
+        };
+        if !urgent {
+            return own;
+        }
+        let slot = usize::from(pool == PoolKind::Resp3);
+        if let Some(idx) = self.pools.urgent[slot] {
+            return idx;
+        }
+        let idx = self.new_datastore(pool, 0);
+        self.pools.urgent[slot] = Some(idx);
+        self.out_start(idx);
+        idx
+    }
+
+    /// Whether `mref` is the oldest request its connection (a client or a peer) still
+    /// waits on.
+    fn oldest_outstanding(&mut self, cidx: u32, mref: MsgRef) -> bool {
+        self.inbound_of(cidx)
+            .and_then(|c| c.queue.front().copied())
+            .is_some_and(|front| front == mref)
+    }
+
     pub(super) fn forward_local(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind) {
         if pool == PoolKind::Resp3 && self.pools.resp3.is_empty() {
             let n = self.cfg.backend.datastore_connections.max(1) as usize;
@@ -310,12 +365,7 @@ impl Core {
                 self.out_start(idx);
             }
         }
-        let fd = self.fd_hint(cidx);
-        let list = match pool {
-            PoolKind::Main => &self.pools.main,
-            PoolKind::Resp3 => &self.pools.resp3,
-        };
-        let sidx = list[fd % list.len()];
+        let sidx = self.pick_datastore(cidx, mref, pool);
         let now = self.now_ns;
         let Some(s) = self.rx.conn_mut(sidx).and_then(|c| c.outbound_mut()) else {
             return self.answer_dyn_error(mref, DynError::StorageConnectionRefused);

@@ -160,6 +160,7 @@ impl Core {
         let Some(Sent {
             msg: mref,
             len: sent_len,
+            ..
         }) = front
         else {
             self.bufs.mbufs.release(&mut s.rsp_segs);

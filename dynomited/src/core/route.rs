@@ -87,6 +87,7 @@ impl Core {
             (_, h) => {
                 if let Some(m) = self.bufs.msgs.get_mut(mref) {
                     m.is_write = spec.write;
+                    m.may_stall = matches!(h, Handling::ByKey { script: true, .. });
                 }
                 self.count_redis_command(spec.id);
                 self.route_keyed(idx, mref, spec.write, h)

@@ -101,6 +101,9 @@ pub struct Msg {
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
     pub is_write: bool,
+    /// A script or function call: the datastore may run it as long as it likes, and reads
+    /// nothing else from its connection meanwhile.
+    pub may_stall: bool,
     /// Replicated as its effect, once its reply is in (see [`Effect`]).
     pub effect: Effect,
     pub rsp: RspInfo,
@@ -153,6 +156,7 @@ impl Msg {
             req_segs: Vec::with_capacity(MSG_PRESIZE),
             req_len: 0,
             is_write: false,
+            may_stall: false,
             effect: Effect::None,
             rsp: RspInfo::default(),
             rsp_segs: Vec::with_capacity(MSG_PRESIZE),
@@ -204,6 +208,7 @@ impl MsgPool {
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
+        m.may_stall = false;
         m.effect = Effect::None;
         m.rsp = RspInfo::default();
         m.rsp_len = 0;
