@@ -681,3 +681,33 @@ fn script_kill_ends_a_runaway_script_on_every_rack() {
     assert_eq!(other.cmd(&["SET", "x", "1"]), b"+OK\r\n");
     everywhere(&m, &[0, 1, 2], "x", "1");
 }
+
+/// `SCRIPT LOAD` reaches every rack's datastore, also behind big writes on the same
+/// connection (seen: after ten 5 MB `SET`s through a rack-2 node, rack 1 lacked the script
+/// and `EVALSHA` there answered `NOSCRIPT`).
+#[test]
+fn script_load_reaches_every_rack_behind_big_writes() {
+    let m = three_racks("");
+    let mut c = m[1].node.as_ref().unwrap().client();
+    let big = "x".repeat(5 << 20);
+    for i in 0..10 {
+        c.send(&encode_str(&["SET", &format!("big{i}"), &big]));
+    }
+    c.send(&encode_str(&["SCRIPT", "LOAD", "return 'loaded'"]));
+    for _ in 0..10 {
+        assert_eq!(c.read_reply(), b"+OK\r\n");
+    }
+    let sha = s(&c.read_reply());
+    let sha = sha.lines().nth(1).expect("a sha").to_string();
+    assert_eq!(sha.len(), 40, "{sha}");
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("the script in every rack", Duration::from_secs(20), || {
+            (Resp::connect(port).cmd(&["SCRIPT", "EXISTS", &sha]) == b"*1\r\n:1\r\n").then_some(())
+        });
+    }
+    for member in &m {
+        let mut n = member.node.as_ref().unwrap().client();
+        assert_eq!(n.cmd(&["EVALSHA", &sha, "0"]), b"$6\r\nloaded\r\n");
+    }
+}
