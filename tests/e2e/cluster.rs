@@ -711,3 +711,42 @@ fn script_load_reaches_every_rack_behind_big_writes() {
         assert_eq!(n.cmd(&["EVALSHA", &sha, "0"]), b"$6\r\nloaded\r\n");
     }
 }
+
+/// A replicated script that calls a non-deterministic command is refused before anything
+/// runs (each rack would pop its own members); read-only scripts and a lone rack run them.
+#[test]
+fn nondeterministic_scripts_are_refused_through_a_replicated_cluster() {
+    let m = three_racks("");
+    let n = m[0].node.as_ref().unwrap();
+    let mut c = n.client();
+    assert_eq!(c.cmd(&["SADD", "s", "a", "b", "c"]), b":3\r\n");
+    let got = s(&c.cmd(&["EVAL", "return redis.call('SPOP', KEYS[1])", "1", "s"]));
+    assert!(
+        got.starts_with("-ERR the script calls SPOP, whose result each rack's datastore"),
+        "{got}"
+    );
+    assert_eq!(c.cmd(&["SCARD", "s"]), b":3\r\n", "nothing ran");
+    let lib = "#!lua name=rnd\nredis.register_function('rk', function() return redis.call('RANDOMKEY') end)";
+    let got = s(&c.cmd(&["FUNCTION", "LOAD", lib]));
+    assert!(got.starts_with("-ERR the script calls RANDOMKEY"), "{got}");
+    let member = s(&c.cmd(&[
+        "EVAL_RO",
+        "return redis.call('SRANDMEMBER', KEYS[1])",
+        "1",
+        "s",
+    ]));
+    assert!(
+        member.starts_with("$1\r\n"),
+        "a read-only script runs: {member}"
+    );
+    let ok = c.cmd(&["EVAL", "return redis.call('SCARD', KEYS[1])", "1", "s"]);
+    assert_eq!(ok, b":3\r\n");
+    let v: serde_json::Value = serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap();
+    assert_eq!(v["script_refusals"].as_u64(), Some(2), "{v}");
+    // One rack: nothing to diverge from.
+    let (_r, single) = redis_node();
+    let mut c = single.client();
+    assert_eq!(c.cmd(&["SADD", "s", "a"]), b":1\r\n");
+    let popped = c.cmd(&["EVAL", "return redis.call('SPOP', KEYS[1])", "1", "s"]);
+    assert_eq!(popped, b"$1\r\na\r\n");
+}

@@ -16,6 +16,8 @@ pub struct Placement {
     local: (usize, usize),
     /// Some rack has more than one node: keys must be hashed to find their owner.
     multi_node: bool,
+    /// More than one rack.
+    replicated: bool,
 }
 
 /// How a client's request is served (the coordinator's plan for one key).
@@ -51,6 +53,7 @@ impl Placement {
             topo,
             local: (0, 0),
             multi_node: false,
+            replicated: false,
         };
         p.derive();
         p
@@ -75,6 +78,13 @@ impl Placement {
             .iter()
             .any(|d| d.racks.iter().any(|r| r.nodes.len() > 1));
         self.local = self.topo.local_rack();
+        self.replicated = self.topo.dcs.iter().map(|d| d.racks.len()).sum::<usize>() > 1;
+    }
+
+    /// Whether there is more than one rack (in any DC): writes then run on several
+    /// datastores, each on its own.
+    pub fn replicated(&self) -> bool {
+        self.replicated
     }
 
     /// The local node's `(dc, rack)` indices.

@@ -60,10 +60,8 @@ pub struct Sent {
     pub msg: MsgRef,
     /// Request bytes written (the `out_queue_bytes` gauges).
     pub len: u32,
-    /// The request may hold the datastore ([`Msg::may_stall`](crate::msg::Msg)).
+    /// The request may hold the datastore (a [`Lane::Script`](crate::msg::Lane)).
     pub stall: bool,
-    /// When it was written (loop-clock ns).
-    pub at: u64,
 }
 
 pub struct Outbound {
@@ -194,11 +192,15 @@ impl Outbound {
     }
 
     /// Whether a script written `after_ns` ago or more heads the requests waiting for their
-    /// replies: the datastore reads nothing else from this connection until it ends.
-    pub fn stalled(&self, now: u64, after_ns: u64) -> bool {
-        self.out_q
-            .front()
-            .is_some_and(|s| s.stall && now.saturating_sub(s.at) >= after_ns)
+    /// replies: the datastore reads nothing else from this connection until it ends. (A
+    /// script whose client already has its timeout error is long past `after_ns`.)
+    pub fn stalled(&self, msgs: &crate::msg::MsgPool, now: u64, after_ns: u64) -> bool {
+        self.out_q.front().is_some_and(|s| {
+            s.stall
+                && msgs
+                    .get(s.msg)
+                    .is_none_or(|m| now.saturating_sub(m.t.sent) >= after_ns)
+        })
     }
 
     /// Move the requests fully written by `n` more bytes from `in_q` to `out_q`, releasing
@@ -257,8 +259,7 @@ impl Outbound {
             self.out_q.push_back(Sent {
                 msg: mref,
                 len: u32::try_from(len).unwrap_or(u32::MAX),
-                stall: msg.may_stall,
-                at: now,
+                stall: msg.lane == crate::msg::Lane::Script,
             });
             w.pushed += 1;
             w.pushed_bytes += len as i64;

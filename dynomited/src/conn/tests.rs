@@ -173,7 +173,6 @@ fn peer_replies_match_by_frame_id() {
             msg: m,
             len: 1,
             stall: false,
-            at: 0,
         });
         link.out_ids.push_back(10 + i as u64);
     }

@@ -207,7 +207,7 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 12] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 13] {
         let (hints, hint_bytes) = self.hints_total();
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
@@ -236,6 +236,10 @@ impl Core {
             (
                 "crossslot_refusals",
                 ExtraValue::Num(self.stats.crossslot_refusals),
+            ),
+            (
+                "script_refusals",
+                ExtraValue::Num(self.stats.script_refusals),
             ),
             ("peers_down", ExtraValue::Num(peers_down)),
             ("datastore_connected", ExtraValue::Num(datastore_up)),

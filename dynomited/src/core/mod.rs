@@ -153,6 +153,9 @@ struct Pools {
     /// script through it, and so does a client's request while its own connection waits
     /// behind one (`outbound.rs`, `pick_datastore`).
     urgent: [Option<u32>; 2],
+    /// A script has been sent to the datastore: requests check whether one holds their
+    /// connection (until then, that look-up is skipped).
+    scripts_seen: bool,
 }
 
 impl Pools {

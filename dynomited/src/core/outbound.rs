@@ -23,9 +23,8 @@ use crate::conn::{
     BACKOFF_START,
 };
 use crate::event::{self, Event, IoVecs};
-use crate::msg::MsgRef;
+use crate::msg::{Lane, MsgRef};
 use crate::proto::error::DynError;
-use crate::proto::redis::cmd;
 use crate::proto::Protocol;
 use crate::stats::counters::Kind;
 use crate::{log_info, log_notice, log_warn};
@@ -306,34 +305,37 @@ impl Core {
     }
 
     /// Queue a request for the local datastore.
-    /// The datastore connection a request goes on: the client's own of `pool` (by its fd),
-    /// unless a script holds that one. The urgent connection takes `SCRIPT KILL` and
-    /// `FUNCTION KILL` always (else they would wait behind the script they are meant to
+    /// The datastore connection a request of `lane` goes on: the client's own of `pool` (by
+    /// its fd), unless a script holds that one. The urgent connection takes `SCRIPT KILL`
+    /// and `FUNCTION KILL` always (else they would wait behind the script they are meant to
     /// end), and any other request that is not a script itself while a script written
     /// [`STALL_AFTER_NS`] ago heads the client's connection, if the client has nothing older
     /// outstanding (so its requests still run in the order it sent them). The datastore
     /// answers those at once with its `-BUSY` error, as it answers its own clients.
-    fn pick_datastore(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind) -> u32 {
+    fn pick_datastore(&mut self, cidx: u32, mref: MsgRef, pool: PoolKind, lane: Lane) -> u32 {
         let fd = self.fd_hint(cidx);
         let list = match pool {
             PoolKind::Main => &self.pools.main,
             PoolKind::Resp3 => &self.pools.resp3,
         };
         let own = list[fd % list.len()];
-        let Some(m) = self.bufs.msgs.get(mref) else {
-            return own;
+        let now = self.now_ns;
+        let stalled = |core: &Core| {
+            core.rx
+                .conn(own)
+                .and_then(|c| c.outbound())
+                .is_some_and(|s| s.stalled(&core.bufs.msgs, now, STALL_AFTER_NS))
         };
-        let kill = self.proto == Protocol::Redis
-            && matches!(m.req.cmd, cmd::SCRIPT_KILL | cmd::FUNCTION_KILL);
-        let urgent = kill || {
-            let (script, now) = (m.may_stall, self.now_ns);
-            !script
-                && self
-                    .rx
-                    .conn(own)
-                    .and_then(|c| c.outbound())
-                    .is_some_and(|s| s.stalled(now, STALL_AFTER_NS))
-                && self.oldest_outstanding(cidx, mref)
+        let urgent = match lane {
+            Lane::Script => {
+                self.pools.scripts_seen = true;
+                false
+            }
+            // Until a script has gone to the datastore, no connection can be held by one.
+            Lane::Shared => {
+                self.pools.scripts_seen && stalled(self) && self.oldest_outstanding(cidx, mref)
+            }
+            Lane::Urgent => true,
         };
         if !urgent {
             return own;
@@ -365,8 +367,15 @@ impl Core {
                 self.out_start(idx);
             }
         }
-        let sidx = self.pick_datastore(cidx, mref, pool);
         let now = self.now_ns;
+        let timeout = self.server_timeout_ns();
+        let Some(msg) = self.bufs.msgs.get_mut(mref) else {
+            return;
+        };
+        msg.t.queued = now;
+        msg.t.deadline = now + timeout;
+        let (bytes, write, lane) = (msg.req_len as u64, msg.is_write, msg.lane);
+        let sidx = self.pick_datastore(cidx, mref, pool, lane);
         let Some(s) = self.rx.conn_mut(sidx).and_then(|c| c.outbound_mut()) else {
             return self.answer_dyn_error(mref, DynError::StorageConnectionRefused);
         };
@@ -388,12 +397,7 @@ impl Core {
         let qlen = s.in_q.len() as u64;
         self.stats.histos.server_in_queue.record(qlen);
         self.stats.server.in_queue += 1;
-        let timeout = self.server_timeout_ns();
-        let msg = self.bufs.msgs.get_mut(mref).expect("live");
-        msg.t.queued = now;
-        msg.t.deadline = now + timeout;
-        let bytes = msg.req_len as u64;
-        if msg.is_write {
+        if write {
             self.stats.server.write_requests += 1;
             self.stats.server.write_request_bytes += bytes;
             self.stats.histos.payload_size.record(bytes);

@@ -18,7 +18,7 @@ use super::collect::{FanKind, SplitKind};
 use super::Core;
 use crate::cluster::{gate, Gate};
 use crate::conn::PoolKind;
-use crate::msg::MsgRef;
+use crate::msg::{Lane, MsgRef};
 use crate::proto::error::{DynError, Failure};
 use crate::proto::memcache::Cmd as McCmd;
 use crate::proto::redis::{self, cmd, handling, Handling, Keyspace, Route};
@@ -85,9 +85,21 @@ impl Core {
                 Dispatch::Answered
             }
             (_, h) => {
+                let lane = match (spec.id, h) {
+                    (cmd::SCRIPT_KILL | cmd::FUNCTION_KILL, _) => Lane::Urgent,
+                    (_, Handling::ByKey { script: true, .. }) => Lane::Script,
+                    _ => Lane::Shared,
+                };
                 if let Some(m) = self.bufs.msgs.get_mut(mref) {
                     m.is_write = spec.write;
-                    m.may_stall = matches!(h, Handling::ByKey { script: true, .. });
+                    m.lane = lane;
+                }
+                if matches!(spec.id, cmd::EVAL | cmd::FUNCTION_LOAD) {
+                    if let Some(name) = self.nondeterministic_script(mref) {
+                        self.stats.script_refusals += 1;
+                        self.answer_failure(mref, Failure::Nondeterministic(name));
+                        return (Dispatch::Answered, spec.write);
+                    }
                 }
                 self.count_redis_command(spec.id);
                 self.route_keyed(idx, mref, spec.write, h)
@@ -156,6 +168,25 @@ impl Core {
             },
         };
         (self.route_keyed(idx, mref, write, h), write)
+    }
+
+    /// A script every rack would run on its own (`EVAL`, or a library `FUNCTION LOAD`
+    /// installs on every node, through a cluster of several racks, from a client) that calls
+    /// a command whose result each datastore chooses for itself: that command's name.
+    /// `EVALSHA` is not checked (the proxy does not know the body); `EVAL_RO`/`FCALL_RO` run
+    /// on one rack and change nothing.
+    fn nondeterministic_script(&mut self, mref: MsgRef) -> Option<&'static str> {
+        let m = self.bufs.msgs.get(mref)?;
+        let arg = match m.req.cmd {
+            cmd::EVAL => 1,
+            cmd::FUNCTION_LOAD => (m.req.nargs as usize).checked_sub(1)?,
+            _ => return None,
+        };
+        if m.peer.is_some() || !self.place.replicated() {
+            return None;
+        }
+        self.bufs.req_arg(mref, arg, &mut self.scratch.arg);
+        redis::script::nondeterministic_call(&self.scratch.arg)
     }
 
     /// `FLUSHALL`, `FLUSHDB`, `flush_all` without `allow_flush: true`.

@@ -74,6 +74,19 @@ pub enum MsgState {
     Done,
 }
 
+/// Which datastore connection a request may take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lane {
+    /// The client's own (or, while a script holds that one, the urgent connection).
+    #[default]
+    Shared,
+    /// A script or function call: the datastore may run it as long as it likes, reading
+    /// nothing else from its connection meanwhile. Always the client's own connection.
+    Script,
+    /// `SCRIPT KILL`, `FUNCTION KILL`: always the urgent connection, never behind a script.
+    Urgent,
+}
+
 pub struct Msg {
     pub gen: u32,
     pub state: MsgState,
@@ -101,9 +114,8 @@ pub struct Msg {
     pub req_segs: Vec<Seg>,
     pub req_len: usize,
     pub is_write: bool,
-    /// A script or function call: the datastore may run it as long as it likes, and reads
-    /// nothing else from its connection meanwhile.
-    pub may_stall: bool,
+    /// Which datastore connection it may take (scripts, and what ends them).
+    pub lane: Lane,
     /// Replicated as its effect, once its reply is in (see [`Effect`]).
     pub effect: Effect,
     pub rsp: RspInfo,
@@ -156,7 +168,7 @@ impl Msg {
             req_segs: Vec::with_capacity(MSG_PRESIZE),
             req_len: 0,
             is_write: false,
-            may_stall: false,
+            lane: Lane::Shared,
             effect: Effect::None,
             rsp: RspInfo::default(),
             rsp_segs: Vec::with_capacity(MSG_PRESIZE),
@@ -208,7 +220,7 @@ impl MsgPool {
         m.req.clear();
         m.req_len = 0;
         m.is_write = false;
-        m.may_stall = false;
+        m.lane = Lane::Shared;
         m.effect = Effect::None;
         m.rsp = RspInfo::default();
         m.rsp_len = 0;

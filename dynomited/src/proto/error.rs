@@ -23,6 +23,9 @@ pub enum Failure<'a> {
     /// A command the config leaves off (`FLUSHALL`/`flush_all` without `allow_flush`): its
     /// name as the client sent it, and the config line that enables it.
     Disabled { name: &'a str, enable: &'static str },
+    /// A replicated script that calls a command whose result each datastore chooses for
+    /// itself (named, lower case).
+    Nondeterministic(&'static str),
 }
 
 /// The refusal of a command whose keys span nodes.
@@ -56,6 +59,19 @@ pub fn error_reply(proto: Protocol, f: Failure<'_>, noreply: bool, out: &mut Vec
             out.extend_from_slice(b" is disabled on this cluster (");
             out.extend_from_slice(enable.as_bytes());
             out.extend_from_slice(b" in every node's config enables it)\r\n");
+        }
+        (_, Failure::Nondeterministic(name)) => {
+            out.extend_from_slice(match proto {
+                Protocol::Redis => b"-ERR ".as_slice(),
+                Protocol::Memcache => b"CLIENT_ERROR ",
+            });
+            out.extend_from_slice(b"the script calls ");
+            out.extend_from_slice(name.to_ascii_uppercase().as_bytes());
+            out.extend_from_slice(
+                b", whose result each rack's datastore would choose for itself (the racks \
+                  would diverge); use EVAL_RO/FCALL_RO if it only reads, or make that call \
+                  from the client\r\n",
+            );
         }
         (Protocol::Memcache, Failure::Unsupported(name)) => {
             out.extend_from_slice(b"CLIENT_ERROR unsupported command ");
@@ -180,6 +196,12 @@ mod tests {
             f(Protocol::Redis, flush, false),
             "-ERR FLUSHALL is disabled on this cluster (allow_flush: true in every node's \
              config enables it)\r\n"
+        );
+        assert_eq!(
+            f(Protocol::Redis, Failure::Nondeterministic("spop"), false),
+            "-ERR the script calls SPOP, whose result each rack's datastore would choose for \
+             itself (the racks would diverge); use EVAL_RO/FCALL_RO if it only reads, or make \
+             that call from the client\r\n"
         );
         let bad = ReqError::Client("bad data chunk");
         assert_eq!(

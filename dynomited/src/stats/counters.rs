@@ -27,6 +27,8 @@ pub struct Stats {
     pub read_failovers: u64,
     /// Requests refused because their keys live on different nodes (CROSSSLOT).
     pub crossslot_refusals: u64,
+    /// Replicated scripts refused because they call a non-deterministic command.
+    pub script_refusals: u64,
     /// Hinted handoff, for `/info`.
     pub hints: HintStats,
 }
@@ -48,6 +50,7 @@ impl Stats {
             histo_reset_at: now + HISTOGRAM_WINDOW,
             read_failovers: 0,
             crossslot_refusals: 0,
+            script_refusals: 0,
             hints: HintStats::default(),
         }
     }

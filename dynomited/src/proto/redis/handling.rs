@@ -230,6 +230,11 @@ pub fn conformance_table() -> String {
         match s.id {
             cmd::SPOP => how += "; runs once (DC_ONE), replicated as SREM of what it popped",
             cmd::XADD => how += "; with `*`, runs once (DC_ONE), replicated with the ID chosen",
+            cmd::EVAL | cmd::FUNCTION_LOAD => {
+                how += "; with several racks, refused when the script calls a command whose \
+                        result each datastore chooses (`SPOP`, `SRANDMEMBER`, `TIME`, `XADD`, \
+                        ...)"
+            }
             _ => {}
         }
         out += &format!("| `{name}` | {write} | {how} |\n");

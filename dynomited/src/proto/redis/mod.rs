@@ -20,6 +20,7 @@ pub mod handling;
 mod num;
 mod reply;
 mod request;
+pub mod script;
 pub mod walk;
 
 #[cfg(test)]
