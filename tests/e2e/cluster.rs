@@ -750,3 +750,61 @@ fn nondeterministic_scripts_are_refused_through_a_replicated_cluster() {
     let popped = c.cmd(&["EVAL", "return redis.call('SPOP', KEYS[1])", "1", "s"]);
     assert_eq!(popped, b"$1\r\na\r\n");
 }
+
+/// An `EVALSHA` of a script loaded through the cluster runs on every rack, also where the
+/// datastore lost its script cache (a restart): the node sends it as the `EVAL` of its body.
+#[test]
+fn evalsha_runs_on_a_rack_whose_datastore_lost_the_script() {
+    let m = three_racks("");
+    let mut c0 = m[0].node.as_ref().unwrap().client();
+    let mut c1 = m[1].node.as_ref().unwrap().client();
+    let load = s(&c0.cmd(&["SCRIPT", "LOAD", "return redis.call('INCR', KEYS[1])"]));
+    let sha = load.lines().nth(1).unwrap().to_string();
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("the script everywhere", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["SCRIPT", "EXISTS", &sha]) == b"*1\r\n:1\r\n").then_some(())
+        });
+    }
+    // Rack 3's datastore forgets it, as a restart would.
+    assert_eq!(
+        Resp::connect(m[2].redis.port).cmd(&["SCRIPT", "FLUSH"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(c0.cmd(&["EVALSHA", &sha, "1", "n"]), b":1\r\n");
+    everywhere(&m, &[0, 1, 2], "n", "1");
+    // Node 2 learnt the body from node 1's copy of the SCRIPT LOAD; upper case works too.
+    assert_eq!(
+        c1.cmd(&["EVALSHA", &sha.to_uppercase(), "1", "n"]),
+        b":2\r\n"
+    );
+    everywhere(&m, &[0, 1, 2], "n", "2");
+    // Keys and arguments keep their places in the rewritten request.
+    let load = s(&c0.cmd(&[
+        "SCRIPT",
+        "LOAD",
+        "return {KEYS[1], KEYS[2], ARGV[1], ARGV[2]}",
+    ]));
+    let echo = load.lines().nth(1).unwrap().to_string();
+    let big = "v".repeat(100_000);
+    let got = c0.cmd(&["EVALSHA", &echo, "2", "ka", "kb", "x", &big]);
+    assert_eq!(
+        s(&got),
+        format!("*4\r\n$2\r\nka\r\n$2\r\nkb\r\n$1\r\nx\r\n$100000\r\n{big}\r\n")
+    );
+    // A non-deterministic script is refused once its body is known.
+    let load = s(&c0.cmd(&["SCRIPT", "LOAD", "return redis.call('SPOP', KEYS[1])"]));
+    let spop = load.lines().nth(1).unwrap().to_string();
+    let got = s(&c0.cmd(&["EVALSHA", &spop, "1", "s"]));
+    assert!(got.starts_with("-ERR the script calls SPOP"), "{got}");
+    // SCRIPT FLUSH through the cluster: NOSCRIPT, as from one redis-server.
+    assert_eq!(c1.cmd(&["SCRIPT", "FLUSH"]), b"+OK\r\n");
+    for member in &m {
+        let port = member.redis.port;
+        wait_for("every cache flushed", Duration::from_secs(10), || {
+            (Resp::connect(port).cmd(&["SCRIPT", "EXISTS", &sha]) == b"*1\r\n:0\r\n").then_some(())
+        });
+    }
+    let got = s(&c0.cmd(&["EVALSHA", &sha, "1", "n"]));
+    assert!(got.starts_with("-NOSCRIPT"), "{got}");
+}

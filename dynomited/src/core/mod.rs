@@ -222,6 +222,8 @@ pub struct Core {
     /// Counters and histograms.
     stats: crate::stats::counters::Stats,
     life: Life,
+    /// The bodies of the scripts `SCRIPT LOAD` brought here, by SHA1 (`rewrite.rs`).
+    scripts: crate::proto::redis::script::ScriptCache,
 }
 
 impl Core {
@@ -261,6 +263,7 @@ impl Core {
                 last_request: now,
                 signals: None,
             },
+            scripts: Default::default(),
             cfg,
             opts,
         })

@@ -6,7 +6,7 @@
 use super::Core;
 use crate::msg::MsgRef;
 use crate::proto::redis::absolute::{self, Arg};
-use crate::proto::redis::lookup;
+use crate::proto::redis::{cmd, lookup};
 use crate::proto::{Span, ARGS_MAX};
 
 impl Core {
@@ -142,5 +142,79 @@ impl Core {
         m.req.args = new_args;
         m.req.keys.clear();
         m.req.keys.push(key);
+    }
+
+    /// Keep the body of a `SCRIPT LOAD` (from a client or another node), so an `EVALSHA`
+    /// of it can travel as its `EVAL`.
+    pub(super) fn learn_script(&mut self, mref: MsgRef) {
+        let body = &mut self.scratch.arg;
+        if !self.bufs.req_arg(mref, 2, body) {
+            return;
+        }
+        if !self.scripts.learn(body) {
+            crate::log_warn!(
+                "script cache full ({} scripts): EVALSHA of newer scripts travels as sent",
+                self.scripts.len()
+            );
+        }
+    }
+
+    /// `EVALSHA sha numkeys ...` of a script this node knows becomes `EVAL body numkeys
+    /// ...` (its other arguments' bytes are kept, not copied): every rack runs the script,
+    /// also one whose datastore lost it (a restart empties a script cache), so the racks do
+    /// not part at a `NOSCRIPT` no client sees. The reply is the same as `EVALSHA`'s.
+    pub(super) fn evalsha_as_eval(&mut self, mref: MsgRef) {
+        use std::io::Write;
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return;
+        };
+        let (Some(sha), Some(_)) = (m.req.arg(1), m.req.arg(2)) else {
+            return;
+        };
+        if m.req.inline || sha.len != 40 {
+            return;
+        }
+        self.bufs.req_bytes(mref, sha, &mut self.scratch.key);
+        let Some(body) = self.scripts.body(&self.scratch.key) else {
+            return;
+        };
+        let m = self.bufs.msgs.get(mref).expect("live");
+        let (nargs, old_len) = (m.req.nargs, m.req_len);
+        // Where argument 2's `$len` header starts: right after the SHA and its CRLF.
+        let tail = (sha.start + sha.len + 2) as usize;
+        let hdr = &mut self.scratch.bytes;
+        hdr.clear();
+        let _ = write!(hdr, "*{nargs}\r\n$4\r\n");
+        let name_at = hdr.len() as u32;
+        let _ = write!(hdr, "EVAL\r\n${}\r\n", body.len());
+        let body_at = hdr.len();
+        hdr.extend_from_slice(body);
+        hdr.extend_from_slice(b"\r\n");
+        let head_len = hdr.len();
+        let mut segs = std::mem::take(&mut self.scratch.segs);
+        segs.clear();
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, hdr);
+        hdr.clear();
+        let orig = &self.bufs.msgs.get(mref).expect("live").req_segs;
+        crate::mbuf::slice_into(&mut self.bufs.mbufs, orig, tail, old_len - tail, &mut segs);
+        let m = self.bufs.msgs.get_mut(mref).expect("live");
+        std::mem::swap(&mut m.req_segs, &mut segs);
+        self.bufs.mbufs.release(&mut segs);
+        self.scratch.segs = segs;
+        // Every position after the body moves by the same amount.
+        let shift = |s: Span| Span::new((s.start as usize + head_len - tail) as u32, s.len);
+        let n = (nargs as usize).min(ARGS_MAX);
+        for i in 2..n {
+            m.req.args[i] = shift(m.req.args[i]);
+        }
+        for k in m.req.keys.iter_mut() {
+            *k = shift(*k);
+        }
+        m.req.args[0] = Span::new(name_at, 4);
+        m.req.args[1] = Span::new(body_at as u32, (head_len - body_at - 2) as u32);
+        m.req_len = head_len + old_len - tail;
+        m.req.cmd = cmd::EVAL;
     }
 }

@@ -59,6 +59,7 @@ impl Core {
             return (Dispatch::Answered, false);
         }
         let spec = redis::spec(msg.req.cmd);
+        let from_peer = msg.peer.is_some();
         let authed = self.authed(idx);
         if !authed && !matches!(spec.id, cmd::AUTH | cmd::HELLO | cmd::QUIT) {
             self.answer_dyn_error(mref, DynError::NoAuth);
@@ -94,7 +95,16 @@ impl Core {
                     m.is_write = spec.write;
                     m.lane = lane;
                 }
-                if matches!(spec.id, cmd::EVAL | cmd::FUNCTION_LOAD) {
+                match spec.id {
+                    cmd::SCRIPT_LOAD => self.learn_script(mref),
+                    cmd::SCRIPT_FLUSH => self.scripts.clear(),
+                    // Every rack runs the body this node knows, whatever its datastore has.
+                    cmd::EVALSHA if !from_peer && self.place.replicated() => {
+                        self.evalsha_as_eval(mref)
+                    }
+                    _ => {}
+                }
+                if matches!(spec.id, cmd::EVAL | cmd::EVALSHA | cmd::FUNCTION_LOAD) {
                     if let Some(name) = self.nondeterministic_script(mref) {
                         self.stats.script_refusals += 1;
                         self.answer_failure(mref, Failure::Nondeterministic(name));
@@ -173,8 +183,8 @@ impl Core {
     /// A script every rack would run on its own (`EVAL`, or a library `FUNCTION LOAD`
     /// installs on every node, through a cluster of several racks, from a client) that calls
     /// a command whose result each datastore chooses for itself: that command's name.
-    /// `EVALSHA` is not checked (the proxy does not know the body); `EVAL_RO`/`FCALL_RO` run
-    /// on one rack and change nothing.
+    /// An `EVALSHA` is checked once it travels as the `EVAL` of a body this node knows;
+    /// `EVAL_RO`/`FCALL_RO` run on one rack and change nothing.
     fn nondeterministic_script(&mut self, mref: MsgRef) -> Option<&'static str> {
         let m = self.bufs.msgs.get(mref)?;
         let arg = match m.req.cmd {

@@ -540,6 +540,8 @@ pub mod cmd {
     pub const FCALL_RO: u16 = id("fcall_ro");
     pub const SCRIPT_KILL: u16 = id("script|kill");
     pub const FUNCTION_LOAD: u16 = id("function|load");
+    pub const SCRIPT_LOAD: u16 = id("script|load");
+    pub const SCRIPT_FLUSH: u16 = id("script|flush");
     pub const FUNCTION_KILL: u16 = id("function|kill");
     pub const SMEMBERS: u16 = id("smembers");
     pub const SINTER: u16 = id("sinter");
