@@ -808,3 +808,33 @@ fn evalsha_runs_on_a_rack_whose_datastore_lost_the_script() {
     let got = s(&c0.cmd(&["EVALSHA", &sha, "1", "n"]));
     assert!(got.starts_with("-NOSCRIPT"), "{got}");
 }
+
+/// At DC_QUORUM, `SCRIPT LOAD` (a write for every node) is answered once a quorum of racks
+/// has it; with a rack gone it still is, with two gone it is Dynomite's no-quorum error,
+/// and a script that does not compile gets the datastore's own error.
+#[test]
+fn script_load_is_answered_at_the_write_consistency() {
+    let mut m = three_racks("  write_consistency: DC_QUORUM\n");
+    let mut c = m[0].node.as_ref().unwrap().client();
+    let load = s(&c.cmd(&["SCRIPT", "LOAD", "return 'q1'"]));
+    let sha = load.lines().nth(1).expect("a sha").to_string();
+    let have = |m: &[Member]| {
+        m.iter()
+            .filter(|x| {
+                Resp::connect(x.redis.port).cmd(&["SCRIPT", "EXISTS", &sha]) == b"*1\r\n:1\r\n"
+            })
+            .count()
+    };
+    assert!(
+        have(&m) >= 2,
+        "a quorum of racks has it when the client hears OK"
+    );
+    let bad = s(&c.cmd(&["SCRIPT", "LOAD", "return +"]));
+    assert!(bad.starts_with("-ERR Error compiling script"), "{bad}");
+    drop(m[2].node.take()); // rack 3's node, killed by PID
+    let load = s(&c.cmd(&["SCRIPT", "LOAD", "return 'q2'"]));
+    assert!(load.starts_with("$40\r\n"), "two racks of three: {load}");
+    drop(m[1].node.take());
+    let got = s(&c.cmd(&["SCRIPT", "LOAD", "return 'q3'"]));
+    assert_eq!(got, "-ERR Dynomite: Failed to achieve Quorum\r\n");
+}

@@ -202,3 +202,37 @@ pub fn merge_order(votes: &[Vote], local_dc: u16, out: &mut Vec<usize>) {
     );
     out.sort_unstable_by_key(|&i| votes[i].rank);
 }
+
+/// A write that runs on every node (`SCRIPT LOAD`, `FUNCTION LOAD`, `FLUSHALL`, ...) at a
+/// quorum level: one vote per node of the local DC, `dc` holding the vote's *rack* (0 to
+/// `racks - 1`); `local` is this node's vote. A rack has the write when every one of its
+/// nodes answered without error. Decided once every vote is in:
+/// - a quorum of racks has it: `Answer` with this node's reply (else the first good one);
+/// - not, and this node's own reply is an error (the datastore refused it, as it would on
+///   every rack, or this node's datastore failed): `NoQuorum` with that reply;
+/// - not, this node's reply good: `NoQuorum(None)`, Dynomite's no-quorum error.
+pub fn broadcast_decide(votes: &[Vote], racks: usize, quorum: usize, local: usize) -> Decision {
+    if votes.iter().any(|v| v.state == VoteState::Pending) {
+        return Decision::Wait;
+    }
+    let complete = (0..racks)
+        .filter(|&r| {
+            let mut of_rack = votes.iter().filter(|v| usize::from(v.dc) == r).peekable();
+            of_rack.peek().is_some() && of_rack.all(|v| v.state == VoteState::Good)
+        })
+        .count();
+    let good = |i: usize| votes.get(i).is_some_and(|v| v.state == VoteState::Good);
+    if complete >= quorum {
+        let first = (0..votes.len()).find(|&i| good(i));
+        return match (good(local), first) {
+            (true, _) => Decision::Answer(local),
+            (false, Some(i)) => Decision::Answer(i),
+            (false, None) => Decision::NoQuorum(None),
+        };
+    }
+    if local < votes.len() && !good(local) {
+        Decision::NoQuorum(Some(local))
+    } else {
+        Decision::NoQuorum(None)
+    }
+}

@@ -508,3 +508,45 @@ fn split_by_signature_separates_keys_that_part_in_another_rack() {
     let n300 = idx(&p, "dc1", "rack1", 300);
     assert_eq!(s.nodes, [n300, n300, 0], "two fragments for one local node");
 }
+
+#[test]
+fn broadcast_needs_every_node_of_a_quorum_of_racks() {
+    use super::quorum::broadcast_decide;
+    use super::{Decision, Vote, VoteState};
+    // (rack, state) per node of the local DC; vote 0 is this node.
+    let votes = |desc: &[(u16, char)]| -> Vec<Vote> {
+        desc.iter()
+            .map(|&(rack, s)| Vote {
+                state: match s {
+                    'g' => VoteState::Good,
+                    'e' => VoteState::Error,
+                    _ => VoteState::Pending,
+                },
+                ..Vote::pending(rack)
+            })
+            .collect()
+    };
+    let d = |desc: &[(u16, char)]| broadcast_decide(&votes(desc), 3, 2, 0);
+    assert_eq!(d(&[(0, 'g'), (1, 'g'), (2, 'p')]), Decision::Wait);
+    assert_eq!(d(&[(0, 'g'), (1, 'g'), (2, 'e')]), Decision::Answer(0));
+    assert_eq!(d(&[(0, 'g'), (1, 'e'), (2, 'e')]), Decision::NoQuorum(None));
+    // The datastore refuses it everywhere (a script that does not compile): its error.
+    assert_eq!(
+        d(&[(0, 'e'), (1, 'e'), (2, 'e')]),
+        Decision::NoQuorum(Some(0))
+    );
+    // This node's datastore failed, two racks have it: the first good reply.
+    assert_eq!(d(&[(0, 'e'), (1, 'g'), (2, 'g')]), Decision::Answer(1));
+    // Racks of two nodes: a rack counts only with both.
+    let two = [(0, 'g'), (0, 'g'), (1, 'g'), (1, 'e'), (2, 'g'), (2, 'p')];
+    assert_eq!(d(&two), Decision::Wait);
+    let two = [(0, 'g'), (0, 'g'), (1, 'g'), (1, 'e'), (2, 'g'), (2, 'e')];
+    assert_eq!(d(&two), Decision::NoQuorum(None));
+    let two = [(0, 'g'), (0, 'g'), (1, 'g'), (1, 'e'), (2, 'g'), (2, 'g')];
+    assert_eq!(d(&two), Decision::Answer(0));
+    // One rack of one node in a 1-rack quorum.
+    assert_eq!(
+        broadcast_decide(&votes(&[(0, 'g')]), 1, 1, 0),
+        Decision::Answer(0)
+    );
+}

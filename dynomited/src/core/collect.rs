@@ -40,6 +40,9 @@ pub(super) enum Collect {
     /// A keyspace command run on every node of the local rack, combined as one
     /// redis-server holding all the data answers.
     Fanout(FanKind),
+    /// A write run on every node, answered once a quorum of the local DC's `racks` has it
+    /// on each of its nodes (`quorum::broadcast_decide`; each vote's `dc` is its rack).
+    Broadcast { racks: u16, quorum: u16, local: u16 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -208,7 +211,8 @@ impl Collectors {
         true
     }
 
-    /// Set the DC that part `slot`'s reply comes from (quorums are counted per DC).
+    /// Set the DC that part `slot`'s reply comes from (quorums are counted per DC; for a
+    /// `Broadcast`, its rack).
     pub fn set_dc(&mut self, idx: u32, slot: usize, dc: usize) {
         self.aggs[idx as usize].votes[slot].dc = dc as u16;
     }
@@ -436,6 +440,18 @@ impl Core {
                         }
                         Err((_, false)) => self.finish_with_error(parent, idx, DynError::Generic),
                     }
+                }
+            }
+            Collect::Broadcast {
+                racks,
+                quorum,
+                local,
+            } => {
+                let (racks, quorum, local) = (racks.into(), quorum.into(), local.into());
+                match quorum::broadcast_decide(a.votes(), racks, quorum, local) {
+                    Decision::Answer(k) => self.finish_with_part(parent, idx, k),
+                    Decision::NoQuorum(k) => self.finish_no_quorum(parent, idx, k),
+                    Decision::Wait | Decision::Merge { .. } => {}
                 }
             }
             Collect::Quorum { level, mget, .. } => {

@@ -35,7 +35,7 @@ use crate::types::Consistency;
 impl Core {
     /// The consistency a client's request runs at: the connection's (`dyno_config`), else
     /// the node's current read or write level.
-    fn level_for(&mut self, client: u32, write: bool) -> Consistency {
+    pub(super) fn level_for(&mut self, client: u32, write: bool) -> Consistency {
         let own = self.client_of(client).and_then(|c| c.consistency);
         own.unwrap_or(if write {
             self.node.write_consistency
@@ -237,12 +237,13 @@ impl Core {
         let segs = &mut self.scratch.segs;
         segs.clear();
         let orig = self.bufs.msgs.get(mref)?;
-        let (cmd, nargs, noreply, len, write) = (
+        let (cmd, nargs, noreply, len, write, lane) = (
             orig.req.cmd,
             orig.req.nargs,
             orig.req.noreply,
             orig.req_len,
             orig.is_write,
+            orig.lane,
         );
         segs.extend_from_slice(&orig.req_segs);
         for s in segs.iter() {
@@ -254,6 +255,7 @@ impl Core {
         c.req.cmd = cmd;
         c.req.nargs = nargs;
         c.req.noreply = noreply;
+        c.lane = lane;
         c.is_write = write;
         c.parent = Some(mref);
         c.slot = slot;
@@ -362,6 +364,54 @@ impl Core {
                 }
             }
         }
+    }
+
+    /// A write for every node (`SCRIPT LOAD`, `FUNCTION LOAD`, `FLUSHALL`, ...) at a quorum
+    /// level: every node of the local DC runs it as a part of one collector, answered once a
+    /// quorum of its racks has it on every node (a node that cannot take it now keeps it as
+    /// a hint, and its part fails); the other DCs get copies, as at DC_ONE. Returns false
+    /// when the local DC has one rack (DC_ONE's answer is the same).
+    pub(super) fn broadcast_quorum(&mut self, client: u32, mref: MsgRef) -> bool {
+        let (ldc, _) = self.place.local_rack();
+        let topo = self.place.topo();
+        let racks = topo.dcs[ldc].racks.len();
+        if racks < 2 {
+            return false;
+        }
+        let mut targets = std::mem::take(&mut self.scratch.targets);
+        targets.clear();
+        for (r, rack) in topo.dcs[ldc].racks.iter().enumerate() {
+            let live = rack.nodes.iter().filter(|&&n| !topo.retired[n]);
+            targets.extend(live.map(|&n| (r, n)));
+        }
+        let local = targets.iter().position(|&(_, n)| n == 0).unwrap_or(0);
+        let collect = Collect::Broadcast {
+            racks: racks as u16,
+            quorum: self.place.quorum(ldc) as u16,
+            local: local as u16,
+        };
+        let resp3 = self.client_of(client).is_some_and(|c| c.resp3);
+        let hint = self.fd_hint(client);
+        let agg = self.agg_alloc(mref, collect, targets.len());
+        for (slot, &(rack, node)) in targets.iter().enumerate() {
+            self.coll.set_dc(agg, slot, rack);
+            self.send_part(client, hint, mref, slot as u16, node, true, resp3);
+        }
+        self.scratch.targets = targets;
+        for node in 1..self.place.nodes() {
+            if self.place.same_dc(node) || self.place.topo().retired[node] {
+                continue;
+            }
+            if self
+                .send_copy(hint, mref, node, MsgType::Req, resp3, None)
+                .is_none()
+            {
+                self.stats.pool.peer_dropped_requests += 1;
+                self.hint_request(node, mref, MsgType::Req, resp3);
+            }
+        }
+        self.agg_built(mref, agg);
+        true
     }
 
     /// Whether a request's keys live on different nodes in some rack (every rack of every

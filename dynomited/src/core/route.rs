@@ -228,6 +228,20 @@ impl Core {
             },
             Handling::Local | Handling::Keyspace(_) => self.state_gate(idx, mref, write),
             Handling::Broadcast | Handling::Flush => {
+                // A write for every node is answered at the write consistency; a KILL (to
+                // end a script, which most racks may not be running) and `noreply` as one.
+                let (lane, noreply) = self
+                    .bufs
+                    .msgs
+                    .get(mref)
+                    .map_or((Lane::Shared, false), |m| (m.lane, m.req.noreply));
+                let quorum = write
+                    && !noreply
+                    && lane != Lane::Urgent
+                    && self.level_for(idx, true) != crate::types::Consistency::DcOne;
+                if quorum && self.broadcast_quorum(idx, mref) {
+                    return Dispatch::Answered;
+                }
                 self.broadcast(idx, mref, write);
                 self.state_gate(idx, mref, write)
             }
