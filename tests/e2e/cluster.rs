@@ -838,3 +838,44 @@ fn script_load_is_answered_at_the_write_consistency() {
     let got = s(&c.cmd(&["SCRIPT", "LOAD", "return 'q3'"]));
     assert_eq!(got, "-ERR Dynomite: Failed to achieve Quorum\r\n");
 }
+
+/// `XADD ... MAXLEN ~ n` and `XTRIM ... ~`: where `~` cuts depends on each datastore's
+/// `stream-node-max-entries`; replicated exact, every rack keeps the same entries.
+#[test]
+fn approximate_stream_trims_leave_every_rack_the_same() {
+    let m = three_racks("");
+    for (i, member) in m.iter().enumerate() {
+        let per_node = ["100", "4", "7"][i];
+        let mut r = Resp::connect(member.redis.port);
+        let set = r.cmd(&["CONFIG", "SET", "stream-node-max-entries", per_node]);
+        assert_eq!(set, b"+OK\r\n");
+    }
+    let mut clients: Vec<Resp> = m
+        .iter()
+        .map(|x| x.node.as_ref().unwrap().client())
+        .collect();
+    for i in 0..60 {
+        let c = &mut clients[i % 3];
+        let id = format!("{}-1", i + 1);
+        let got = s(&c.cmd(&["XADD", "st", "MAXLEN", "~", "10", &id, "n", &i.to_string()]));
+        assert_eq!(got, format!("${}\r\n{id}\r\n", id.len()));
+    }
+    let mut c = m[1].node.as_ref().unwrap().client();
+    assert_eq!(
+        c.cmd(&["XTRIM", "st", "MINID", "~", "55-1", "LIMIT", "100"]),
+        b":4\r\n"
+    );
+    let want = s(&Resp::connect(m[0].redis.port).cmd(&["XRANGE", "st", "-", "+"]));
+    for member in &m {
+        let port = member.redis.port;
+        wait_for(
+            "every rack's stream the same",
+            Duration::from_secs(10),
+            || (s(&Resp::connect(port).cmd(&["XRANGE", "st", "-", "+"])) == want).then_some(()),
+        );
+    }
+    assert_eq!(
+        Resp::connect(m[2].redis.port).cmd(&["XLEN", "st"]),
+        b":6\r\n"
+    );
+}

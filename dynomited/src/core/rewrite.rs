@@ -1,5 +1,5 @@
 //! Requests rewritten before they run, so that every rack applies the same change: relative
-//! expirations made absolute (`proto::redis::absolute` plans it; here the request is rebuilt,
+//! expirations made absolute, approximate stream trims exact (`proto::redis::absolute` plans it; here the request is rebuilt,
 //! its unchanged arguments referencing the client's bytes, nothing copied but the new
 //! numbers and words).
 
@@ -10,7 +10,8 @@ use crate::proto::redis::{cmd, lookup};
 use crate::proto::{Span, ARGS_MAX};
 
 impl Core {
-    /// Make a replicated write's relative expiration absolute (the proxy's clock), in place.
+    /// Make a replicated write's relative expiration absolute (the proxy's clock), and its
+    /// approximate stream trim exact, in place.
     /// Requests the plan does not cover, inline requests (their raw arguments may carry
     /// quotes and escapes) and requests with more arguments than are recorded go as they are.
     pub(super) fn absolute_expiry(&mut self, mref: MsgRef) {
@@ -18,14 +19,13 @@ impl Core {
             return;
         };
         let (cmd, nargs) = (m.req.cmd, m.req.nargs as usize);
-        if !absolute::may_expire(cmd, nargs)
+        if !(absolute::may_expire(cmd, nargs) || absolute::may_trim(cmd))
             || m.req.inline
             || nargs > ARGS_MAX
             || m.req.keys.len() != 1
         {
             return;
         }
-        let unread = absolute::unread_arg(cmd);
         // The arguments side by side in one scratch buffer (no allocation per request).
         let mut spans = [Span::default(); ARGS_MAX];
         let mut ranges = [(0usize, 0usize); ARGS_MAX];
@@ -35,7 +35,7 @@ impl Core {
             let Some(span) = m.req.arg(i) else { return };
             spans[i] = span;
             let at = all.len();
-            if Some(i) == unread {
+            if !absolute::reads(cmd, i) {
                 ranges[i] = (at, at);
                 continue;
             }

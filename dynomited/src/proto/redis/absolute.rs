@@ -5,6 +5,11 @@
 //! become `SET ... PXAT`, `GETEX ... EX|PX` becomes `GETEX ... PXAT`, and `RESTORE` with a
 //! TTL gets `ABSTTL`.
 //!
+//! Approximate stream trimming is made exact the same way (Redis replicates it so too, since
+//! where `~` cuts depends on each server's `stream-node-max-*` settings): `XADD`/`XTRIM ...
+//! MAXLEN|MINID ~ n [LIMIT c]` become `... MAXLEN|MINID = n`, which keeps the `~` promise
+//! (at least `n` entries, or none older than the ID) exactly.
+//!
 //! [`plan`] says what to send instead, as a list of arguments: the request's own (by index,
 //! so their bytes are referenced, not copied) or new ones. A request it cannot read for sure
 //! (a number that is not one, a value that would overflow, an option it does not know) is
@@ -30,6 +35,13 @@ const PSETEX: u16 = id("psetex");
 const SET: u16 = id("set");
 const GETEX: u16 = id("getex");
 const RESTORE: u16 = id("restore");
+const XADD: u16 = id("xadd");
+const XTRIM: u16 = id("xtrim");
+
+/// Whether a request may carry an approximate trim (`~`) that [`plan`] makes exact.
+pub fn may_trim(cmd: u16) -> bool {
+    matches!(cmd, XADD | XTRIM)
+}
 
 /// Whether a request of `nargs` arguments may carry a relative expiration (the only ones
 /// [`plan`] rewrites): a plain `SET k v` does not, and costs nothing here.
@@ -41,13 +53,15 @@ pub fn may_expire(cmd: u16, nargs: usize) -> bool {
     }
 }
 
-/// The argument [`plan`] never reads (the value or payload, which may be large): the caller
-/// need not gather it.
-pub fn unread_arg(cmd: u16) -> Option<usize> {
+/// Whether [`plan`] reads argument `i` (it never reads a value or payload, which may be
+/// large, nor a stream entry's fields): the caller need not gather the others.
+pub fn reads(cmd: u16, i: usize) -> bool {
     match cmd {
-        SET => Some(2),
-        SETEX | PSETEX | RESTORE => Some(3),
-        _ => None,
+        SET => i != 2,
+        SETEX | PSETEX | RESTORE => i != 3,
+        // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] n [LIMIT c]] id ...: options end by 8.
+        XADD | XTRIM => i <= 8,
+        _ => true,
     }
 }
 
@@ -77,6 +91,30 @@ pub fn plan<'a>(
     out.clear();
     let upper = |i: usize| arg(i).map(|a| a.to_ascii_uppercase());
     match cmd {
+        XADD | XTRIM if nargs >= 4 => {
+            let mut i = 2;
+            if cmd == XADD && upper(i).as_deref() == Some(b"NOMKSTREAM") {
+                i += 1;
+            }
+            if !matches!(upper(i).as_deref(), Some(b"MAXLEN" | b"MINID")) {
+                return false;
+            }
+            let tilde = i + 1;
+            if arg(tilde) != Some(b"~") {
+                return false; // exact already (or the datastore's error)
+            }
+            let limit = (upper(tilde + 2).as_deref() == Some(b"LIMIT")).then_some(tilde + 2);
+            out.push(Arg::Word(if cmd == XADD { "XADD" } else { "XTRIM" }));
+            out.extend((1..tilde).map(Arg::Orig));
+            out.extend([Arg::Word("="), Arg::Orig(tilde + 1)]);
+            let rest = limit.map_or(tilde + 2, |l| l + 2);
+            if rest > nargs {
+                out.clear();
+                return false; // LIMIT without its count: the datastore's error
+            }
+            out.extend((rest..nargs).map(Arg::Orig));
+            true
+        }
         EXPIRE | PEXPIRE if nargs >= 3 => {
             let unit = if cmd == EXPIRE { 1000 } else { 1 };
             let Some(t) = arg(2).and_then(int).and_then(|n| at(now_ms, n, unit)) else {
@@ -198,10 +236,49 @@ mod tests {
         assert!(!may_expire(SET, 3), "SET k v");
         assert!(may_expire(SET, 5) && may_expire(EXPIRE, 3) && may_expire(RESTORE, 4));
         assert!(!may_expire(lookup(b"get").unwrap().id, 2));
-        assert_eq!(
-            (unread_arg(SET), unread_arg(RESTORE), unread_arg(EXPIRE)),
-            (Some(2), Some(3), None)
-        );
+        assert!(!reads(SET, 2) && reads(SET, 3) && !reads(RESTORE, 3) && reads(EXPIRE, 2));
+        assert!(reads(XADD, 8) && !reads(XADD, 9) && may_trim(XTRIM) && !may_trim(SET));
+    }
+
+    #[test]
+    fn approximate_trims_become_exact() {
+        let table: &[(&[&str], Option<&str>)] = &[
+            (
+                &["XADD", "s", "MAXLEN", "~", "100", "*", "f", "~"],
+                Some("XADD s MAXLEN = 100 * f ~"),
+            ),
+            (
+                &[
+                    "xadd",
+                    "s",
+                    "nomkstream",
+                    "minid",
+                    "~",
+                    "5-0",
+                    "LIMIT",
+                    "10",
+                    "*",
+                    "f",
+                    "v",
+                ],
+                Some("XADD s nomkstream minid = 5-0 * f v"),
+            ),
+            (&["XADD", "s", "MAXLEN", "100", "*", "f", "v"], None),
+            (&["XADD", "s", "MAXLEN", "=", "100", "*", "f", "v"], None),
+            (&["XADD", "s", "*", "MAXLEN", "~"], None), // a field, not an option
+            (
+                &["XTRIM", "s", "MAXLEN", "~", "7"],
+                Some("XTRIM s MAXLEN = 7"),
+            ),
+            (
+                &["XTRIM", "s", "MINID", "~", "7", "LIMIT", "3"],
+                Some("XTRIM s MINID = 7"),
+            ),
+            (&["XTRIM", "s", "MAXLEN", "~", "7", "LIMIT"], None),
+        ];
+        for (req, want) in table {
+            assert_eq!(planned(req).as_deref(), *want, "{req:?}");
+        }
     }
 
     #[test]

@@ -227,6 +227,9 @@ pub fn conformance_table() -> String {
         if super::absolute::may_expire(s.id, usize::MAX) {
             how += "; a relative expiry is replicated as an absolute one";
         }
+        if super::absolute::may_trim(s.id) {
+            how += "; `MAXLEN|MINID ~` trimming is replicated exact (`=`)";
+        }
         match s.id {
             cmd::SPOP => how += "; runs once (DC_ONE), replicated as SREM of what it popped",
             cmd::XADD => how += "; with `*`, runs once (DC_ONE), replicated with the ID chosen",
