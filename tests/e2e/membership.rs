@@ -648,3 +648,48 @@ fn encrypted_links_between_datacenters() {
     assert!(v["dyn_o_mite"]["peer_err"].as_u64() >= Some(1), "{v}");
     assert!(a.log_text().contains("TLS"), "{}", a.log_text());
 }
+
+#[test]
+fn hints_older_than_hints_max_age_are_dropped_not_replayed() {
+    let mut m = three_racks("  peer_down_after: 500\n  hints_max_age: 1500\n");
+    let stats0 = node(&m, 0).stats_port;
+    m[2].node.as_mut().unwrap().proc.kill();
+    wait_for("rack3 seen DOWN", Duration::from_secs(10), || {
+        (seen(&json(stats0, "/cluster_describe"), "rack3").0 == "DOWN").then_some(())
+    });
+    let mut c = node(&m, 0).client();
+    write_keys(&mut c, "old", 200);
+    let age = json(stats0, "/info")["hints_oldest_age_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(age < 1500, "{age}");
+    std::thread::sleep(Duration::from_millis(2000));
+    write_keys(&mut c, "new", 50);
+    let info = json(stats0, "/info");
+    assert_eq!(
+        (
+            &info["hints"],
+            &info["hints_expired"],
+            &info["hints_dropped"]
+        ),
+        (&50.into(), &200.into(), &200.into()),
+        "{info}"
+    );
+    let metrics = http_get(stats0, "/metrics").1;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("dynomite_hints_oldest_age_ms")),
+        "{metrics}"
+    );
+    m[2].node.as_mut().unwrap().restart();
+    let port3 = m[2].redis.port;
+    wait_for(
+        "the recent writes on rack3",
+        Duration::from_secs(30),
+        || (Resp::connect(port3).cmd(&["DBSIZE"]) == b":50\r\n").then_some(()),
+    );
+    assert_eq!(Resp::connect(port3).cmd(&["EXISTS", "old0"]), b":0\r\n");
+    assert_eq!(seen(&json(stats0, "/cluster_describe"), "rack3").2, 200);
+    assert!(node(&m, 0).log_text().contains("older than hints_max_age"));
+}

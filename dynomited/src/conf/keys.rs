@@ -1,7 +1,7 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
 //! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `allow_flush`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
-//! `hints_max_bytes_per_peer` and
+//! `hints_max_bytes_per_peer`, `hints_max_age` and
 //! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
 
 /// How a key's value is read (Dynomite's setter kinds, plus the enums it matches by name).
@@ -321,6 +321,12 @@ pub(crate) const KEYS: &[KeySpec] = &[
         "a size in bytes of missed writes kept for a peer",
         "hints_max_bytes_per_peer: 67108864",
     ),
+    key(
+        "hints_max_age",
+        Kind::Num,
+        "milliseconds a missed write is kept for a peer (0: no limit)",
+        "hints_max_age: 10800000",
+    ),
     key("allow_flush", Kind::Bool, BOOL, "allow_flush: true"),
 ];
 
@@ -340,7 +346,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 49, "42 Dynomite keys + 7 of ours");
+        assert_eq!(KEYS.len(), 50, "42 Dynomite keys + 8 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

@@ -98,6 +98,8 @@ pub struct Peering {
     pub hints_max_per_peer: u64,
     /// ...and this many bytes (default 64 MiB); past either bound the oldest are dropped.
     pub hints_max_bytes_per_peer: u64,
+    /// Ours: a missed write older than this is dropped, not replayed (default 3 h; 0: never).
+    pub hints_max_age_ms: u64,
 }
 
 /// Encryption of peer links and client authentication.

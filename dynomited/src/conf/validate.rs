@@ -54,6 +54,8 @@ pub mod defaults {
     pub const PEER_DOWN_AFTER_MS: u64 = 3000;
     pub const HINTS_MAX_PER_PEER: u64 = 100_000;
     pub const HINTS_MAX_BYTES_PER_PEER: u64 = 64 << 20;
+    /// Three hours, Cassandra's `max_hint_window`.
+    pub const HINTS_MAX_AGE_MS: u64 = 3 * 3600 * 1000;
     pub const LOCAL_PEER_CONNECTIONS: u32 = 1;
     pub const REMOTE_PEER_CONNECTIONS: u32 = 1;
 }
@@ -600,6 +602,7 @@ pub(crate) fn build(
         "hints_max_bytes_per_peer",
         defaults::HINTS_MAX_BYTES_PER_PEER,
     );
+    let hints_max_age_ms = cx.num_or("hints_max_age", defaults::HINTS_MAX_AGE_MS);
 
     // A node with peers needs its peer listener and its own token (Dynomite fails at startup).
     let has_peers = !dyn_seeds.is_empty() || dyn_seed_provider != SeedProvider::Simple;
@@ -687,6 +690,7 @@ pub(crate) fn build(
             peer_down_after_ms,
             hints_max_per_peer,
             hints_max_bytes_per_peer,
+            hints_max_age_ms,
         },
         security: Security {
             secure_server_option,

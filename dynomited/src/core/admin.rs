@@ -207,7 +207,7 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 13] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 15] {
         let (hints, hint_bytes) = self.hints_total();
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
@@ -248,6 +248,11 @@ impl Core {
             ("hints_stored", ExtraValue::Num(self.stats.hints.stored)),
             ("hints_replayed", ExtraValue::Num(self.stats.hints.replayed)),
             ("hints_dropped", ExtraValue::Num(self.stats.hints.dropped)),
+            ("hints_expired", ExtraValue::Num(self.stats.hints.expired)),
+            (
+                "hints_oldest_age_ms",
+                ExtraValue::Num(self.oldest_hint_age_ms()),
+            ),
         ]
     }
 
@@ -282,7 +287,17 @@ impl Core {
         let host = hostname();
         let info = self.info(&host);
         let mut out = String::with_capacity(16384);
-        model::render_prometheus(&info, &mut out);
+        // The hint gauges (levels, not counters: those wait for issue 17's counter types).
+        let (hints, hint_bytes) = self.hints_total();
+        let gauges = [
+            ("hints", ExtraValue::Num(hints)),
+            ("hints_bytes", ExtraValue::Num(hint_bytes)),
+            (
+                "hints_oldest_age_ms",
+                ExtraValue::Num(self.oldest_hint_age_ms()),
+            ),
+        ];
+        model::render_prometheus_with_extra(&info, &gauges, &mut out);
         out
     }
 

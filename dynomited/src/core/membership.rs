@@ -59,6 +59,8 @@ pub(super) struct Hint {
     ty: MsgType,
     resp3: bool,
     noreply: bool,
+    /// When it was kept (loop clock ns): past `hints_max_age` it is dropped, not replayed.
+    at: u64,
     payload: Box<[u8]>,
 }
 
@@ -271,6 +273,7 @@ impl Core {
                 ty,
                 resp3,
                 noreply,
+                at: self.now_ns,
                 payload: payload.into_boxed_slice(),
             },
         );
@@ -300,6 +303,7 @@ impl Core {
                 ty: header.ty,
                 resp3: header.resp3(),
                 noreply,
+                at: self.now_ns,
                 payload,
             },
         );
@@ -316,6 +320,10 @@ impl Core {
         v.hint_bytes += hint.payload.len();
         v.hints.push_back(hint);
         self.stats.hints.stored += 1;
+        self.expire_hints(node);
+        let Some(v) = self.mesh.views.get_mut(node) else {
+            return;
+        };
         while v.hints.len() > max_n || v.hint_bytes > max_b {
             let Some(old) = v.hints.pop_front() else {
                 break;
@@ -337,12 +345,69 @@ impl Core {
         }
     }
 
+    /// Drop `node`'s hints older than `hints_max_age` (from the front: they are in age
+    /// order), counted as dropped and expired; the peer is flagged (`hints_lost`) as it is
+    /// for hints over the bounds. Replaying them hours later could overwrite newer data
+    /// that reached the peer another way (a warm-up, a repair).
+    pub(super) fn expire_hints(&mut self, node: usize) {
+        let max_age = self.cfg.peering.hints_max_age_ms.saturating_mul(1_000_000);
+        if max_age == 0 {
+            return;
+        }
+        let now = self.now_ns;
+        let Some(v) = self.mesh.views.get_mut(node) else {
+            return;
+        };
+        let mut expired = 0u64;
+        while v
+            .hints
+            .front()
+            .is_some_and(|h| now.saturating_sub(h.at) > max_age)
+        {
+            let old = v.hints.pop_front().expect("a front");
+            v.hint_bytes -= old.payload.len();
+            expired += 1;
+        }
+        if expired == 0 {
+            return;
+        }
+        let first = v.hints_lost == 0;
+        v.hints_lost += expired;
+        self.stats.hints.dropped += expired;
+        self.stats.hints.expired += expired;
+        if first {
+            log_warn!(
+                "peer {}: {expired} hints older than hints_max_age ({} ms) dropped: warm it up \
+                 from a peer once it is back",
+                self.place
+                    .topo()
+                    .nodes
+                    .get(node)
+                    .map_or("?", |n| n.name.as_str()),
+                self.cfg.peering.hints_max_age_ms
+            );
+        }
+    }
+
+    /// The age (ms) of the oldest hint kept for any peer; 0 with none.
+    pub(super) fn oldest_hint_age_ms(&self) -> u64 {
+        let oldest = self
+            .mesh
+            .views
+            .iter()
+            .filter_map(|v| v.hints.front())
+            .map(|h| h.at)
+            .min();
+        oldest.map_or(0, |at| self.now_ns.saturating_sub(at) / 1_000_000)
+    }
+
     /// Send peers that are back the writes they missed, in order, a batch per iteration.
     /// Returns whether more remain to be sent now (the loop should not sleep long).
     pub(super) fn replay_hints(&mut self) -> bool {
         let mut more = false;
         for node in 1..self.mesh.views.len() {
             let admin_down = self.mesh.peer_down.get(node).copied().unwrap_or(false);
+            self.expire_hints(node);
             if self.mesh.views[node].hints.is_empty() || self.mesh.views[node].down || admin_down {
                 continue;
             }

@@ -81,6 +81,7 @@ impl Core {
             peering.peer_down_after_ms => "peer_down_after_ms",
             peering.hints_max_per_peer => "hints_max_per_peer",
             peering.hints_max_bytes_per_peer => "hints_max_bytes_per_peer",
+            peering.hints_max_age_ms => "hints_max_age",
             backend.datastore_connections => "datastore_connections",
             peering.local_peer_connections => "local_peer_connections",
             peering.remote_peer_connections => "remote_peer_connections",

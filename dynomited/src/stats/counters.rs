@@ -38,7 +38,10 @@ pub struct Stats {
 pub struct HintStats {
     pub stored: u64,
     pub replayed: u64,
+    /// Over a bound or too old (`expired` counts the latter too).
     pub dropped: u64,
+    /// Older than `hints_max_age`.
+    pub expired: u64,
 }
 
 impl Stats {
