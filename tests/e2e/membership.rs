@@ -693,3 +693,27 @@ fn hints_older_than_hints_max_age_are_dropped_not_replayed() {
     assert_eq!(seen(&json(stats0, "/cluster_describe"), "rack3").2, 200);
     assert!(node(&m, 0).log_text().contains("older than hints_max_age"));
 }
+
+/// A peer that comes back is reached at once, not when our back-off (grown to seconds while
+/// it was away) runs out: its connection to us says it is up. Its missed writes follow.
+#[test]
+fn a_returning_peer_is_reconnected_at_once_and_caught_up() {
+    let mut m = three_racks("  peer_down_after: 500\n");
+    let stats0 = node(&m, 0).stats_port;
+    m[2].node.as_mut().unwrap().proc.kill();
+    wait_for("rack3 seen DOWN", Duration::from_secs(10), || {
+        (seen(&json(stats0, "/cluster_describe"), "rack3").0 == "DOWN").then_some(())
+    });
+    let mut c = node(&m, 0).client();
+    write_keys(&mut c, "f", 2000);
+    // Failed reconnects every 1, 2, 4 s: the next one is 8 s away.
+    std::thread::sleep(Duration::from_secs(7));
+    m[2].node.as_mut().unwrap().restart();
+    let port3 = m[2].redis.port;
+    let t = Instant::now();
+    wait_for("rack3 caught up", Duration::from_secs(30), || {
+        (Resp::connect(port3).cmd(&["DBSIZE"]) == b":2000\r\n").then_some(())
+    });
+    // Well before the back-off would have let us try again (generous for a slow machine).
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+}

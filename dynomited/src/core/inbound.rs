@@ -58,10 +58,15 @@ impl Core {
             self.life.next_client_id += 1;
             self.stats.pool.dnode_client_connections += 1;
             let tls = self.rx.peer_tls.is_some();
+            let mut from = None;
             if let Some(c) = self.rx.conn_mut(idx) {
                 // A node with encryption on tells TLS peers from plain ones by the first byte.
                 c.tls_detect = tls;
+                from = c.addr.map(|a| a.ip());
                 log_info!("{} accepted", Who(c));
+            }
+            if let Some(ip) = from {
+                self.retry_peers_at(ip);
             }
         }
     }

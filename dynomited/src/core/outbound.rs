@@ -199,6 +199,31 @@ impl Core {
         }
     }
 
+    /// A node on host `ip` has just connected to us: it is up (a peer that restarted, most
+    /// likely), so every connection of ours to a peer on that host that is waiting out its
+    /// back-off is retried now, with the back-off reset. Without this, a peer that flaps is
+    /// reached only up to 10 s after it is back, while the writes it misses pile up as hints.
+    pub(super) fn retry_peers_at(&mut self, ip: std::net::IpAddr) {
+        let now = self.now_ns;
+        for node in 1..self.mesh.peers.len() {
+            let at_ip = self.place.topo().nodes[node]
+                .addr
+                .is_some_and(|a| a.ip() == ip);
+            if !at_ip || self.place.topo().retired[node] {
+                continue;
+            }
+            for &sidx in &self.mesh.peers[node] {
+                let Some(s) = self.rx.conn_mut(sidx).and_then(|c| c.outbound_mut()) else {
+                    continue;
+                };
+                if let ServerState::Down { retry_at } = &mut s.state {
+                    *retry_at = (*retry_at).min(now);
+                    s.backoff = crate::conn::BACKOFF_START;
+                }
+            }
+        }
+    }
+
     /// Connect a slot now, failing it (to retry on its back-off) if that cannot start.
     pub(super) fn out_start(&mut self, idx: u32) {
         let next = self.out_connect(idx);
