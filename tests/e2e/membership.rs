@@ -717,3 +717,87 @@ fn a_returning_peer_is_reconnected_at_once_and_caught_up() {
     // Well before the back-off would have let us try again (generous for a slow machine).
     assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
 }
+
+/// The hints files of a node in `dir` (one per peer it keeps writes for).
+fn hint_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Three racks keeping hints in `dir`; rack 3's node killed and seen DOWN, then `n` writes
+/// (`prefix0`...) through rack 1's node, which keeps them for rack 3.
+fn hinted_through_rack1(dir: &TempDir, fsync: &str, prefix: &str, n: usize) -> Vec<Member> {
+    let extra = format!(
+        "  peer_down_after: 500\n  hints_dir: {}\n  hints_fsync: {fsync}\n",
+        dir.path().display()
+    );
+    let mut m = three_racks(&extra);
+    let stats0 = node(&m, 0).stats_port;
+    m[2].node.as_mut().unwrap().proc.kill();
+    wait_for("rack3 seen DOWN", Duration::from_secs(10), || {
+        (seen(&json(stats0, "/cluster_describe"), "rack3").0 == "DOWN").then_some(())
+    });
+    write_keys(&mut node(&m, 0).client(), prefix, n);
+    m
+}
+
+#[test]
+fn hints_in_hints_dir_survive_a_kill_9_of_the_coordinator() {
+    let dir = TempDir::new("hints");
+    let mut m = hinted_through_rack1(&dir, "never", "d", 10_000);
+    // The coordinator dies holding them (SIGKILL), and comes back.
+    m[0].node.as_mut().unwrap().restart();
+    node(&m, 0).wait_backend();
+    assert!(node(&m, 0).log_text().contains("10000 writes to replay"));
+    m[2].node.as_mut().unwrap().restart();
+    let port3 = m[2].redis.port;
+    wait_for("every kept write on rack3", Duration::from_secs(30), || {
+        (Resp::connect(port3).cmd(&["DBSIZE"]) == b":10000\r\n").then_some(())
+    });
+    // Replayed: the file is back to its header.
+    wait_for("the hints file emptied", Duration::from_secs(10), || {
+        let files = hint_files(dir.path());
+        files
+            .iter()
+            .all(|f| std::fs::metadata(f).unwrap().len() == 8)
+            .then_some(())
+    });
+}
+
+#[test]
+fn a_damaged_hints_file_replays_its_intact_prefix() {
+    let dir = TempDir::new("hints");
+    let mut m = hinted_through_rack1(&dir, "always", "t", 100);
+    m[0].node.as_mut().unwrap().proc.kill();
+    // A torn last frame, as a crash in the middle of an append leaves it.
+    let files = hint_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let len = std::fs::metadata(&files[0]).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&files[0])
+        .unwrap();
+    f.set_len(len - 3).unwrap();
+    drop(f);
+    m[0].node.as_mut().unwrap().restart();
+    node(&m, 0).wait_backend();
+    let log = node(&m, 0).log_text();
+    assert!(log.contains("damaged at byte offset"), "{log}");
+    assert!(
+        log.contains("the 99 writes before it are replayed"),
+        "{log}"
+    );
+    m[2].node.as_mut().unwrap().restart();
+    let port3 = m[2].redis.port;
+    wait_for(
+        "the intact prefix on rack3",
+        Duration::from_secs(30),
+        || (Resp::connect(port3).cmd(&["DBSIZE"]) == b":99\r\n").then_some(()),
+    );
+    assert_eq!(Resp::connect(port3).cmd(&["EXISTS", "t99"]), b":0\r\n");
+}

@@ -1,7 +1,7 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
 //! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `allow_flush`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
-//! `hints_max_bytes_per_peer`, `hints_max_age` and
+//! `hints_max_bytes_per_peer`, `hints_max_age`, `hints_dir`, `hints_fsync` and
 //! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
 
 /// How a key's value is read (Dynomite's setter kinds, plus the enums it matches by name).
@@ -324,8 +324,20 @@ pub(crate) const KEYS: &[KeySpec] = &[
     key(
         "hints_max_age",
         Kind::Num,
-        "milliseconds a missed write is kept for a peer (0: no limit)",
+        "milliseconds a missed write is kept for a peer",
         "hints_max_age: 10800000",
+    ),
+    key(
+        "hints_dir",
+        Kind::Str,
+        "a directory for the writes kept for peers (one file each)",
+        "hints_dir: /var/lib/dynomite/hints",
+    ),
+    key(
+        "hints_fsync",
+        Kind::Str,
+        "always, everysec or never",
+        "hints_fsync: everysec",
     ),
     key("allow_flush", Kind::Bool, BOOL, "allow_flush: true"),
 ];
@@ -346,7 +358,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 50, "42 Dynomite keys + 8 of ours");
+        assert_eq!(KEYS.len(), 52, "42 Dynomite keys + 10 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

@@ -98,8 +98,13 @@ pub struct Peering {
     pub hints_max_per_peer: u64,
     /// ...and this many bytes (default 64 MiB); past either bound the oldest are dropped.
     pub hints_max_bytes_per_peer: u64,
-    /// Ours: a missed write older than this is dropped, not replayed (default 3 h; 0: never).
+    /// Ours: a missed write older than this is dropped, not replayed (default 3 h).
     pub hints_max_age_ms: u64,
+    /// Ours: where the writes kept for peers are journaled (one file per peer); `None`:
+    /// in memory only.
+    pub hints_dir: Option<std::path::PathBuf>,
+    /// Ours: when a hints file is flushed to disk.
+    pub hints_fsync: HintsFsync,
 }
 
 /// Encryption of peer links and client authentication.
@@ -363,4 +368,16 @@ mod tests {
         assert_eq!(SecureOption::parse("allx"), Some(SecureOption::All));
         assert_eq!(SecureOption::parse("dc"), None);
     }
+}
+
+/// When a hints file is flushed to disk (`hints_fsync`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HintsFsync {
+    /// After every kept write.
+    Always,
+    /// At most a second after a write (the default): a machine crash loses up to a second.
+    #[default]
+    EverySec,
+    /// Left to the kernel. A killed process loses nothing; a machine crash may.
+    Never,
 }

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use super::error::{did_you_mean, one_line, ConfError, ConfErrors};
 use super::keys::{self, KeySpec, Kind};
 use super::model::{
-    Backend, Config, HashKind, Listen, Net, Peering, SecureOption, Security, SeedProvider, Server,
+    Backend, Config, HashKind, HintsFsync, Listen, Net, Peering, SecureOption, Security,
+    SeedProvider, Server,
 };
 use super::raw::{RawEntry, RawPool, RawValue};
 use super::value::{self, NumError};
@@ -603,6 +604,19 @@ pub(crate) fn build(
         defaults::HINTS_MAX_BYTES_PER_PEER,
     );
     let hints_max_age_ms = cx.num_or("hints_max_age", defaults::HINTS_MAX_AGE_MS);
+    let hints_dir = cx.string("hints_dir").map(std::path::PathBuf::from);
+    let hints_fsync = cx
+        .choice(
+            "hints_fsync",
+            |s| match s {
+                "always" => Some(HintsFsync::Always),
+                "everysec" => Some(HintsFsync::EverySec),
+                "never" => Some(HintsFsync::Never),
+                _ => None,
+            },
+            |s| format!("\"{s}\" is invalid: expected always, everysec or never; e.g. hints_fsync: everysec"),
+        )
+        .unwrap_or_default();
 
     // A node with peers needs its peer listener and its own token (Dynomite fails at startup).
     let has_peers = !dyn_seeds.is_empty() || dyn_seed_provider != SeedProvider::Simple;
@@ -691,6 +705,8 @@ pub(crate) fn build(
             hints_max_per_peer,
             hints_max_bytes_per_peer,
             hints_max_age_ms,
+            hints_dir,
+            hints_fsync,
         },
         security: Security {
             secure_server_option,

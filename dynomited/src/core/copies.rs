@@ -26,6 +26,7 @@ impl Core {
         self.mesh.peers = vec![Vec::new(); self.place.topo().nodes.len()];
         self.mesh.peer_down = vec![false; self.place.topo().nodes.len()];
         self.init_views();
+        self.load_hint_logs();
         for node in 1..self.place.topo().nodes.len() {
             self.connect_node(node);
         }

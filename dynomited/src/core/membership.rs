@@ -35,6 +35,8 @@ pub(super) struct Mesh {
     pub next_detect: Option<u64>,
     /// Hints are waiting for a peer that can take them now.
     pub replaying: bool,
+    /// When the hints files written since are next flushed (`hints_fsync: everysec`).
+    pub next_hint_sync: u64,
     /// When the next gossip round is due (loop clock ns), and whether the first (the
     /// announce to every peer) went out.
     pub next_gossip: u64,
@@ -64,6 +66,25 @@ pub(super) struct Hint {
     payload: Box<[u8]>,
 }
 
+impl Hint {
+    pub(super) fn new(ty: MsgType, resp3: bool, noreply: bool, at: u64, payload: Vec<u8>) -> Hint {
+        Hint {
+            ty,
+            resp3,
+            noreply,
+            at,
+            payload: payload.into_boxed_slice(),
+        }
+    }
+
+    /// Its frame in a hints file (`now_ms`/`now_ns`: the same moment on both clocks).
+    pub(super) fn encode(&self, now_ms: u64, now_ns: u64, out: &mut Vec<u8>) {
+        let at_ms = now_ms.saturating_sub(now_ns.saturating_sub(self.at) / 1_000_000);
+        let p = &self.payload;
+        crate::peer::hintfile::encode(at_ms, self.ty, self.resp3, self.noreply, p, out);
+    }
+}
+
 /// One peer as this node sees it.
 #[derive(Default)]
 pub(super) struct PeerView {
@@ -80,6 +101,16 @@ pub(super) struct PeerView {
     pub hint_bytes: usize,
     /// Hints dropped for this peer (over a bound): it missed writes for good.
     pub hints_lost: u64,
+    /// Its hints file, with `hints_dir` (`hintlog.rs`).
+    pub log: Option<super::hintlog::HintLog>,
+}
+
+impl PeerView {
+    /// A hint read back from its file (already journaled).
+    pub(super) fn push_loaded(&mut self, hint: Hint) {
+        self.hint_bytes += hint.payload.len();
+        self.hints.push_back(hint);
+    }
 }
 
 /// `Msg::slot` of a liveness probe (a parentless message has no slot otherwise): its reply
@@ -310,10 +341,7 @@ impl Core {
     }
 
     fn hint_push(&mut self, node: usize, hint: Hint) {
-        let (max_n, max_b) = (
-            self.cfg.peering.hints_max_per_peer as usize,
-            self.cfg.peering.hints_max_bytes_per_peer as usize,
-        );
+        self.journal_hint(node, &hint);
         let Some(v) = self.mesh.views.get_mut(node) else {
             return;
         };
@@ -321,6 +349,16 @@ impl Core {
         v.hints.push_back(hint);
         self.stats.hints.stored += 1;
         self.expire_hints(node);
+        self.bound_hints(node);
+    }
+
+    /// Drop `node`'s oldest hints past `hints_max_per_peer` or `hints_max_bytes_per_peer`,
+    /// counted; the peer is flagged (`hints_lost`).
+    pub(super) fn bound_hints(&mut self, node: usize) {
+        let (max_n, max_b) = (
+            self.cfg.peering.hints_max_per_peer as usize,
+            self.cfg.peering.hints_max_bytes_per_peer as usize,
+        );
         let Some(v) = self.mesh.views.get_mut(node) else {
             return;
         };
@@ -441,6 +479,9 @@ impl Core {
                     break;
                 }
                 self.stats.hints.replayed += 1;
+            }
+            if self.mesh.views[node].hints.is_empty() {
+                self.hint_log_drained(node);
             }
             more |= !self.mesh.views[node].hints.is_empty();
         }

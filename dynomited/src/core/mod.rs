@@ -39,6 +39,7 @@ mod copies;
 mod effects;
 mod fanout;
 mod gossip;
+mod hintlog;
 mod inbound;
 mod membership;
 mod outbound;
@@ -543,6 +544,10 @@ impl Core {
             self.probe_peers();
             self.mesh.next_detect = self.detect_failures();
             self.mesh.replaying = self.replay_hints();
+            if self.now_ns >= self.mesh.next_hint_sync {
+                self.sync_hint_logs();
+                self.mesh.next_hint_sync = self.now_ns + 1_000_000_000;
+            }
         }
         if !self.work.msg_waiters.is_empty() && self.bufs.msgs.live() < self.bufs.msgs.max() {
             let waiters = std::mem::take(&mut self.work.msg_waiters);

@@ -56,6 +56,8 @@ impl Core {
             security.secure_server_option => "secure_server_option",
             security.pem_key_file => "pem_key_file",
             pool_name => "the pool name",
+            // Open files and what start-up read from them belong to the old directory.
+            peering.hints_dir => "hints_dir",
         );
         let mut changed: Vec<String> = Vec::new();
         if new.read_consistency != old.read_consistency {
@@ -82,6 +84,7 @@ impl Core {
             peering.hints_max_per_peer => "hints_max_per_peer",
             peering.hints_max_bytes_per_peer => "hints_max_bytes_per_peer",
             peering.hints_max_age_ms => "hints_max_age",
+            peering.hints_fsync => "hints_fsync",
             backend.datastore_connections => "datastore_connections",
             peering.local_peer_connections => "local_peer_connections",
             peering.remote_peer_connections => "remote_peer_connections",

@@ -38,6 +38,7 @@
 
 mod frame;
 mod gossip;
+pub mod hintfile;
 
 #[cfg(test)]
 mod tests;
