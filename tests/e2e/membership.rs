@@ -801,3 +801,62 @@ fn a_damaged_hints_file_replays_its_intact_prefix() {
     );
     assert_eq!(Resp::connect(port3).cmd(&["EXISTS", "t99"]), b":0\r\n");
 }
+
+/// The churn, CI-sized: two writers through racks 1 and 3 while rack 2's node is
+/// killed and restarted five times; soon after the end rack 2 holds every acknowledged write.
+#[test]
+fn a_flapping_rack_ends_with_every_acknowledged_write() {
+    let dir = TempDir::new("hints");
+    let extra = format!(
+        "  peer_down_after: 300\n  hints_dir: {}\n",
+        dir.path().display()
+    );
+    let mut m = three_racks(&extra);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = [0usize, 2]
+        .iter()
+        .map(|&i| {
+            let port = node(&m, i).port;
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut c = Resp::connect(port);
+                let mut acked = 0usize;
+                // Bounded in count and time.
+                let t = Instant::now();
+                while acked < 200_000 && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(t.elapsed() < Duration::from_secs(60));
+                    let keys: Vec<String> =
+                        (acked..acked + 100).map(|k| format!("w{i}:{k}")).collect();
+                    let cmds: Vec<Vec<&str>> =
+                        keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
+                    let ok = c.pipeline(&cmds).iter().all(|r| r == b"+OK\r\n");
+                    assert!(ok, "a write through a live node failed");
+                    acked += 100;
+                }
+                acked
+            })
+        })
+        .collect();
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(800));
+        m[1].node.as_mut().unwrap().proc.kill();
+        std::thread::sleep(Duration::from_millis(800));
+        m[1].node.as_mut().unwrap().restart();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let acked: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(acked > 1000, "{acked}");
+    eprintln!("{acked} writes acknowledged");
+    let port2 = m[1].redis.port;
+    let want = format!(":{acked}\r\n");
+    wait_for(
+        "every acknowledged write on rack 2",
+        Duration::from_secs(10),
+        || (Resp::connect(port2).cmd(&["DBSIZE"]) == want.as_bytes()).then_some(()),
+    );
+    for (i, stats) in [(0, node(&m, 0).stats_port), (2, node(&m, 2).stats_port)] {
+        let info = json(stats, "/info");
+        assert_eq!(info["hints_dropped"], 0, "node {i}: {info}");
+    }
+}
