@@ -13,6 +13,7 @@ mod membership;
 mod memcache;
 mod partition;
 mod peer;
+mod read_repair;
 mod redis;
 mod ring;
 mod stats;

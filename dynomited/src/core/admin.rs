@@ -207,8 +207,9 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 15] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 20] {
         let (hints, hint_bytes) = self.hints_total();
+        let r = self.stats.repair;
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
         let datastore_up = self
@@ -253,6 +254,11 @@ impl Core {
                 "hints_oldest_age_ms",
                 ExtraValue::Num(self.oldest_hint_age_ms()),
             ),
+            ("read_repair_writes", ExtraValue::Num(r.writes)),
+            ("read_repair_reads", ExtraValue::Num(r.reads)),
+            ("read_repair_keys", ExtraValue::Num(r.keys)),
+            ("read_repairs_issued", ExtraValue::Num(r.issued)),
+            ("read_repair_cleanups", ExtraValue::Num(r.cleanups)),
         ]
     }
 
@@ -287,8 +293,9 @@ impl Core {
         let host = hostname();
         let info = self.info(&host);
         let mut out = String::with_capacity(16384);
-        // The hint gauges (levels, not counters: those wait for issue 17's counter types).
+        // The hint gauges, and read repair's counters (`_total`).
         let (hints, hint_bytes) = self.hints_total();
+        let r = self.stats.repair;
         let gauges = [
             ("hints", ExtraValue::Num(hints)),
             ("hints_bytes", ExtraValue::Num(hint_bytes)),
@@ -296,6 +303,11 @@ impl Core {
                 "hints_oldest_age_ms",
                 ExtraValue::Num(self.oldest_hint_age_ms()),
             ),
+            ("read_repair_writes_total", ExtraValue::Num(r.writes)),
+            ("read_repair_reads_total", ExtraValue::Num(r.reads)),
+            ("read_repair_keys_total", ExtraValue::Num(r.keys)),
+            ("read_repairs_issued_total", ExtraValue::Num(r.issued)),
+            ("read_repair_cleanups_total", ExtraValue::Num(r.cleanups)),
         ];
         model::render_prometheus_with_extra(&info, &gauges, &mut out);
         out

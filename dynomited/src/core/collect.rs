@@ -40,6 +40,9 @@ pub(super) enum Collect {
     /// A keyspace command run on every node of the local rack, combined as one
     /// redis-server holding all the data answers.
     Fanout(FanKind),
+    /// Versioned replicas of a repairable read (read repair, `repair.rs`): decided once
+    /// every reply is in, by the replicas' moments.
+    Repair { level: Consistency },
     /// A write run on every node, answered once a quorum of the local DC's `racks` has it
     /// on each of its nodes (`quorum::broadcast_decide`; each vote's `dc` is its rack).
     Broadcast { racks: u16, quorum: u16, local: u16 },
@@ -77,6 +80,8 @@ pub(super) struct Agg {
     /// Per part: who it comes from and what it says (the quorum's input).
     votes: Vec<Vote>,
     replies: Vec<Reply>,
+    /// Per part: the node it was sent to (read repair writes back to it).
+    nodes: Vec<u16>,
     /// Parts in use (the vectors keep more for reuse).
     n: usize,
     pending: usize,
@@ -113,6 +118,7 @@ impl Collectors {
                     collect,
                     votes: Vec::new(),
                     replies: Vec::new(),
+                    nodes: Vec::new(),
                     n: 0,
                     pending: 0,
                     arrived: 0,
@@ -126,6 +132,8 @@ impl Collectors {
         a.collect = collect;
         a.votes.clear();
         a.votes.resize(n, Vote::pending(0));
+        a.nodes.clear();
+        a.nodes.resize(n, 0);
         while a.replies.len() < n {
             a.replies.push(Reply::default());
         }
@@ -215,6 +223,26 @@ impl Collectors {
     /// `Broadcast`, its rack).
     pub fn set_dc(&mut self, idx: u32, slot: usize, dc: usize) {
         self.aggs[idx as usize].votes[slot].dc = dc as u16;
+    }
+
+    /// Record the node part `slot` was sent to.
+    pub fn set_node(&mut self, idx: u32, slot: usize, node: usize) {
+        self.aggs[idx as usize].nodes[slot] = node as u16;
+    }
+
+    /// The node part `slot` was sent to.
+    pub fn node_of(&self, idx: u32, slot: usize) -> usize {
+        self.aggs[idx as usize].nodes[slot] as usize
+    }
+
+    /// Part `k`'s bytes, after [`Collectors::gather`].
+    pub fn part(&self, k: usize) -> &[u8] {
+        &self.joined[self.ranges[k].clone()]
+    }
+
+    /// Gather every part's bytes, for [`Collectors::part`].
+    pub fn gather(&mut self, idx: u32, mbufs: &MbufPool) {
+        self.gather_parts(idx, mbufs);
     }
 
     /// Take part `k`'s bytes out: `(segs, len, is_error)`.
@@ -454,6 +482,11 @@ impl Core {
                     Decision::Wait | Decision::Merge { .. } => {}
                 }
             }
+            Collect::Repair { level } => {
+                if a.pending() == 0 {
+                    self.finish_repair(parent, idx, level);
+                }
+            }
             Collect::Quorum { level, mget, .. } => {
                 let place = &self.place;
                 match quorum::decide(a.votes(), level, ldc, |dc| place.quorum(dc), mget) {
@@ -493,7 +526,7 @@ impl Core {
     }
 
     /// Answer with part `k`'s bytes (moved, not copied).
-    fn finish_with_part(&mut self, parent: MsgRef, idx: u32, k: usize) {
+    pub(super) fn finish_with_part(&mut self, parent: MsgRef, idx: u32, k: usize) {
         let mut segs = Vec::new();
         let (len, is_error) = self.coll.take_part(idx, k, &mut segs);
         self.agg_detach(parent, idx);
@@ -505,9 +538,34 @@ impl Core {
         }
     }
 
-    fn finish_with_error(&mut self, parent: MsgRef, idx: u32, err: DynError) {
+    pub(super) fn finish_with_error(&mut self, parent: MsgRef, idx: u32, err: DynError) {
         self.agg_detach(parent, idx);
         self.answer_dyn_error(parent, err);
+    }
+
+    /// Answer with the bytes at `range` of part `k` (referenced, not copied).
+    pub(super) fn finish_with_slice(
+        &mut self,
+        parent: MsgRef,
+        idx: u32,
+        k: usize,
+        range: Range<usize>,
+    ) {
+        let mut segs = Vec::new();
+        self.coll.take_part(idx, k, &mut segs);
+        let mut value = Vec::new();
+        crate::mbuf::slice_into(
+            &mut self.bufs.mbufs,
+            &segs,
+            range.start,
+            range.len(),
+            &mut value,
+        );
+        self.bufs.mbufs.release(&mut segs);
+        self.agg_detach(parent, idx);
+        if self.bufs.set_reply_segs(parent, &mut value, range.len()) {
+            self.complete(parent);
+        }
     }
 
     /// Answer with the collectors' `out` (merged or coalesced bytes).

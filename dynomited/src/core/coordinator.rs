@@ -93,6 +93,11 @@ impl Core {
             level = Consistency::DcOne;
         }
         let h = self.key_hash(mref);
+        // Read repair: a covered write records its moment on every replica.
+        let repair = self.repair_active();
+        if repair && write && by_key {
+            self.record_write(mref);
+        }
         match self.place.plan(h, write, by_key, level) {
             Plan::One { owner, replicate } => {
                 if replicate && !effect {
@@ -104,6 +109,11 @@ impl Core {
                 each,
                 replicate_remote,
             } => {
+                // ... and a repairable read answers with its moments (RESP2: the reply is
+                // rebuilt from a script's array).
+                if repair && !write && !resp3 {
+                    self.versioned_read(mref);
+                }
                 self.quorum_send(client, mref, h, write, level, each, resp3);
                 if replicate_remote {
                     self.replicate_remote(client, mref, h, resp3);
@@ -172,10 +182,19 @@ impl Core {
             Protocol::Redis => self.bufs.msgs.get(mref).map_or(0, |m| m.req.cmd),
             Protocol::Memcache => 0,
         };
-        let collect = Collect::Quorum {
-            level,
-            mget: name == cmd::MGET,
-            unordered: matches!(name, cmd::SMEMBERS | cmd::SINTER | cmd::SUNION | cmd::SDIFF),
+        let versioned = self
+            .bufs
+            .msgs
+            .get(mref)
+            .is_some_and(|m| m.versioned != crate::proto::redis::repair::Read::None);
+        let collect = if versioned {
+            Collect::Repair { level }
+        } else {
+            Collect::Quorum {
+                level,
+                mget: name == cmd::MGET,
+                unordered: matches!(name, cmd::SMEMBERS | cmd::SINTER | cmd::SUNION | cmd::SDIFF),
+            }
         };
         let n = self.scratch.targets.len();
         let agg = self.agg_alloc(mref, collect, n);
@@ -183,6 +202,7 @@ impl Core {
         for slot in 0..n {
             let (dc, node) = self.scratch.targets[slot];
             self.coll.set_dc(agg, slot, dc);
+            self.coll.set_node(agg, slot, node);
             // A remote rack's owner under DC_EACH_SAFE_QUORUM runs the request itself: a
             // DMSG_REQ (Dynomite sends DMSG_REQ_FORWARDs that fan out again, R x R times).
             self.send_part(client, hint, mref, slot as u16, node, write, resp3);

@@ -44,6 +44,7 @@ mod inbound;
 mod membership;
 mod outbound;
 mod reload;
+mod repair;
 mod replies;
 mod reply;
 mod rewrite;

@@ -215,7 +215,9 @@ impl Core {
             None => {}
         }
         match h {
-            Handling::Keyspace(k) if self.rack_is_sharded() => match k {
+            // Fanned out also in a rack of one node while read repair may have left its
+            // metadata keys there: the fan-in leaves them out.
+            Handling::Keyspace(k) if self.rack_is_sharded() || self.node.read_repairs => match k {
                 Keyspace::Keys => self.fanout(idx, mref, FanKind::Keys),
                 Keyspace::Dbsize => self.fanout(idx, mref, FanKind::Dbsize),
                 Keyspace::RandomKey => self.fanout(idx, mref, FanKind::RandomKey),

@@ -118,6 +118,8 @@ pub struct Msg {
     pub lane: Lane,
     /// Replicated as its effect, once its reply is in (see [`Effect`]).
     pub effect: Effect,
+    /// A read rewritten to answer with its timestamps (read repair): which one.
+    pub versioned: crate::proto::redis::repair::Read,
     pub rsp: RspInfo,
     /// Reply bytes, referencing the backend's read mbufs (or mbufs the proxy filled itself).
     pub rsp_segs: Vec<Seg>,
@@ -170,6 +172,7 @@ impl Msg {
             is_write: false,
             lane: Lane::Shared,
             effect: Effect::None,
+            versioned: crate::proto::redis::repair::Read::None,
             rsp: RspInfo::default(),
             rsp_segs: Vec::with_capacity(MSG_PRESIZE),
             rsp_len: 0,
@@ -222,6 +225,7 @@ impl MsgPool {
         m.is_write = false;
         m.lane = Lane::Shared;
         m.effect = Effect::None;
+        m.versioned = crate::proto::redis::repair::Read::None;
         m.rsp = RspInfo::default();
         m.rsp_len = 0;
         m.t = Times::at(now);

@@ -31,6 +31,23 @@ pub struct Stats {
     pub script_refusals: u64,
     /// Hinted handoff, for `/info`.
     pub hints: HintStats,
+    /// Read repair, for `/info` and `/metrics`.
+    pub repair: RepairStats,
+}
+
+/// What read repair did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RepairStats {
+    /// Writes recorded with their moment.
+    pub writes: u64,
+    /// Quorum reads answered from their replicas' moments.
+    pub reads: u64,
+    /// Reads that found replicas behind (keys repaired).
+    pub keys: u64,
+    /// Repair writes sent (one per replica behind).
+    pub issued: u64,
+    /// Tombstones cleaned up once every replica agreed.
+    pub cleanups: u64,
 }
 
 /// Counters of hinted handoff for `/info`.
@@ -55,6 +72,7 @@ impl Stats {
             crossslot_refusals: 0,
             script_refusals: 0,
             hints: HintStats::default(),
+            repair: RepairStats::default(),
         }
     }
 

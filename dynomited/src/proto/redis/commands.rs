@@ -556,6 +556,21 @@ pub mod cmd {
     pub const FLUSHALL: u16 = id("flushall");
     pub const INFO: u16 = id("info");
     pub const FLUSHDB: u16 = id("flushdb");
+    // Read repair's commands (`repair.rs`).
+    pub const GET: u16 = id("get");
+    pub const SET: u16 = id("set");
+    pub const DEL: u16 = id("del");
+    pub const HGET: u16 = id("hget");
+    pub const HSET: u16 = id("hset");
+    pub const HMSET: u16 = id("hmset");
+    pub const HDEL: u16 = id("hdel");
+    pub const SADD: u16 = id("sadd");
+    pub const SREM: u16 = id("srem");
+    pub const SISMEMBER: u16 = id("sismember");
+    pub const ZADD: u16 = id("zadd");
+    pub const ZREM: u16 = id("zrem");
+    pub const ZSCORE: u16 = id("zscore");
+    pub const INCR: u16 = id("incr");
 }
 
 /// The redis-server version the generated part of the table comes from.

@@ -18,6 +18,7 @@ mod commands;
 mod commands_gen;
 pub mod handling;
 mod num;
+pub mod repair;
 mod reply;
 mod request;
 pub mod script;

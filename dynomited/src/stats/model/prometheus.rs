@@ -198,7 +198,12 @@ pub fn render_prometheus_with_extra(
     }
 
     for (k, v) in extra {
-        family(out, k, "", k, "gauge");
+        let ty = if k.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        family(out, k, "", k, ty);
         match *v {
             ExtraValue::Num(n) => {
                 sample_start(out, k, "", &node, None);

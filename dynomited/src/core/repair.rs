@@ -1,0 +1,342 @@
+//! Read repair (SPEC §4.7; the scheme and its scripts are `proto::redis::repair`'s):
+//! covered writes are rewritten to record their moment on every replica, quorum reads of
+//! the repairable commands to answer with theirs; once every reply of such a read is in,
+//! the newest value answers the client and is written back to the replicas behind it.
+//!
+//! ```text
+//!   SET/DEL/HSET/...  ─► rewrite (zero-copy) ─► replicated as usual
+//!   GET/HGET/...  at a quorum level ─► rewrite ─► Collect::Repair (waits for every reply)
+//!        ─► decide: newest (status, ts) ─► the client gets its value
+//!                                       ─► each stale replica: the winner's write, same ts
+//!                                       ─► all agree deleted, older than hints_max_age:
+//!                                          the tombstone is cleaned up on every replica
+//! ```
+//!
+//! Active while `read_repairs` is on and both the read and the write consistency are above
+//! DC_ONE, through a cluster that replicates, for RESP2 clients.
+
+use super::Core;
+use crate::cluster::quorum::{self, Decision, VoteState};
+use crate::conn::PoolKind;
+use crate::msg::MsgRef;
+use crate::peer::MsgType;
+use crate::proto::merge::Checksum;
+use crate::proto::redis::repair::{self, Read, Versioned};
+use crate::proto::{Protocol, Span, ARGS_MAX};
+use crate::types::Consistency;
+
+impl Core {
+    /// Whether read repair is on now (SPEC §4.7: the flag, and both levels above DC_ONE).
+    pub(super) fn repair_active(&self) -> bool {
+        self.node.read_repairs
+            && self.proto == Protocol::Redis
+            && self.node.read_consistency != Consistency::DcOne
+            && self.node.write_consistency != Consistency::DcOne
+            && self.place.replicated()
+    }
+
+    /// A covered write records its moment: rewritten in place into its script.
+    pub(super) fn record_write(&mut self, mref: MsgRef) {
+        use crate::proto::redis::cmd;
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return;
+        };
+        if m.req.inline || m.effect != crate::msg::Effect::None {
+            return;
+        }
+        let (id, nargs, nkeys) = (m.req.cmd, m.req.nargs, m.req.keys.len());
+        // The words a shape check reads: SET's options, ZADD's first argument (read only
+        // for those: a plain SET reads nothing).
+        let probe = match id {
+            cmd::SET if nargs as usize > ARGS_MAX => return,
+            cmd::SET => 3..nargs as usize,
+            cmd::ZADD => 2..3,
+            _ => 0..0,
+        };
+        let mut words: [Vec<u8>; ARGS_MAX] = Default::default();
+        for i in probe.clone() {
+            if !self.bufs.req_arg(mref, i, &mut words[i]) {
+                return;
+            }
+        }
+        let arg = |i: usize| probe.contains(&i).then(|| words[i].as_slice());
+        let Some(kind) = repair::write_kind(id, nargs, nkeys, arg) else {
+            return;
+        };
+        if self.rewrite_versioned(mref, repair::write_body(kind), nkeys) {
+            self.stats.repair.writes += 1;
+        }
+    }
+
+    /// A repairable read at a quorum level answers with its moment: rewritten in place,
+    /// marked for [`Collect::Repair`](super::collect::Collect::Repair). False when it is not
+    /// one.
+    pub(super) fn versioned_read(&mut self, mref: MsgRef) -> bool {
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return false;
+        };
+        if m.req.inline {
+            return false;
+        }
+        let read = repair::read_kind(m.req.cmd, m.req.nargs);
+        let Some(body) = repair::read_body(read) else {
+            return false;
+        };
+        let field = m.req.arg(2);
+        if !self.rewrite_versioned(mref, body, 1) {
+            return false;
+        }
+        if let Some(m) = self.bufs.msgs.get_mut(mref) {
+            m.versioned = read;
+            if let (true, Some(_)) = (read.has_field(), field) {
+                // The field's new place: right after the key (rewrite_versioned moved both).
+                let f = m.req.args[6];
+                m.req.vals.clear();
+                m.req.vals.push(f);
+            }
+        }
+        true
+    }
+
+    /// Replace a request by `EVAL body <nkeys+2> ._add-set ._rem-set <its bytes from the
+    /// first key on> <now>`: the header and the timestamp are the proxy's bytes, the rest
+    /// references the request's. False (the request unchanged) when its bytes are not laid
+    /// out as expected.
+    fn rewrite_versioned(&mut self, mref: MsgRef, body: &'static str, nkeys: usize) -> bool {
+        let Some(m) = self.bufs.msgs.get(mref) else {
+            return false;
+        };
+        let Some(&key) = m.req.keys.first() else {
+            return false;
+        };
+        let (nargs, old_len) = (m.req.nargs, m.req_len);
+        let held: usize = m.req_segs.iter().map(|s| s.len()).sum();
+        if held != old_len {
+            return false;
+        }
+        // Where the first key's `$len` header starts.
+        let digits = key.len.to_string();
+        let Some(tail) = (key.start as usize).checked_sub(digits.len() + 3) else {
+            return false;
+        };
+        let probe = Span::new(tail as u32, (digits.len() + 3) as u32);
+        let mut hdr_seen = std::mem::take(&mut self.scratch.key);
+        let ok = self.bufs.req_bytes(mref, probe, &mut hdr_seen)
+            && hdr_seen.first() == Some(&b'$')
+            && &hdr_seen[1..] == [digits.as_bytes(), b"\r\n"].concat().as_slice();
+        self.scratch.key = hdr_seen;
+        if !ok {
+            return false;
+        }
+        let hdr = &mut self.scratch.bytes;
+        hdr.clear();
+        let body_at = repair::rewrite_head(body, nargs, nkeys, hdr);
+        let head_len = hdr.len();
+        let mut segs = std::mem::take(&mut self.scratch.segs);
+        segs.clear();
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
+        let orig = &self.bufs.msgs.get(mref).expect("live").req_segs;
+        crate::mbuf::slice_into(&mut self.bufs.mbufs, orig, tail, old_len - tail, &mut segs);
+        let hdr = &mut self.scratch.bytes;
+        hdr.clear();
+        repair::ts_trailer(crate::stats::counters::unix_ms(), hdr);
+        let trailer = hdr.len();
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
+        let m = self.bufs.msgs.get_mut(mref).expect("live");
+        std::mem::swap(&mut m.req_segs, &mut segs);
+        self.bufs.mbufs.release(&mut segs);
+        self.scratch.segs = segs;
+        let shift = |s: Span| Span::new((s.start as usize + head_len - tail) as u32, s.len);
+        let old = m.req.args;
+        let mut args = [Span::default(); ARGS_MAX];
+        args[0] = Span::new(7 + (nargs + 5).to_string().len() as u32, 4);
+        args[1] = Span::new(body_at as u32, body.len() as u32);
+        // The original arguments from the key on are arguments 5.. of the script.
+        for (i, a) in old.iter().enumerate().skip(1) {
+            if i + 4 < ARGS_MAX && i < nargs as usize {
+                args[i + 4] = shift(*a);
+            }
+        }
+        m.req.args = args;
+        for k in m.req.keys.iter_mut() {
+            *k = shift(*k);
+        }
+        for v in m.req.vals.iter_mut() {
+            *v = shift(*v);
+        }
+        m.req_len = head_len + (old_len - tail) + trailer;
+        m.req.nargs = nargs + 5;
+        m.req.cmd = crate::proto::redis::cmd::EVAL;
+        true
+    }
+
+    /// Every reply of a versioned read is in: answer with the newest value (or, when no
+    /// moment decides, with the value a quorum agrees on), and repair the replicas behind.
+    pub(super) fn finish_repair(&mut self, parent: MsgRef, idx: u32, level: Consistency) {
+        let read = self
+            .bufs
+            .msgs
+            .get(parent)
+            .map_or(Read::None, |m| m.versioned);
+        self.coll.gather(idx, &self.bufs.mbufs);
+        let n = self.coll.get(idx).votes().len();
+        let mut parts: Vec<Option<Versioned>> = Vec::with_capacity(n);
+        for k in 0..n {
+            let good = self.coll.get(idx).votes()[k].state == VoteState::Good;
+            parts.push(if good {
+                repair::parse_versioned(self.coll.part(k))
+            } else {
+                None
+            });
+        }
+        self.stats.repair.reads += 1;
+        let coll = &self.coll;
+        let outcome = repair::decide(&parts, |k| {
+            let p = coll.part(k);
+            parts[k].as_ref().map_or(&p[..0], |v| &p[v.value.clone()])
+        });
+        // The client's answer needs a quorum of the local DC's replies, as any quorum read.
+        let ldc = self.place.local_dc() as u16;
+        let votes = self.coll.get(idx).votes();
+        let good_local = (0..n)
+            .filter(|&k| votes[k].dc == ldc && parts[k].is_some())
+            .count();
+        let quorum_met = good_local >= self.place.quorum(ldc as usize);
+        // Repairs and clean-ups go out first: they need the request's key.
+        if !outcome.stale.is_empty() || outcome.agreed_deleted {
+            self.send_repairs(parent, idx, read, &parts, &outcome);
+        }
+        let answer = match outcome.winner {
+            Some(w) if quorum_met => Some(w),
+            _ => {
+                // By the values alone (an unversioned reply counts as an error).
+                let mut votes = self.coll.get(idx).votes().to_vec();
+                for (k, v) in votes.iter_mut().enumerate() {
+                    match &parts[k] {
+                        Some(p) => {
+                            let mut c = Checksum::new();
+                            c.update(&self.coll.part(k)[p.value.clone()]);
+                            v.sum = c.finish();
+                        }
+                        None => v.state = VoteState::Error,
+                    }
+                }
+                let place = &self.place;
+                match quorum::decide(&votes, level, ldc, |dc| place.quorum(dc), false) {
+                    Decision::Answer(k) => Some(k),
+                    Decision::NoQuorum(k) => {
+                        if self.bufs.msgs.get(parent).is_some() {
+                            self.stats.pool.client_non_quorum_r_responses += 1;
+                        }
+                        match k {
+                            Some(k) if parts[k].is_some() => Some(k),
+                            Some(k) => return self.finish_with_part(parent, idx, k),
+                            None => {
+                                return self.finish_with_error(
+                                    parent,
+                                    idx,
+                                    crate::proto::error::DynError::NoQuorum,
+                                )
+                            }
+                        }
+                    }
+                    Decision::Wait | Decision::Merge { .. } => None,
+                }
+            }
+        };
+        match answer {
+            Some(k) => {
+                let v = parts[k].as_ref().expect("a versioned reply").value.clone();
+                self.finish_with_slice(parent, idx, k, v);
+            }
+            None => self.finish_with_error(parent, idx, crate::proto::error::DynError::NoQuorum),
+        }
+    }
+
+    /// The winner's write to every replica behind it; the tombstone clean-up to every
+    /// replica when all agree on a delete older than `hints_max_age` (no hint older than it
+    /// can still arrive and be let through by its absence).
+    fn send_repairs(
+        &mut self,
+        parent: MsgRef,
+        idx: u32,
+        read: Read,
+        parts: &[Option<Versioned>],
+        outcome: &repair::Outcome,
+    ) {
+        let Some(m) = self.bufs.msgs.get(parent) else {
+            return;
+        };
+        let (Some(&key), field) = (m.req.keys.first(), m.req.vals.first().copied()) else {
+            return;
+        };
+        let mut k = Vec::new();
+        let mut f = Vec::new();
+        if !self.bufs.req_bytes(parent, key, &mut k) {
+            return;
+        }
+        if let Some(field) = field {
+            if !self.bufs.req_bytes(parent, field, &mut f) {
+                return;
+            }
+        }
+        if read.has_field() && field.is_none() {
+            return;
+        }
+        let mut req = Vec::new();
+        if let Some(w) = outcome.winner {
+            let wv = parts[w].as_ref().expect("the winner replied");
+            if repair::repair_request(read, &k, &f, self.coll.part(w), wv, &mut req) {
+                self.stats.repair.keys += 1;
+                for &s in &outcome.stale {
+                    let node = self.coll.node_of(idx, s);
+                    self.send_repair(node, &req);
+                }
+            }
+            if outcome.agreed_deleted {
+                let age = crate::stats::counters::unix_ms().saturating_sub(wv.ts);
+                if age > self.cfg.peering.hints_max_age_ms {
+                    repair::cleanup_request(read, &k, &f, wv.ts, &mut req);
+                    self.stats.repair.cleanups += 1;
+                    for s in 0..parts.len() {
+                        let node = self.coll.node_of(idx, s);
+                        self.send_repair(node, &req);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One repair write to `node`: this node's datastore, or a peer (kept as a hint when
+    /// the peer cannot take it now). Nobody waits for its reply.
+    fn send_repair(&mut self, node: usize, req: &[u8]) {
+        let Some(e) = self.bufs.msgs.alloc(self.now_ns, None) else {
+            return;
+        };
+        if let Some(em) = self.bufs.msgs.get_mut(e) {
+            self.bufs.mbufs.append_bytes(&mut em.req_segs, req);
+            em.req_len = req.len();
+            em.req.cmd = crate::proto::redis::cmd::EVAL;
+            em.is_write = true;
+        }
+        self.stats.repair.issued += 1;
+        if node == 0 {
+            if let Some(em) = self.bufs.msgs.get_mut(e) {
+                em.swallow = true;
+            }
+            self.forward_local(u32::MAX, e, PoolKind::Main);
+            return;
+        }
+        if self
+            .send_copy(0, e, node, MsgType::Req, false, None)
+            .is_none()
+        {
+            self.hint_request(node, e, MsgType::Req, false);
+        }
+        self.bufs.free_msg(e);
+    }
+}
