@@ -770,6 +770,35 @@ fn hints_in_hints_dir_survive_a_kill_9_of_the_coordinator() {
 }
 
 #[test]
+fn a_hints_file_is_emptied_only_once_the_peer_answered_the_replays() {
+    let dir = TempDir::new("hints");
+    let mut m = hinted_through_rack1(&dir, "always", "q", 500);
+    let files = hint_files(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let size = || std::fs::metadata(&files[0]).unwrap().len();
+    assert!(size() > 8);
+    // The peer comes back with its datastore frozen: it takes the replays, answers none.
+    m[2].redis.proc.signal(libc::SIGSTOP);
+    m[2].node.as_mut().unwrap().restart();
+    let stats0 = node(&m, 0).stats_port;
+    wait_for("every hint sent", Duration::from_secs(10), || {
+        (json(stats0, "/info")["hints"] == 0).then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(size() > 8, "emptied before the peer answered");
+    m[2].redis.proc.signal(libc::SIGCONT);
+    let port3 = m[2].redis.port;
+    wait_for("every kept write on rack3", Duration::from_secs(10), || {
+        (Resp::connect(port3).cmd(&["DBSIZE"]) == b":500\r\n").then_some(())
+    });
+    wait_for(
+        "the file emptied once answered",
+        Duration::from_secs(10),
+        || (size() == 8).then_some(()),
+    );
+}
+
+#[test]
 fn a_damaged_hints_file_replays_its_intact_prefix() {
     let dir = TempDir::new("hints");
     let mut m = hinted_through_rack1(&dir, "always", "t", 100);

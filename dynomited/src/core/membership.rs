@@ -103,6 +103,10 @@ pub(super) struct PeerView {
     pub hints_lost: u64,
     /// Its hints file, with `hints_dir` (`hintlog.rs`).
     pub log: Option<super::hintlog::HintLog>,
+    /// The last replayed hint still unanswered: (connection, frame id). Its reply answers
+    /// every replay before it on that connection (replies come in order), and only then
+    /// does the file go back to its header.
+    pub replay_tail: Option<(u32, u64)>,
 }
 
 impl PeerView {
@@ -480,7 +484,8 @@ impl Core {
                 }
                 self.stats.hints.replayed += 1;
             }
-            if self.mesh.views[node].hints.is_empty() {
+            let v = &self.mesh.views[node];
+            if v.hints.is_empty() && v.replay_tail.is_none() {
                 self.hint_log_drained(node);
             }
             more |= !self.mesh.views[node].hints.is_empty();
@@ -496,9 +501,31 @@ impl Core {
         let c = self.bufs.msgs.get_mut(copy).expect("fresh");
         c.is_write = true;
         c.req.noreply = h.noreply;
+        let id = c.frame_id;
         self.stats.pool.peer_requests += 1;
         self.stats.pool.peer_request_bytes += c.req_len as u64;
-        self.enqueue(sidx, copy)
+        let queued = self.enqueue(sidx, copy);
+        // A noreply write gets no answer to wait for.
+        if queued && !h.noreply {
+            self.mesh.views[node].replay_tail = Some((sidx, id));
+        }
+        queued
+    }
+
+    /// A replayed hint's frame `id` on connection `sidx` to `node` was answered, or failed
+    /// (and was kept again): once the last one is, and nothing is left to replay, the
+    /// peer's file goes back to its header.
+    pub(super) fn replay_answered(&mut self, node: usize, sidx: u32, id: u64) {
+        let Some(v) = self.mesh.views.get_mut(node) else {
+            return;
+        };
+        if v.replay_tail != Some((sidx, id)) {
+            return;
+        }
+        v.replay_tail = None;
+        if v.hints.is_empty() {
+            self.hint_log_drained(node);
+        }
     }
 
     pub(super) fn hints_total(&self) -> (u64, u64) {

@@ -182,6 +182,7 @@ impl Core {
         std::mem::swap(&mut msg.rsp_segs, &mut s.rsp_segs);
         msg.rsp_len = len;
         msg.rsp = info;
+        let frame_id = msg.frame_id;
         let us = now.saturating_sub(msg.t.sent) / 1000;
         let probe = msg.parent.is_none() && msg.slot == super::membership::PROBE_SLOT;
         let setup = msg.owner.is_none() && msg.parent.is_none() && !is_peer;
@@ -215,6 +216,11 @@ impl Core {
         if info.is_error {
             self.stats.pool.forward_error += 1;
         }
+        if is_peer && frame_id != 0 {
+            if let Some(node) = self.peer_node(idx) {
+                self.replay_answered(node, idx, frame_id);
+            }
+        }
         self.complete(mref);
         None
     }
@@ -230,6 +236,7 @@ impl Core {
             return;
         }
         if let Some(node) = node.filter(|_| msg.is_write && msg.frame_id != 0) {
+            let id = msg.frame_id;
             let acked_elsewhere = match msg.parent {
                 None => true,
                 Some(p) => self
@@ -240,6 +247,12 @@ impl Core {
             };
             if acked_elsewhere {
                 self.hint_copy(node, mref);
+            }
+            // A replay that failed is kept again: nothing to wait for on its connection.
+            if let Some(v) = self.mesh.views.get_mut(node) {
+                if v.replay_tail.is_some_and(|(_, t)| t == id) {
+                    v.replay_tail = None;
+                }
             }
         }
         let Some(msg) = self.bufs.msgs.get(mref) else {

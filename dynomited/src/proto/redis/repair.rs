@@ -35,8 +35,8 @@ use std::io::Write as _;
 use std::ops::Range;
 
 use super::cmd;
-use crate::proto::fanout::push_bulk;
 use super::walk::{Token, Walker};
+use crate::proto::fanout::push_bulk;
 
 /// The metadata sets' names (keys on every node; never hashed or routed).
 pub const ADD_SET: &[u8] = b"._add-set";
