@@ -68,6 +68,8 @@ YML
 # three_racks: a DC of three racks, one node each, all with the same token (every write is
 # copied to the two other racks). Starts their redis-servers and writes $dir/rack{0,1,2}.yml;
 # client, peer and stats ports in C, P, S, the redis-servers' in RR. Nodes are not started.
+# RACK_EXTRA (YAML lines, indented two spaces) is added to each config: e.g. consistency
+# levels and read_repairs_enabled, to measure read repair.
 three_racks() {
   C=(); P=(); S=(); RR=()
   for i in 0 1 2; do C+=("$(port)"); P+=("$(port)"); S+=("$(port)"); RR+=("$(port)"); redis "${RR[$i]}"; done
@@ -89,6 +91,7 @@ dyn_o_mite:
   servers:
   - 127.0.0.1:${RR[$i]}:1
   dyn_seeds:$seeds
+${RACK_EXTRA:-}
 YML
   done
 }

@@ -52,6 +52,8 @@ measure() {
   local f
   f=$(ls "$dir"/cg.out.*.* | tail -1)
   read -r ir al < <(count "$f")
+  # INSTR_KEEP=PREFIX keeps each dump (PREFIX.<n>) for callgrind_annotate.
+  if [ -n "${INSTR_KEEP:-}" ]; then kept=$((${kept:-0} + 1)); cp "$f" "$INSTR_KEEP.$kept"; fi
   python3 -c "print(f'%-44s %10.0f %12.4f' % ('$label', $ir/$N, $al/$N))"
 }
 

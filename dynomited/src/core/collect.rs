@@ -135,7 +135,12 @@ impl Collectors {
         a.nodes.clear();
         a.nodes.resize(n, 0);
         while a.replies.len() < n {
-            a.replies.push(Reply::default());
+            // With room for a reply's segments: parts trade vectors with the replies they
+            // take in, and a vector without room would have to grow in someone's hands.
+            a.replies.push(Reply {
+                segs: Vec::with_capacity(4),
+                len: 0,
+            });
         }
         debug_assert!(a.replies[..n].iter().all(|r| r.segs.is_empty()));
         a.n = n;
@@ -388,20 +393,21 @@ impl Core {
             .map(|p| p.agg)
     }
 
-    /// A child's reply (or error reply) for part `slot` of the collector of `parent`.
+    /// A child's reply (or error reply) for part `slot` of the collector of `parent`. The
+    /// reply's segments move in; `segs` comes back empty (a vector to reuse).
     pub(super) fn agg_part(
         &mut self,
         parent: MsgRef,
         slot: u16,
-        mut segs: Vec<Seg>,
+        segs: &mut Vec<Seg>,
         len: usize,
         is_error: bool,
     ) {
         let Some(idx) = self.agg_of(parent) else {
-            return self.bufs.mbufs.release(&mut segs);
+            return self.bufs.mbufs.release(segs);
         };
         let mbufs = &mut self.bufs.mbufs;
-        if self.coll.fill(idx, slot, &mut segs, len, is_error, mbufs) {
+        if self.coll.fill(idx, slot, segs, len, is_error, mbufs) {
             self.agg_check(parent);
         }
     }
@@ -413,7 +419,7 @@ impl Core {
         let mut segs = Vec::new();
         self.bufs.append(&mut segs, &self.scratch.bytes);
         let len = self.scratch.bytes.len();
-        self.agg_part(parent, slot, segs, len, true);
+        self.agg_part(parent, slot, &mut segs, len, true);
     }
 
     /// Whether `parent` is a split request waiting for its fragments.
@@ -527,7 +533,10 @@ impl Core {
 
     /// Answer with part `k`'s bytes (moved, not copied).
     pub(super) fn finish_with_part(&mut self, parent: MsgRef, idx: u32, k: usize) {
-        let mut segs = Vec::new();
+        // The vectors trade places, so none loses its capacity (nothing to allocate later):
+        // the collector's part gets scratch's, the request the part's, scratch the request's.
+        let mut segs = std::mem::take(&mut self.scratch.part_segs);
+        segs.clear();
         let (len, is_error) = self.coll.take_part(idx, k, &mut segs);
         self.agg_detach(parent, idx);
         if self.bufs.set_reply_segs(parent, &mut segs, len) {
@@ -536,6 +545,8 @@ impl Core {
             }
             self.complete(parent);
         }
+        segs.clear();
+        self.scratch.part_segs = segs;
     }
 
     pub(super) fn finish_with_error(&mut self, parent: MsgRef, idx: u32, err: DynError) {
@@ -551,9 +562,16 @@ impl Core {
         k: usize,
         range: Range<usize>,
     ) {
-        let mut segs = Vec::new();
+        let mut segs = std::mem::take(&mut self.scratch.part_segs);
+        segs.clear();
         self.coll.take_part(idx, k, &mut segs);
-        let mut value = Vec::new();
+        // The request's own (empty) reply vector takes the value: its capacity is kept.
+        let mut value = self
+            .bufs
+            .msgs
+            .get_mut(parent)
+            .map(|m| std::mem::take(&mut m.rsp_segs))
+            .unwrap_or_default();
         crate::mbuf::slice_into(
             &mut self.bufs.mbufs,
             &segs,
@@ -562,6 +580,7 @@ impl Core {
             &mut value,
         );
         self.bufs.mbufs.release(&mut segs);
+        self.scratch.part_segs = segs;
         self.agg_detach(parent, idx);
         if self.bufs.set_reply_segs(parent, &mut value, range.len()) {
             self.complete(parent);

@@ -129,6 +129,14 @@ struct Scratch {
     sent: Vec<crate::conn::Sent>,
     /// Requests of a connection that failed, to be answered with the error.
     failed: Vec<crate::msg::MsgRef>,
+    /// A collector part's segments on their way to the request they answer.
+    part_segs: Vec<crate::mbuf::Seg>,
+    /// The spare reply vector a child's reply leaves behind (`relay_to_parent`).
+    relay_segs: Vec<crate::mbuf::Seg>,
+    /// A collector's votes, re-counted by the values alone (read repair).
+    votes: Vec<crate::cluster::quorum::Vote>,
+    /// The replies of a versioned read (read repair), parsed.
+    versioned: Vec<Option<crate::proto::redis::repair::Versioned>>,
 }
 
 /// Connections that have something to do at the next flush.

@@ -115,16 +115,20 @@ impl Core {
             return false;
         }
         // Where the first key's `$len` header starts.
-        let digits = key.len.to_string();
-        let Some(tail) = (key.start as usize).checked_sub(digits.len() + 3) else {
+        let digits = repair::count_digits(u64::from(key.len));
+        let Some(tail) = (key.start as usize).checked_sub(digits + 3) else {
             return false;
         };
-        let probe = Span::new(tail as u32, (digits.len() + 3) as u32);
-        let mut hdr_seen = std::mem::take(&mut self.scratch.key);
-        let ok = self.bufs.req_bytes(mref, probe, &mut hdr_seen)
-            && hdr_seen.first() == Some(&b'$')
-            && &hdr_seen[1..] == [digits.as_bytes(), b"\r\n"].concat().as_slice();
-        self.scratch.key = hdr_seen;
+        let probe = Span::new(tail as u32, (digits + 3) as u32);
+        let mut seen = std::mem::take(&mut self.scratch.key);
+        let ok = self.bufs.req_bytes(mref, probe, &mut seen)
+            && seen.first() == Some(&b'$')
+            && seen.ends_with(b"\r\n")
+            && std::str::from_utf8(&seen[1..seen.len() - 2])
+                .ok()
+                .and_then(|d| d.parse::<u32>().ok())
+                == Some(key.len);
+        self.scratch.key = seen;
         if !ok {
             return false;
         }
@@ -153,7 +157,7 @@ impl Core {
         let shift = |s: Span| Span::new((s.start as usize + head_len - tail) as u32, s.len);
         let old = m.req.args;
         let mut args = [Span::default(); ARGS_MAX];
-        args[0] = Span::new(7 + (nargs + 5).to_string().len() as u32, 4);
+        args[0] = Span::new(7 + repair::count_digits(u64::from(nargs) + 5) as u32, 4);
         args[1] = Span::new(body_at as u32, body.len() as u32);
         // The original arguments from the key on are arguments 5.. of the script.
         for (i, a) in old.iter().enumerate().skip(1) {
@@ -177,6 +181,17 @@ impl Core {
     /// Every reply of a versioned read is in: answer with the newest value (or, when no
     /// moment decides, with the value a quorum agrees on), and repair the replicas behind.
     pub(super) fn finish_repair(&mut self, parent: MsgRef, idx: u32, level: Consistency) {
+        let parts = self.decide_repair(parent, idx, level);
+        self.scratch.versioned = parts;
+    }
+
+    /// [`Core::finish_repair`]; gives back the replies' vector (scratch, reused).
+    fn decide_repair(
+        &mut self,
+        parent: MsgRef,
+        idx: u32,
+        level: Consistency,
+    ) -> Vec<Option<Versioned>> {
         let read = self
             .bufs
             .msgs
@@ -184,7 +199,8 @@ impl Core {
             .map_or(Read::None, |m| m.versioned);
         self.coll.gather(idx, &self.bufs.mbufs);
         let n = self.coll.get(idx).votes().len();
-        let mut parts: Vec<Option<Versioned>> = Vec::with_capacity(n);
+        let mut parts = std::mem::take(&mut self.scratch.versioned);
+        parts.clear();
         for k in 0..n {
             let good = self.coll.get(idx).votes()[k].state == VoteState::Good;
             parts.push(if good {
@@ -214,7 +230,9 @@ impl Core {
             Some(w) if quorum_met => Some(w),
             _ => {
                 // By the values alone (an unversioned reply counts as an error).
-                let mut votes = self.coll.get(idx).votes().to_vec();
+                let mut votes = std::mem::take(&mut self.scratch.votes);
+                votes.clear();
+                votes.extend_from_slice(self.coll.get(idx).votes());
                 for (k, v) in votes.iter_mut().enumerate() {
                     match &parts[k] {
                         Some(p) => {
@@ -226,7 +244,9 @@ impl Core {
                     }
                 }
                 let place = &self.place;
-                match quorum::decide(&votes, level, ldc, |dc| place.quorum(dc), false) {
+                let decision = quorum::decide(&votes, level, ldc, |dc| place.quorum(dc), false);
+                self.scratch.votes = votes;
+                match decision {
                     Decision::Answer(k) => Some(k),
                     Decision::NoQuorum(k) => {
                         if self.bufs.msgs.get(parent).is_some() {
@@ -234,14 +254,11 @@ impl Core {
                         }
                         match k {
                             Some(k) if parts[k].is_some() => Some(k),
-                            Some(k) => return self.finish_with_part(parent, idx, k),
-                            None => {
-                                return self.finish_with_error(
-                                    parent,
-                                    idx,
-                                    crate::proto::error::DynError::NoQuorum,
-                                )
+                            Some(k) => {
+                                self.finish_with_part(parent, idx, k);
+                                return parts;
                             }
+                            None => None,
                         }
                     }
                     Decision::Wait | Decision::Merge { .. } => None,
@@ -255,6 +272,7 @@ impl Core {
             }
             None => self.finish_with_error(parent, idx, crate::proto::error::DynError::NoQuorum),
         }
+        parts
     }
 
     /// The winner's write to every replica behind it; the tombstone clean-up to every

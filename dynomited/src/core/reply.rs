@@ -146,12 +146,16 @@ impl Core {
             return false;
         };
         let slot = msg.slot;
-        let mut segs = std::mem::take(&mut msg.rsp_segs);
+        // The reply's segments move out; a spare vector (with its capacity) takes their
+        // place, and whichever vector comes back empty is the next spare: no message is
+        // left with a vector that must grow again.
+        let spare = std::mem::take(&mut self.scratch.relay_segs);
+        let mut segs = std::mem::replace(&mut msg.rsp_segs, spare);
         let (len, info) = (msg.rsp_len, msg.rsp);
         self.bufs.free_msg(mref);
         match self.bufs.msgs.get(parent).map(|p| (p.state, p.agg)) {
             Some((MsgState::Pending, agg)) if agg != NO_AGG => {
-                self.agg_part(parent, slot, segs, len, info.is_error);
+                self.agg_part(parent, slot, &mut segs, len, info.is_error);
             }
             Some((MsgState::Pending, _)) => {
                 if self.bufs.set_reply_segs(parent, &mut segs, len) {
@@ -163,6 +167,8 @@ impl Core {
             }
             _ => self.bufs.mbufs.release(&mut segs),
         }
+        segs.clear();
+        self.scratch.relay_segs = segs;
         true
     }
 

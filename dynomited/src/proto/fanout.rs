@@ -59,9 +59,8 @@ fn bulk_array(reply: &[u8], out: &mut Vec<Range<usize>>) -> bool {
 
 /// Append a bulk string of `data`.
 pub(crate) fn push_bulk(out: &mut Vec<u8>, data: &[u8]) {
-    out.push(b'$');
-    out.extend_from_slice(data.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+    use std::io::Write as _;
+    let _ = write!(out, "${}\r\n", data.len());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
 }

@@ -370,7 +370,7 @@ pub fn rewrite_head(body: &str, nargs: u32, nkeys: usize, out: &mut Vec<u8>) -> 
     let at = out.len();
     out.extend_from_slice(body.as_bytes());
     out.extend_from_slice(b"\r\n");
-    push_bulk(out, (nkeys + 2).to_string().as_bytes());
+    push_num(out, nkeys as u64 + 2);
     push_bulk(out, ADD_SET);
     push_bulk(out, REM_SET);
     at
@@ -378,7 +378,22 @@ pub fn rewrite_head(body: &str, nargs: u32, nkeys: usize, out: &mut Vec<u8>) -> 
 
 /// The timestamp argument that ends a rewritten request.
 pub fn ts_trailer(ts: u64, out: &mut Vec<u8>) {
-    push_bulk(out, ts.to_string().as_bytes());
+    push_num(out, ts);
+}
+
+/// A number as a bulk string (written in place: nothing allocated).
+fn push_num(out: &mut Vec<u8>, n: u64) {
+    let _ = write!(out, "${}\r\n{n}\r\n", count_digits(n));
+}
+
+/// How many decimal digits `n` has.
+pub fn count_digits(mut n: u64) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
 }
 
 /// A versioned reply: `[status, ts, value]` or `[status, ts, value, expire]`.
