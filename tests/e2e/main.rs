@@ -14,5 +14,6 @@ mod memcache;
 mod partition;
 mod peer;
 mod redis;
+mod repair;
 mod ring;
 mod stats;
