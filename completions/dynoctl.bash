@@ -1031,7 +1031,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__repair)
-            opts="-h --dir --dc --all-dcs --prefer --report-only --recheck-after --rate --batch --resume --state-file --timeout --json --help"
+            opts="-h --dir --dc --all-dcs --prefer --report-only --recheck-after --rate --batch --ignore-hints --resume --state-file --timeout --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -202,6 +202,7 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l state-file -d
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l timeout -d 'Timeout of each datastore request' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l all-dcs -d 'Compare the racks of every DC, all with each other'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l report-only -d 'Compare and report what would be repaired; change nothing'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l ignore-hints -d 'Walk even while nodes hold hints (writes not yet delivered to a peer, which the walk would take for differences)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l resume -d 'Continue the walk recorded in --state-file after its last finished token range'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'

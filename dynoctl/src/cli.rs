@@ -345,6 +345,12 @@ EVICTION:
   under volatile-lru, volatile-lfu, volatile-random and volatile-ttl keys with a TTL. An
   unreadable policy counts as allkeys-*. Under noeviction every key is repaired.
 
+HINTS:
+  Each node's /info is read first (its stats_listen): while a node holds hints, writes some
+  rack has not received yet, repair refuses to start (exit 2) unless --ignore-hints, since it
+  would take those writes for differences (and a write held for two racks of three for one
+  the majority lacks). A node that does not answer is warned about.
+
 RESUME:
   After each unit of ranges the finished ranges are recorded in --state-file (written whole
   through a rename); --resume skips them. The file belongs to the racks, nodes and tokens it
@@ -590,6 +596,10 @@ pub struct RepairArgs {
     /// Keys per SCAN and per script call on a datastore
     #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch: u32,
+    /// Walk even while nodes hold hints (writes not yet delivered to a peer, which the walk
+    /// would take for differences)
+    #[arg(long)]
+    pub ignore_hints: bool,
     /// Continue the walk recorded in --state-file after its last finished token range
     #[arg(long)]
     pub resume: bool,

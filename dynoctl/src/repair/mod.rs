@@ -62,6 +62,7 @@ pub fn run(args: &RepairArgs) -> Result<RepairReport, CliError> {
         rate: args.rate,
     };
 
+    check_hints(&plan, args.ignore_hints)?;
     let mut stores = Vec::new();
     let mut racks = Vec::new();
     for r in &plan.racks {
@@ -259,6 +260,34 @@ fn prefer(plan: &Plan, arg: &PreferArg) -> Result<Prefer, CliError> {
                 .join(", ")
         ))),
     }
+}
+
+/// Refuse to walk while a node holds hints (writes a peer has not received): they would be
+/// taken for differences. Nodes that do not answer are warned about.
+fn check_hints(plan: &Plan, ignore: bool) -> Result<(), CliError> {
+    let stats = crate::stats::Stats::new(std::time::Duration::from_secs(2))?;
+    let mut holding = Vec::new();
+    for n in plan.racks.iter().flat_map(|r| &r.nodes) {
+        let Some(addr) = &n.stats else { continue };
+        match stats.try_info(addr) {
+            Ok(i) if i.hints > 0 => holding.push(format!("{addr} ({}/{}): {}", n.dc, n.rack, i.hints)),
+            Ok(_) => {}
+            Err(e) => log(format!(
+                "cannot read the hints of {addr} ({}): {e}; writes it holds for a peer would be taken for differences",
+                n.file
+            )),
+        }
+    }
+    if holding.is_empty() || ignore {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "nodes hold hints (writes a peer has not received yet): {}",
+        holding.join(", ")
+    ))
+    .with_hint(
+        "wait until they are delivered (`dynoctl status` shows them), or give --ignore-hints",
+    ))
 }
 
 /// A rack's policies as the report shows them.

@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use dynomite::conf::{Config, HashKind};
+use dynomite::conf::{Config, HashKind, Listen};
 use dynomite::ring::{hash_tagged, Continuum};
 use dynomite::types::DataStore;
 
@@ -35,6 +35,8 @@ pub struct NodeSpec {
     /// Its datastore, `host:port`.
     pub datastore: String,
     pub password: Option<String>,
+    /// Its stats address (`stats_listen`), for the hints it holds; `None` for a unix socket.
+    pub stats: Option<String>,
 }
 
 /// One rack compared: its nodes and their ring.
@@ -177,6 +179,12 @@ pub fn plan(configs: &[(String, Config)], scope: &Scope) -> Result<Plan, String>
             token: c.tokens.first().copied().unwrap_or(0),
             datastore: format!("{}:{}", s.host, s.port),
             password: c.backend.datastore_password.clone(),
+            stats: match &c.net.stats_listen {
+                Listen::Tcp { host, addr } => {
+                    Some(format!("{}:{}", connect_host(host), addr.port()))
+                }
+                Listen::Unix(_) => None,
+            },
         };
         if let Some(same) = nodes.iter().find(|n| n.datastore == node.datastore) {
             if (&same.dc, &same.rack, same.token) == (&node.dc, &node.rack, node.token) {
@@ -289,6 +297,14 @@ pub fn plan(configs: &[(String, Config)], scope: &Scope) -> Result<Plan, String>
         units,
         unit_of,
     })
+}
+
+/// A listen host to connect to: an unspecified host means this machine.
+fn connect_host(host: &str) -> &str {
+    match host {
+        "" | "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        h => h,
+    }
 }
 
 fn tag_text(t: Option<[u8; 2]>) -> String {
