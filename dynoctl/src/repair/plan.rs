@@ -172,17 +172,20 @@ pub fn plan(configs: &[(String, Config)], scope: &Scope) -> Result<Plan, String>
                 s.host
             ));
         }
+        // The node's own host, when its dyn_listen names one.
+        let node_host = match &c.net.dyn_listen {
+            Some(Listen::Tcp { host, .. }) => Some(host.as_str()),
+            _ => None,
+        };
         let node = NodeSpec {
             file: file.clone(),
             dc: c.datacenter.clone(),
             rack: c.rack.clone(),
             token: c.tokens.first().copied().unwrap_or(0),
-            datastore: format!("{}:{}", s.host, s.port),
+            datastore: join(&on_node(&s.host, node_host), s.port),
             password: c.backend.datastore_password.clone(),
             stats: match &c.net.stats_listen {
-                Listen::Tcp { host, addr } => {
-                    Some(format!("{}:{}", connect_host(host), addr.port()))
-                }
+                Listen::Tcp { host, addr } => Some(join(&on_node(host, node_host), addr.port())),
                 Listen::Unix(_) => None,
             },
         };
@@ -299,11 +302,36 @@ pub fn plan(configs: &[(String, Config)], scope: &Scope) -> Result<Plan, String>
     })
 }
 
-/// A listen host to connect to: an unspecified host means this machine.
-fn connect_host(host: &str) -> &str {
-    match host {
-        "" | "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
-        h => h,
+/// A host of the machine it is written on: unspecified, `localhost` or loopback.
+fn is_local(host: &str) -> bool {
+    matches!(host, "" | "0.0.0.0" | "::" | "[::]" | "localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Where a host of a node's config is reached from here: a local one (the datastore on the
+/// node's loopback, a stats port on 0.0.0.0) on the node's own host (its `dyn_listen` host)
+/// when that is not local too, else on this machine.
+fn on_node(host: &str, node_host: Option<&str>) -> String {
+    if !is_local(host) {
+        return host.to_string();
+    }
+    match node_host {
+        Some(h) if !is_local(h) => h.to_string(),
+        _ if matches!(host, "" | "0.0.0.0" | "::" | "[::]") => "127.0.0.1".to_string(),
+        _ => host.to_string(),
+    }
+}
+
+/// `host:port`, with brackets around an IPv6 host.
+fn join(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 
@@ -516,6 +544,34 @@ mod tests {
         let e = plan(&files(vec![a, mc]), &Scope::OnlyDc).unwrap_err();
         assert!(e.contains("memcached"), "{e}");
         assert!(plan(&[], &Scope::OnlyDc).is_err());
+    }
+
+    #[test]
+    fn a_datastore_on_a_nodes_loopback_is_reached_on_the_nodes_host() {
+        assert_eq!(on_node("127.0.0.1", Some("10.0.0.5")), "10.0.0.5");
+        assert_eq!(on_node("localhost", Some("db1.example")), "db1.example");
+        assert_eq!(on_node("0.0.0.0", Some("10.0.0.5")), "10.0.0.5");
+        assert_eq!(on_node("0.0.0.0", Some("127.0.0.1")), "127.0.0.1");
+        assert_eq!(on_node("0.0.0.0", None), "127.0.0.1");
+        assert_eq!(on_node("127.0.0.2", Some("127.0.0.1")), "127.0.0.2");
+        assert_eq!(on_node("10.0.0.9", Some("10.0.0.5")), "10.0.0.9");
+        assert_eq!(join("::1", 6379), "[::1]:6379");
+        assert_eq!(join("h", 6379), "h:6379");
+        // Two nodes on other hosts, each with its datastore on its own loopback.
+        let node = |host: &str, rack: &str| {
+            let text = format!(
+                "dyn_o_mite:\n  datacenter: dc1\n  rack: {rack}\n  listen: 0.0.0.0:8102\n  dyn_listen: {host}:8101\n  stats_listen: 0.0.0.0:22222\n  tokens: '1'\n  servers:\n  - 127.0.0.1:22122:1\n"
+            );
+            dynomite::conf::parse_str(&text, "t.yml").unwrap()
+        };
+        let p = plan(
+            &files(vec![node("10.0.0.1", "rack1"), node("10.0.0.2", "rack2")]),
+            &Scope::OnlyDc,
+        )
+        .unwrap();
+        let n = &p.racks[1].nodes[0];
+        assert_eq!(n.datastore, "10.0.0.2:22122");
+        assert_eq!(n.stats.as_deref(), Some("10.0.0.2:22222"));
     }
 
     #[test]
