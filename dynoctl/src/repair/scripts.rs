@@ -94,7 +94,9 @@ local function digest(key)
 end
 "#;
 
-/// KEYS: the keys. Per key: its digest, the newest write and the delete the read-repair
+/// KEYS: the keys; ARGV[1]: `1` when the node holds field sets (`._add-set_<key>`,
+/// `._rem-set_<key>`; they are looked for per key only then, or when `._add-set` or
+/// `._rem-set` exists). Per key: its digest, the newest write and the delete the read-repair
 /// metadata records for it on this node (`""` when none).
 const DIGEST_BODY: &str = r#"
 local function newest(a, b)
@@ -108,6 +110,7 @@ local function top(set)
   return ''
 end
 local meta = redis.call('EXISTS', '._add-set', '._rem-set') > 0
+local fields = meta or ARGV[1] == '1'
 local out = {}
 for i = 1, #KEYS do
   local k = KEYS[i]
@@ -116,7 +119,7 @@ for i = 1, #KEYS do
     w = newest(w, redis.pcall('ZSCORE', '._add-set', k))
     d = newest(d, redis.pcall('ZSCORE', '._rem-set', k))
   end
-  if redis.call('EXISTS', '._add-set_' .. k, '._rem-set_' .. k) > 0 then
+  if fields and redis.call('EXISTS', '._add-set_' .. k, '._rem-set_' .. k) > 0 then
     w = newest(w, top('._add-set_' .. k))
     w = newest(w, top('._rem-set_' .. k))
   end

@@ -51,6 +51,8 @@ pub struct Store {
     /// `maxmemory-policy` as `CONFIG GET` answered (`None`: it could not be read).
     pub policy: Option<String>,
     pub eviction: Eviction,
+    /// It held read-repair field sets (`._add-set_<key>`, `._rem-set_<key>`) when opened.
+    fields: bool,
     shas: Vec<String>,
     /// The last request sent, to send again after NOSCRIPT.
     last: Option<(Script, Vec<Vec<u8>>)>,
@@ -84,11 +86,28 @@ impl Store {
             conn,
             eviction: Eviction::of_policy(policy.as_deref()),
             policy,
+            fields: false,
             shas: Vec::new(),
             last: None,
         };
         s.load_scripts()?;
+        s.fields = s.has_field_sets()?;
         Ok(s)
+    }
+
+    /// Whether any key is a read-repair field set: a SCAN with MATCH (the server filters).
+    fn has_field_sets(&mut self) -> Result<bool, String> {
+        let mut cursor = "0".to_string();
+        loop {
+            let (next, found) = self.scan_match(&cursor, 1000, Some("._*-set_*"))?;
+            if found.iter().any(|k| scripts::is_metadata(k)) {
+                return Ok(true);
+            }
+            cursor = next;
+            if cursor == "0" {
+                return Ok(false);
+            }
+        }
     }
 
     fn load_scripts(&mut self) -> Result<(), String> {
@@ -187,7 +206,8 @@ impl Store {
 
     /// Digest `keys` (send).
     pub fn send_digest(&mut self, keys: &[&[u8]]) -> Result<(), String> {
-        self.send(Script::Digest, keys, &[])
+        let fields: &[u8] = if self.fields { b"1" } else { b"0" };
+        self.send(Script::Digest, keys, &[fields])
     }
 
     pub fn recv_digest(&mut self, n: usize) -> Result<Vec<Seen>, String> {
