@@ -353,8 +353,10 @@ HINTS:
 
 RESUME:
   After each unit of ranges the finished ranges are recorded in --state-file (written whole
-  through a rename); --resume skips them. The file belongs to the racks, nodes and tokens it
-  was written for (and to --report-only or not), and is removed when the walk ends.
+  through a rename), and every second within a unit the rack and SCAN cursor before which
+  every key is resolved; --resume continues from there (a unit whose datastores restarted
+  since, from its start). The file belongs to the racks, nodes and tokens it was written for
+  (and to --report-only or not), and is removed when the walk ends.
 
 PROGRESS:
   On a terminal, a bar with keys/s and the ETA on stderr; otherwise a line every 5 s and one

@@ -913,3 +913,62 @@ fn repair_waits_until_hints_are_delivered() {
     assert_eq!(r.code, 0, "{}", r.show());
     assert_eq!((r.num("keys"), r.num("differing")), (10, 0), "{}", r.show());
 }
+
+#[test]
+fn repair_resumes_within_a_range_at_its_scan_cursor() {
+    // One node per rack: the whole ring is one range, so a killed walk resumes from the
+    // checkpoint within it.
+    let m = three_racks("");
+    let state = TempDir::new("repair-state");
+    let state_file = state.path().join("repair.json");
+    let p: Vec<u16> = m.iter().map(|x| x.redis.port).collect();
+    for &port in &p {
+        direct(port, &each("c:", 0..6000, &["SET", "{k}", "v"]));
+    }
+    direct(p[2], &each("c:", 0..300, &["DEL", "{k}"]));
+    let args = ["--recheck-after", "200ms"];
+    let child = repair_cmd(&m, &state, &[&args[..], &["--rate", "4000"]].concat())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut run1 = Proc { child: Some(child) };
+    let cp = wait_for(
+        "a checkpoint within the range",
+        Duration::from_secs(20),
+        || {
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&state_file).ok()?).ok()?;
+            (!v["at"].is_null()).then_some(v)
+        },
+    );
+    run1.kill();
+    assert_eq!(cp["done"], serde_json::json!([]), "{cp}");
+    let holds = |i: usize| Resp::connect(p[2]).cmd(&["EXISTS", &format!("c:{i}")]) == b":1\r\n";
+    let restored = (0..300).filter(|&i| holds(i)).count();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_file).unwrap()).unwrap();
+
+    let r = repair(
+        &m,
+        &state,
+        &[&args[..], &["--resume", "--rate", "unlimited", "--json"]].concat(),
+    );
+    assert_eq!(r.code, 0, "{}", r.show());
+    assert!(r.stderr.contains("resumed at rack"), "{}", r.show());
+    assert_eq!(r.num("repaired"), (300 - restored) as u64, "{}", r.show());
+    if v["at"]["rack"] == 0 {
+        assert!(
+            r.racks("scanned")[0] < 6000,
+            "rack1's scan resumed: {}",
+            r.show()
+        );
+    }
+    assert_eq!((0..300).filter(|&i| holds(i)).count(), 300);
+    let r = repair(
+        &m,
+        &state,
+        &[&args[..], &["--rate", "unlimited", "--json"]].concat(),
+    );
+    assert_eq!((r.code, r.num("differing")), (0, 0), "{}", r.show());
+}

@@ -155,15 +155,64 @@ pub fn run(args: &RepairArgs) -> Result<RepairReport, CliError> {
         if opts.report_only { "; report only" } else { "" },
     ));
 
+    let run_ids: Vec<Vec<String>> = stores
+        .iter()
+        .map(|r| r.iter().map(|s| s.run_id.clone()).collect())
+        .collect();
     let mut walk = Walk::new(&plan, stores, &opts, racks, progress::Progress::new(total));
     for (n, &u) in todo.iter().enumerate() {
-        walk.unit(u).map_err(|e| {
+        let unit = &plan.units[u];
+        let unit_id = plan.ends[unit.ranges[0]];
+        let owners_ids: Vec<String> = unit
+            .owners
+            .iter()
+            .enumerate()
+            .map(|(r, &o)| run_ids[r][o].clone())
+            .collect();
+        let from = match st.at.take() {
+            Some(cp) if cp.unit == unit_id && cp.run_ids == owners_ids => {
+                log(format!(
+                    "repair: unit {}/{} resumed at {}'s SCAN cursor {}",
+                    n + 1,
+                    todo.len(),
+                    plan.racks[cp.rack].label,
+                    cp.cursor
+                ));
+                Some((cp.rack, cp.cursor))
+            }
+            Some(cp) if cp.unit == unit_id => {
+                log(format!(
+                    "repair: unit {}/{} walked from its start: a datastore restarted since the checkpoint",
+                    n + 1,
+                    todo.len()
+                ));
+                None
+            }
+            Some(cp) => {
+                st.at = Some(cp);
+                None
+            }
+            None => None,
+        };
+        let path = &args.state_file;
+        let mut save = |at: &walk::Position| {
+            let mut s = st.clone();
+            s.at = Some(state::Checkpoint {
+                unit: unit_id,
+                rack: at.0,
+                cursor: at.1.clone(),
+                run_ids: owners_ids.clone(),
+            });
+            state::save(path, &s)
+        };
+        walk.unit(u, from, &mut save).map_err(|e| {
             walk.progress.clear();
             CliError::new(e).with_hint(format!(
                 "finished ranges are recorded in {}; continue with --resume",
                 args.state_file.display()
             ))
         })?;
+        st.at = None;
         st.done
             .extend(plan.units[u].ranges.iter().map(|&i| plan.ends[i]));
         state::save(&args.state_file, &st).map_err(CliError::new)?;

@@ -1,6 +1,12 @@
-//! The resume state (`--state-file`): which token ranges a walk has finished, for the walk of
-//! the same racks that `--resume` continues. A small JSON file, written after each unit
-//! through a temporary file and a rename (never half written), removed when a walk ends.
+//! The resume state (`--state-file`): which token ranges a walk has finished, and how far the
+//! unit under way has got, for the walk of the same racks that `--resume` continues. A small
+//! JSON file, written after each unit and every few seconds within one, through a temporary
+//! file and a rename (never half written), removed when a walk ends.
+//!
+//! Within a unit the position is a rack and a SCAN cursor of its owner: every key that scan
+//! returned before it has been resolved. A cursor means something only to the redis-server
+//! process that gave it (its hash table, its hash seed), so the owners' `run_id`s are kept
+//! with it, and a resumed walk starts the unit over when any of them has restarted.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -19,6 +25,22 @@ pub struct State {
     pub cluster: String,
     /// The ends of the finished ranges (a range is `(previous token, end]`).
     pub done: BTreeSet<u32>,
+    /// How far the unit under way has got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Checkpoint>,
+}
+
+/// A position within a unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The unit, by the end of its first range.
+    pub unit: u32,
+    /// The rack (index in the plan) whose owner is being scanned.
+    pub rack: usize,
+    /// Its SCAN cursor: every key returned before it is resolved.
+    pub cursor: String,
+    /// The `run_id` of each rack's owner (in plan order) when the cursor was taken.
+    pub run_ids: Vec<String>,
 }
 
 impl State {
@@ -27,6 +49,7 @@ impl State {
             version: VERSION,
             cluster: cluster.to_string(),
             done: BTreeSet::new(),
+            at: None,
         }
     }
 
@@ -107,6 +130,21 @@ mod tests {
         assert!(State::parse(&old, &s.cluster)
             .unwrap_err()
             .contains("version 9"));
+    }
+
+    #[test]
+    fn a_checkpoint_within_a_unit_round_trips() {
+        let mut s = State::new("c");
+        s.at = Some(Checkpoint {
+            unit: 9,
+            rack: 1,
+            cursor: "4096".into(),
+            run_ids: vec!["a".into(), "b".into()],
+        });
+        assert_eq!(State::parse(&s.text(), "c"), Ok(s.clone()));
+        // A file without one (as the first version wrote) still reads.
+        let plain = "{\"version\": 1, \"cluster\": \"c\", \"done\": [1]}";
+        assert_eq!(State::parse(plain, "c").unwrap().at, None);
     }
 
     #[test]

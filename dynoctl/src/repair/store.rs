@@ -51,6 +51,8 @@ pub struct Store {
     /// `maxmemory-policy` as `CONFIG GET` answered (`None`: it could not be read).
     pub policy: Option<String>,
     pub eviction: Eviction,
+    /// The server process's `run_id` (SCAN cursors are its own).
+    pub run_id: String,
     /// It held read-repair field sets (`._add-set_<key>`, `._rem-set_<key>`) when opened.
     fields: bool,
     shas: Vec<String>,
@@ -81,8 +83,15 @@ impl Store {
             },
             _ => None,
         };
+        let run_id = match conn.call(&["INFO", "server"]) {
+            Ok(Reply::Bulk(Some(b))) => dynomite::client::parse_info(&String::from_utf8_lossy(&b))
+                .remove("run_id")
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
         let mut s = Store {
             addr: addr.to_string(),
+            run_id,
             conn,
             eviction: Eviction::of_policy(policy.as_deref()),
             policy,

@@ -14,8 +14,10 @@
 //! ```
 //!
 //! Pending keys are bounded ([`MAX_PENDING`]): when more wait, the scan waits for the oldest
-//! to be due. A unit ends when every pending key is resolved, so a finished unit (the grain of
-//! `--resume`) has nothing in flight.
+//! to be due. A unit ends when every pending key is resolved, so a finished unit has nothing
+//! in flight. Within a unit, every [`CHECKPOINT_EVERY`] the walk reports the position before
+//! which every key is resolved: the rack and SCAN cursor of the oldest pending key's batch (or
+//! of the next batch when none is pending), for `--resume`.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -30,6 +32,12 @@ use super::store::Store;
 
 /// The most differing keys waiting for their second look.
 pub const MAX_PENDING: usize = 50_000;
+
+/// Time between checkpoints within a unit.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Where a unit's walk starts or got to: a rack and its owner's SCAN cursor.
+pub type Position = (usize, String);
 
 /// How the walk runs.
 #[derive(Clone, Debug)]
@@ -47,6 +55,8 @@ struct Pending {
     key: Vec<u8>,
     first: Vec<Seen>,
     at: Instant,
+    /// The rack whose scan found it, and the cursor that batch was asked with.
+    found: Position,
 }
 
 /// A repair to carry out: the key (index into the batch), the winner, the racks to write.
@@ -100,13 +110,25 @@ impl<'a> Walk<'a> {
         &mut self.stores
     }
 
-    /// Walk unit `u`.
-    pub fn unit(&mut self, u: usize) -> Result<(), String> {
+    /// Walk unit `u`, from `from` (a checkpoint) or from the start; `checkpoint` is given the
+    /// position before which every key is resolved, every [`CHECKPOINT_EVERY`].
+    pub fn unit(
+        &mut self,
+        u: usize,
+        from: Option<Position>,
+        checkpoint: &mut dyn FnMut(&Position) -> Result<(), String>,
+    ) -> Result<(), String> {
         let owners = self.plan.units[u].owners.clone();
         let mut pending: VecDeque<Pending> = VecDeque::new();
         let mut queued: HashSet<Vec<u8>> = HashSet::new();
-        for r in 0..owners.len() {
-            let mut cursor = "0".to_string();
+        let (first_rack, first_cursor) = from.unwrap_or((0, "0".to_string()));
+        let mut saved = Instant::now();
+        for r in first_rack..owners.len() {
+            let mut cursor = if r == first_rack {
+                first_cursor.clone()
+            } else {
+                "0".to_string()
+            };
             loop {
                 let (next, keys) = self.stores[r][owners[r]].scan(&cursor, self.opts.batch)?;
                 self.progress.seen += keys.len() as u64;
@@ -132,6 +154,7 @@ impl<'a> Walk<'a> {
                             key,
                             first,
                             at: Instant::now(),
+                            found: (r, cursor.clone()),
                         });
                     }
                 }
@@ -141,6 +164,14 @@ impl<'a> Walk<'a> {
                 }
                 self.progress
                     .tick(self.totals.differing, self.totals.repaired);
+                if saved.elapsed() >= CHECKPOINT_EVERY && next != "0" {
+                    let at = match pending.front() {
+                        Some(p) => p.found.clone(),
+                        None => (r, next.clone()),
+                    };
+                    checkpoint(&at)?;
+                    saved = Instant::now();
+                }
                 cursor = next;
                 if cursor == "0" {
                     break;
