@@ -40,6 +40,9 @@ _dynoctl() {
             dynoctl,peer)
                 cmd="dynoctl__subcmd__peer"
                 ;;
+            dynoctl,repair)
+                cmd="dynoctl__subcmd__repair"
+                ;;
             dynoctl,seeds)
                 cmd="dynoctl__subcmd__seeds"
                 ;;
@@ -133,6 +136,9 @@ _dynoctl() {
             dynoctl__subcmd__help,peer)
                 cmd="dynoctl__subcmd__help__subcmd__peer"
                 ;;
+            dynoctl__subcmd__help,repair)
+                cmd="dynoctl__subcmd__help__subcmd__repair"
+                ;;
             dynoctl__subcmd__help,seeds)
                 cmd="dynoctl__subcmd__help__subcmd__seeds"
                 ;;
@@ -203,7 +209,7 @@ _dynoctl() {
 
     case "${cmd}" in
         dynoctl)
-            opts="-h -V --json --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
+            opts="-h -V --json --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup repair help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -647,7 +653,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__help)
-            opts="conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup help"
+            opts="conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup repair help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -856,6 +862,20 @@ _dynoctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dynoctl__subcmd__help__subcmd__repair)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dynoctl__subcmd__help__subcmd__seeds)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1003,6 +1023,52 @@ _dynoctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dynoctl__subcmd__repair)
+            opts="-h --dir --dc --all-dcs --prefer --report-only --recheck-after --rate --batch --ignore-hints --resume --state-file --timeout --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recheck-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -12,6 +12,7 @@ use dynomite::ring::NETFLIX_OFFSET;
 use dynomite::types::Consistency;
 
 use crate::duration::parse_duration;
+use crate::repair::rate::{parse_rate, Rate};
 use crate::{admin, cluster, tokens};
 
 #[derive(Parser, Debug)]
@@ -19,7 +20,7 @@ use crate::{admin, cluster, tokens};
     name = "dynoctl",
     version,
     about = "The operator's command line for dynomite-rs clusters",
-    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
+    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out, repair left differences); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nREPAIR:\n  dynoctl repair leaves alone keys missing on a rack whose maxmemory-policy may have\n  evicted them: any key under allkeys-lru, allkeys-lfu, allkeys-random; keys with a TTL under\n  volatile-lru, volatile-lfu, volatile-random, volatile-ttl. See dynoctl repair --help.\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
 )]
 pub struct Cli {
     /// Print JSON instead of a table (seeds: as --format json; not for conf-test or
@@ -309,6 +310,64 @@ pub enum Command {
     /// 1 failed (the message names the state left and the commands to continue or roll back),
     /// 2 usage error, unreachable node or datastore, or a Memcached node.
     Warmup(WarmupArgs),
+    /// Make the racks of a DC hold the same data (anti-entropy): compare every key of every
+    /// token range on each rack's datastore and write the winner where they differ. Exit 0
+    /// when the racks are equal at the end, 1 when differences remain (--report-only, ties,
+    /// keys evicted, changed meanwhile or failed), 2 on error.
+    ///
+    /// The nodes come from their config files (CONF..., one per node, or --dir of a `cluster
+    /// up` cluster): each one's datastore (servers:, datastore_password), rack, datacenter,
+    /// first token, hash and hash_tag; every node the seeds name in the racks compared must
+    /// be given. The walk goes by elementary token ranges (cut at every token of every rack;
+    /// a node owns (previous token, token] of its rack): for the ranges with the same owners,
+    /// it SCANs each owner's datastore directly, in batches, and has every rack digest each
+    /// key in a Lua script (type, absolute expiry from PEXPIRETIME, and the value: sets and
+    /// hashes in an order-free form), so no value crosses the network to be compared. A key
+    /// that differs is looked at again --recheck-after later (a write in flight is no
+    /// difference) and repaired only if it still differs the same way: the winner's DUMP is
+    /// written by a script on each target that first checks the key's digest is still the one
+    /// seen (RESTORE key expiry payload REPLACE ABSTTL, or DEL when "absent" wins), so a write
+    /// that lands meanwhile is never overwritten. Read-repair metadata (keys ._add-set...,
+    /// ._rem-set...) is per node: never compared or copied; after the walk each node's is
+    /// trimmed of keys that no longer exist (._rem-set members, the tombstones, stay).
+    #[command(after_long_help = "WINNERS:
+  Read-repair timestamps decide first where a node records any for the key (its score in
+  ._add-set and the newest of its fields' in ._add-set_<key>/._rem-set_<key>: the last write;
+  its score in ._rem-set: the delete): a delete at least as new as every write wins (the key
+  is deleted); else the value of the newest write, if the racks that record it agree. Else
+  --prefer: majority (the state most racks hold, \"absent\" being one; a tie is reported and
+  left alone) or rack:NAME (that rack's state, absent included).
+
+EVICTION:
+  Each datastore's maxmemory-policy is read (CONFIG GET). A key missing on a rack whose
+  policy may have evicted it is reported as evicted and not recreated there, and that rack
+  does not vote for \"absent\": under allkeys-lru, allkeys-lfu and allkeys-random any key,
+  under volatile-lru, volatile-lfu, volatile-random and volatile-ttl keys with a TTL. An
+  unreadable policy counts as allkeys-*. Under noeviction every key is repaired.
+
+HINTS:
+  Each node's /info is read first (its stats_listen): while a node holds hints, writes some
+  rack has not received yet, repair refuses to start (exit 2) unless --ignore-hints, since it
+  would take those writes for differences (and a write held for two racks of three for one
+  the majority lacks). A node that does not answer is warned about.
+
+RESUME:
+  After each unit of ranges the finished ranges are recorded in --state-file (written whole
+  through a rename), and every second within a unit the rack and SCAN cursor before which
+  every key is resolved; --resume continues from there (a unit whose datastores restarted
+  since, from its start). The file belongs to the racks, nodes and tokens it was written for
+  (and to --report-only or not), and is removed when the walk ends.
+
+PROGRESS:
+  On a terminal, a bar with keys/s and the ETA on stderr; otherwise a line every 5 s and one
+  per unit. SCAN may return a key twice when a datastore resizes its table under writes; it
+  is then counted twice in scanned, and compared again.
+
+EXAMPLE:
+  dynoctl repair --dir dynomite-cluster --report-only
+  dynoctl repair /etc/dynomite/dc1-*.yml --rate 20k --recheck-after 10s
+  dynoctl repair --dir dynomite-cluster --prefer rack:rack2 --json")]
+    Repair(RepairArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -488,6 +547,72 @@ pub struct WarmupArgs {
     pub dry_run: bool,
 }
 
+/// `--prefer`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PreferArg {
+    Majority,
+    /// A rack's name (`rack`, or `dc/rack`).
+    Rack(String),
+}
+
+/// `majority` or `rack:NAME`.
+fn parse_prefer(s: &str) -> Result<PreferArg, String> {
+    match s.trim() {
+        "majority" => Ok(PreferArg::Majority),
+        r => match r.strip_prefix("rack:") {
+            Some(name) if !name.trim().is_empty() => Ok(PreferArg::Rack(name.trim().to_string())),
+            _ => Err("want majority or rack:NAME".into()),
+        },
+    }
+}
+
+/// Arguments of `dynoctl repair`.
+#[derive(clap::Args, Debug)]
+#[command(group(ArgGroup::new("nodes").required(true).multiple(true).args(["configs", "dir"])))]
+pub struct RepairArgs {
+    /// Every node's config file
+    #[arg(value_name = "CONF")]
+    pub configs: Vec<PathBuf>,
+    /// A cluster started by `dynoctl cluster up`: the configs its cluster.json names
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The DC whose racks are compared [default: the only DC of the configs]
+    #[arg(long, value_name = "DC", conflicts_with = "all_dcs")]
+    pub dc: Option<String>,
+    /// Compare the racks of every DC, all with each other
+    #[arg(long)]
+    pub all_dcs: bool,
+    /// Who wins where no read-repair timestamps decide: majority, or rack:NAME
+    #[arg(long, value_name = "majority|rack:NAME", default_value = "majority", value_parser = parse_prefer)]
+    pub prefer: PreferArg,
+    /// Compare and report what would be repaired; change nothing
+    #[arg(long)]
+    pub report_only: bool,
+    /// Time between the two looks at a differing key
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub recheck_after: Duration,
+    /// Keys taken from the racks' SCANs per second at most, summed over racks: 5000keys/s,
+    /// 20k; unlimited (or 0) for no limit
+    #[arg(long, value_name = "RATE", default_value = "5000keys/s", value_parser = parse_rate)]
+    pub rate: Rate,
+    /// Keys per SCAN and per script call on a datastore
+    #[arg(long, value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
+    /// Walk even while nodes hold hints (writes not yet delivered to a peer, which the walk
+    /// would take for differences)
+    #[arg(long)]
+    pub ignore_hints: bool,
+    /// Continue the walk recorded in --state-file after its last finished token range
+    #[arg(long)]
+    pub resume: bool,
+    /// Where the walk records its finished token ranges
+    #[arg(long, value_name = "FILE", default_value = "dynoctl-repair.json")]
+    pub state_file: PathBuf,
+    /// Timeout of each datastore request
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
 /// The command line of this process. `--json` is global, so clap takes it before or after
 /// any command; two rules clap cannot see across levels are checked here, with the usage
 /// errors (exit 2) these command lines got before `--json` was global: conf-test and
@@ -607,6 +732,8 @@ mod tests {
             "cluster status",
             "cluster restart-node 2",
             "warmup h:1 --datastore h:2 --peer-datastore h:3",
+            "repair a.yml b.yml",
+            "repair --dir d --report-only",
         ] {
             assert_eq!(json(&format!("dynoctl {args}")), Ok(false), "{args}");
             assert_eq!(json(&format!("dynoctl {args} --json")), Ok(true), "{args}");
@@ -645,6 +772,49 @@ mod tests {
             json("dynoctl seeds --config a.yml --format json"),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn repair_arguments() {
+        let c = parse_from(["dynoctl", "repair", "a.yml", "b.yml"]).unwrap();
+        let Command::Repair(a) = c.command else {
+            panic!("not repair")
+        };
+        assert_eq!(a.configs.len(), 2);
+        assert_eq!(a.prefer, PreferArg::Majority);
+        assert_eq!(a.rate, Rate(Some(5000)));
+        assert_eq!(a.recheck_after, Duration::from_secs(5));
+        assert_eq!(a.state_file, PathBuf::from("dynoctl-repair.json"));
+        let c = parse_from(
+            "dynoctl repair --dir d --prefer rack:rack2 --rate unlimited --recheck-after 200ms"
+                .split_whitespace(),
+        )
+        .unwrap();
+        let Command::Repair(a) = c.command else {
+            panic!("not repair")
+        };
+        assert_eq!(a.prefer, PreferArg::Rack("rack2".into()));
+        assert_eq!(a.rate, Rate(None));
+        assert_eq!(a.recheck_after, Duration::from_millis(200));
+        let kind = |args: &str| {
+            parse_from(format!("dynoctl repair {args}").split_whitespace())
+                .err()
+                .map(|e| e.kind())
+        };
+        assert_eq!(kind(""), Some(ErrorKind::MissingRequiredArgument));
+        assert_eq!(
+            kind("a.yml --prefer newest"),
+            Some(ErrorKind::ValueValidation)
+        );
+        assert_eq!(
+            kind("a.yml --prefer rack:"),
+            Some(ErrorKind::ValueValidation)
+        );
+        assert_eq!(
+            kind("a.yml --dc dc1 --all-dcs"),
+            Some(ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(kind("a.yml --batch 0"), Some(ErrorKind::ValueValidation));
     }
 
     #[test]

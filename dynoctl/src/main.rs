@@ -12,6 +12,7 @@ mod duration;
 mod gen_config;
 mod health;
 mod output;
+mod repair;
 mod seeds;
 mod serve_seeds;
 mod stats;
@@ -211,6 +212,11 @@ fn run(command: Command, style: Style) -> Result<ExitCode, CliError> {
             let r = warmup::run(&args)?;
             print(&r, style);
             Ok(ExitCode::from(u8::from(!r.ok)))
+        }
+        Command::Repair(args) => {
+            let r = repair::run(&args)?;
+            print(&r, style);
+            Ok(ExitCode::from(u8::from(!r.equal)))
         }
     }
 }

@@ -13,7 +13,7 @@ fn root() -> std::path::PathBuf {
 }
 
 /// The dynoctl binary, built once per test run (it sits next to dynomited).
-fn dynoctl() -> std::path::PathBuf {
+pub(crate) fn dynoctl() -> std::path::PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let status = Command::new("cargo")

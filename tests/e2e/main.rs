@@ -15,5 +15,6 @@ mod partition;
 mod peer;
 mod read_repair;
 mod redis;
+mod repair;
 mod ring;
 mod stats;
