@@ -266,7 +266,16 @@ impl Core {
         let host = hostname();
         let info = self.info(&host);
         let mut out = String::with_capacity(4096);
-        model::render_info(&info, &self.info_extra(), &mut out);
+        let extra = self.info_extra();
+        debug_assert!(
+            extra
+                .iter()
+                .zip(model::EXTRAS)
+                .all(|((name, _), d)| *name == d.name)
+                && extra.len() == model::EXTRAS.len(),
+            "/info's own fields are model::EXTRAS, in its order"
+        );
+        model::render_info(&info, &extra, &mut out);
         out
     }
 
@@ -293,22 +302,21 @@ impl Core {
         let host = hostname();
         let info = self.info(&host);
         let mut out = String::with_capacity(16384);
-        // The hint gauges, and read repair's counters (`_total`).
-        let (hints, hint_bytes) = self.hints_total();
-        let r = self.stats.repair;
-        let gauges = [
-            ("hints", ExtraValue::Num(hints)),
-            ("hints_bytes", ExtraValue::Num(hint_bytes)),
-            (
-                "hints_oldest_age_ms",
-                ExtraValue::Num(self.oldest_hint_age_ms()),
-            ),
-            ("read_repair_writes_total", ExtraValue::Num(r.writes)),
-            ("read_repair_reads_total", ExtraValue::Num(r.reads)),
-            ("read_repair_keys_total", ExtraValue::Num(r.keys)),
-            ("read_repairs_issued_total", ExtraValue::Num(r.issued)),
-            ("read_repair_cleanups_total", ExtraValue::Num(r.cleanups)),
-        ];
+        // Every figure of our own as its declaration says: a counter as `<name>_total`, a
+        // gauge as it is, a level's name (state, consistency) as a label.
+        let extra = self.info_extra();
+        let names: Vec<String> = extra
+            .iter()
+            .map(|(name, _)| match model::extra_desc(name).map(|d| d.kind) {
+                Some("counter") => format!("{name}_total"),
+                _ => name.to_string(),
+            })
+            .collect();
+        let gauges: Vec<(&str, ExtraValue<'_>)> = names
+            .iter()
+            .zip(extra.iter())
+            .map(|(n, (_, v))| (n.as_str(), *v))
+            .collect();
         model::render_prometheus_with_extra(&info, &gauges, &mut out);
         out
     }

@@ -404,6 +404,123 @@ pub enum ExtraValue<'a> {
     Bool(bool),
 }
 
+/// One of our own figures: its name (in `/info`, memcached `stats` as `dyn_<name>`, and
+/// `/metrics` as `dynomite_<name>`, with `_total` for a counter), what it says, and its
+/// Prometheus kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExtraDesc {
+    pub name: &'static str,
+    pub description: &'static str,
+    /// `counter` (only grows), `gauge` (a level) or `info` (a label, value 1).
+    pub kind: &'static str,
+}
+
+const fn extra(name: &'static str, kind: &'static str, description: &'static str) -> ExtraDesc {
+    ExtraDesc {
+        name,
+        description,
+        kind,
+    }
+}
+
+/// Every figure of our own, in `/info` order: the stats table `-D` prints after Dynomite's.
+pub const EXTRAS: &[ExtraDesc] = &[
+    extra(
+        "state",
+        "info",
+        "the node's state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)",
+    ),
+    extra(
+        "read_consistency",
+        "info",
+        "the node's read consistency level",
+    ),
+    extra(
+        "write_consistency",
+        "info",
+        "the node's write consistency level",
+    ),
+    extra(
+        "read_failovers",
+        "counter",
+        "# reads served by another rack (local owner down)",
+    ),
+    extra(
+        "crossslot_refusals",
+        "counter",
+        "# requests refused: keys on different nodes",
+    ),
+    extra(
+        "script_refusals",
+        "counter",
+        "# replicated scripts refused: non-deterministic calls",
+    ),
+    extra("peers_down", "gauge", "peers seen DOWN now"),
+    extra(
+        "datastore_connected",
+        "gauge",
+        "datastore connections up now",
+    ),
+    extra("hints", "gauge", "writes kept for peers that missed them"),
+    extra("hints_bytes", "gauge", "bytes of the writes kept for peers"),
+    extra(
+        "hints_stored",
+        "counter",
+        "# writes kept for a peer (hinted)",
+    ),
+    extra(
+        "hints_replayed",
+        "counter",
+        "# kept writes replayed to their peer",
+    ),
+    extra(
+        "hints_dropped",
+        "counter",
+        "# kept writes dropped (over a bound or too old)",
+    ),
+    extra(
+        "hints_expired",
+        "counter",
+        "# kept writes dropped for being older than hints_max_age",
+    ),
+    extra(
+        "hints_oldest_age_ms",
+        "gauge",
+        "age of the oldest kept write (ms; 0 none)",
+    ),
+    extra(
+        "read_repair_writes",
+        "counter",
+        "# writes recorded with their moment (read repair)",
+    ),
+    extra(
+        "read_repair_reads",
+        "counter",
+        "# quorum reads decided by their replicas' moments",
+    ),
+    extra(
+        "read_repair_keys",
+        "counter",
+        "# reads that found replicas behind (keys repaired)",
+    ),
+    extra(
+        "read_repairs_issued",
+        "counter",
+        "# repair writes sent to replicas behind",
+    ),
+    extra(
+        "read_repair_cleanups",
+        "counter",
+        "# delete tombstones cleaned up once replicas agreed",
+    ),
+];
+
+/// The declaration of our figure `name` (a `/metrics` name may end in `_total`).
+pub fn extra_desc(name: &str) -> Option<&'static ExtraDesc> {
+    let base = name.strip_suffix("_total").unwrap_or(name);
+    EXTRAS.iter().find(|d| d.name == base)
+}
+
 /// Appends `s` as the inside of a JSON string (quotes not included).
 pub fn json_escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
@@ -534,6 +651,10 @@ pub fn describe(out: &mut String) {
     out.push_str("\nserver stats:\n");
     for d in SERVER_METRICS {
         let _ = writeln!(out, "  {:<20}\"{}\"", d.name, d.description);
+    }
+    out.push_str("\nown stats (after Dynomite's in /info; /metrics: dynomite_<name>, _total for counters):\n");
+    for d in EXTRAS {
+        let _ = writeln!(out, "  {:<20}\"{}\" ({})", d.name, d.description, d.kind);
     }
 }
 

@@ -198,12 +198,12 @@ pub fn render_prometheus_with_extra(
     }
 
     for (k, v) in extra {
-        let ty = if k.ends_with("_total") {
-            "counter"
-        } else {
-            "gauge"
+        let desc = super::extra_desc(k);
+        let ty = match desc.map(|d| d.kind) {
+            Some("counter") if k.ends_with("_total") => "counter",
+            _ => "gauge",
         };
-        family(out, k, "", k, ty);
+        family(out, k, "", desc.map_or(k, |d| d.description), ty);
         match *v {
             ExtraValue::Num(n) => {
                 sample_start(out, k, "", &node, None);

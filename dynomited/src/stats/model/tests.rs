@@ -301,8 +301,34 @@ fn describe_matches_dynomite_format() {
         lines[2 + POOL_METRICS_LEN + SERVER_METRICS_LEN],
         "  redis_req_other     \"# Redis other\""
     );
-    assert!(out.ends_with("\"# Redis other\"\n"));
-    assert_eq!(lines.len(), 4 + POOL_METRICS_LEN + SERVER_METRICS_LEN);
+    // Dynomite's text, unchanged; then our own figures, declared in EXTRAS.
+    let dynomite_end = 3 + POOL_METRICS_LEN + SERVER_METRICS_LEN;
+    assert_eq!(lines[dynomite_end], "");
+    assert!(lines[dynomite_end + 1].starts_with("own stats"));
+    assert_eq!(
+        lines[dynomite_end + 2],
+        "  state               \"the node's state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)\" (info)"
+    );
+    // (the last line ends in a newline: an empty string after it)
+    assert_eq!(lines.len(), dynomite_end + 3 + EXTRAS.len());
+    assert_eq!(
+        lines[dynomite_end + 1 + EXTRAS.len()],
+        "  read_repair_cleanups\"# delete tombstones cleaned up once replicas agreed\" (counter)"
+    );
+}
+
+#[test]
+fn every_own_figure_is_declared_once() {
+    for (i, d) in EXTRAS.iter().enumerate() {
+        assert!(
+            EXTRAS[..i].iter().all(|e| e.name != d.name),
+            "{} twice",
+            d.name
+        );
+        assert!(matches!(d.kind, "counter" | "gauge" | "info"), "{}", d.name);
+        assert_eq!(extra_desc(d.name), Some(d));
+        assert_eq!(extra_desc(&format!("{}_total", d.name)), Some(d));
+    }
 }
 
 fn server(name: &str, host: &str, port: u16, token: u32) -> DescribeServer {
