@@ -12,18 +12,49 @@ fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The dynoctl binary, built once per test run (it sits next to dynomited).
+/// The newest modification time of the files under `dir`.
+fn newest(dir: &std::path::Path) -> std::time::SystemTime {
+    let mut t = std::time::SystemTime::UNIX_EPOCH;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        let m = if p.is_dir() {
+            newest(&p)
+        } else {
+            e.metadata().and_then(|m| m.modified()).unwrap_or(t)
+        };
+        t = t.max(m);
+    }
+    t
+}
+
+/// The dynoctl binary next to dynomited (a `--release` run uses target/release/dynoctl).
+/// A workspace test run has just built it; a run of this crate's tests alone may not have,
+/// so it is built (in the tests' profile) when it is missing or older than its sources.
+/// Not built otherwise: a `cargo build` here would resolve features apart from the test
+/// build's and rebuild the library each time the two alternate.
 pub(crate) fn dynoctl() -> std::path::PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
+    let bin = std::path::Path::new(DYNOMITED).with_file_name("dynoctl");
     BUILT.get_or_init(|| {
+        let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+        let sources = newest(&root().join("dynoctl")).max(newest(&root().join("dynomited/src")));
+        if built.is_some_and(|b| b >= sources) {
+            return;
+        }
+        let profile: &[&str] = if cfg!(debug_assertions) {
+            &[]
+        } else {
+            &["--release"]
+        };
         let status = Command::new("cargo")
             .args(["build", "-q", "-p", "dynoctl"])
+            .args(profile)
             .current_dir(root())
             .status()
             .unwrap();
         assert!(status.success());
     });
-    std::path::Path::new(DYNOMITED).with_file_name("dynoctl")
+    bin
 }
 
 fn run(args: &[&str]) -> Output {
