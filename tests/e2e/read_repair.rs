@@ -185,3 +185,50 @@ fn without_both_levels_above_dc_one_nothing_is_rewritten() {
     assert_eq!(c.cmd(&["SET", "other", "w"]), b"+OK\r\n");
     assert!(score(&m, 0, "._add-set", "other").is_none());
 }
+
+#[test]
+fn field_reads_of_a_deleted_key_clean_nothing_again_and_again() {
+    let m = three_racks(REPAIR);
+    let mut c = m[0].node.as_ref().unwrap().client();
+    assert_eq!(c.cmd(&["HSET", "h", "f", "v"]), b":1\r\n");
+    assert_eq!(c.cmd(&["DEL", "h"]), b":1\r\n");
+    std::thread::sleep(Duration::from_millis(1600));
+    for _ in 0..5 {
+        assert_eq!(c.cmd(&["HGET", "h", "f"]), b"$-1\r\n");
+    }
+    let i = info(&m, 0);
+    assert_eq!(i["read_repair_cleanups"], 0, "{i}");
+    assert_eq!(i["read_repairs_issued"], 0, "{i}");
+    assert_eq!(i["read_repair_keys"], 0, "{i}");
+}
+
+/// Two DCs of one rack of two nodes: a rewritten write forwarded to the other DC is placed
+/// there by its own key (the script's first key), not by the metadata sets' names.
+#[test]
+fn rewritten_writes_reach_their_owner_in_another_dc() {
+    let layout = [
+        ("dc1", "rack1", 1_000_000_000u32),
+        ("dc1", "rack1", 3_000_000_000),
+        ("dc2", "rack1", 1_000_000_000),
+        ("dc2", "rack1", 3_000_000_000),
+    ];
+    let extra = "  read_repairs_enabled: true\n  read_consistency: DC_QUORUM\n  write_consistency: DC_QUORUM\n";
+    let m = crate::cluster::cluster_tokens(&layout, extra, &vec![String::new(); 4], 0);
+    let mut c = m[0].node.as_ref().unwrap().client();
+    let keys: Vec<String> = (0..20).map(|i| format!("dc-key-{i}")).collect();
+    for k in &keys {
+        assert_eq!(c.cmd(&["SET", k, "v"]), b"+OK\r\n");
+    }
+    for k in &keys {
+        // Its owner in dc1 (the node of the same token in dc2 owns it there).
+        let here = |i: usize| store(&m, i).cmd(&["EXISTS", k]) == b":1\r\n";
+        let owner = if here(0) { 0 } else { 1 };
+        assert!(here(owner), "{k} in dc1");
+        wait_for(
+            &format!("{k} on its dc2 owner"),
+            Duration::from_secs(10),
+            || here(owner + 2).then_some(()),
+        );
+        assert!(!here(3 - owner), "{k} also on the other dc2 node");
+    }
+}

@@ -132,6 +132,17 @@ impl Core {
         if !ok {
             return false;
         }
+        // The keys end where the last one's CRLF does: the metadata sets go there.
+        let Some(keys_end) = self
+            .bufs
+            .msgs
+            .get(mref)
+            .and_then(|m| m.req.keys.last())
+            .map(|k| (k.start + k.len) as usize + 2)
+            .filter(|&e| e <= old_len)
+        else {
+            return false;
+        };
         let hdr = &mut self.scratch.bytes;
         hdr.clear();
         let body_at = repair::rewrite_head(body, nargs, nkeys, hdr);
@@ -142,7 +153,17 @@ impl Core {
             .mbufs
             .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
         let orig = &self.bufs.msgs.get(mref).expect("live").req_segs;
-        crate::mbuf::slice_into(&mut self.bufs.mbufs, orig, tail, old_len - tail, &mut segs);
+        crate::mbuf::slice_into(&mut self.bufs.mbufs, orig, tail, keys_end - tail, &mut segs);
+        let hdr = &mut self.scratch.bytes;
+        hdr.clear();
+        repair::meta_keys(hdr);
+        let meta_len = hdr.len();
+        self.bufs
+            .mbufs
+            .append_shared(&mut self.bufs.shared, &mut segs, &self.scratch.bytes);
+        let orig = &self.bufs.msgs.get(mref).expect("live").req_segs;
+        let rest = old_len - keys_end;
+        crate::mbuf::slice_into(&mut self.bufs.mbufs, orig, keys_end, rest, &mut segs);
         let hdr = &mut self.scratch.bytes;
         hdr.clear();
         repair::ts_trailer(crate::stats::counters::unix_ms(), hdr);
@@ -154,15 +175,26 @@ impl Core {
         std::mem::swap(&mut m.req_segs, &mut segs);
         self.bufs.mbufs.release(&mut segs);
         self.scratch.segs = segs;
-        let shift = |s: Span| Span::new((s.start as usize + head_len - tail) as u32, s.len);
+        // Keys move by the header's growth; what follows them by the metadata's too.
+        let shift = |s: Span| {
+            let by = head_len - tail
+                + if (s.start as usize) < keys_end {
+                    0
+                } else {
+                    meta_len
+                };
+            Span::new((s.start as usize + by) as u32, s.len)
+        };
         let old = m.req.args;
         let mut args = [Span::default(); ARGS_MAX];
         args[0] = Span::new(7 + repair::count_digits(u64::from(nargs) + 5) as u32, 4);
         args[1] = Span::new(body_at as u32, body.len() as u32);
-        // The original arguments from the key on are arguments 5.. of the script.
+        // The original keys are arguments 3.. of the script, the arguments after them 5 on
+        // (the metadata sets between).
         for (i, a) in old.iter().enumerate().skip(1) {
-            if i + 4 < ARGS_MAX && i < nargs as usize {
-                args[i + 4] = shift(*a);
+            let j = if i <= nkeys { i + 2 } else { i + 4 };
+            if j < ARGS_MAX && i < nargs as usize {
+                args[j] = shift(*a);
             }
         }
         m.req.args = args;
@@ -172,7 +204,7 @@ impl Core {
         for v in m.req.vals.iter_mut() {
             *v = shift(*v);
         }
-        m.req_len = head_len + (old_len - tail) + trailer;
+        m.req_len = head_len + (old_len - tail) + meta_len + trailer;
         m.req.nargs = nargs + 5;
         m.req.cmd = crate::proto::redis::cmd::EVAL;
         true
@@ -221,7 +253,17 @@ impl Core {
         let good_local = (0..n)
             .filter(|&k| votes[k].dc == ldc && parts[k].is_some())
             .count();
-        let quorum_met = good_local >= self.place.quorum(ldc as usize);
+        let mut quorum_met = good_local >= self.place.quorum(ldc as usize);
+        // DC_EACH_SAFE_QUORUM: every DC's quorum, as the checksum quorum asks.
+        if level == Consistency::DcEachSafeQuorum {
+            for k in 0..n {
+                let dc = votes[k].dc;
+                let good = (0..n)
+                    .filter(|&j| votes[j].dc == dc && parts[j].is_some())
+                    .count();
+                quorum_met &= good >= self.place.quorum(dc as usize);
+            }
+        }
         // Repairs and clean-ups go out first: they need the request's key.
         if !outcome.stale.is_empty() || outcome.agreed_deleted {
             self.send_repairs(parent, idx, read, &parts, &outcome);
@@ -308,17 +350,18 @@ impl Core {
         let mut req = Vec::new();
         if let Some(w) = outcome.winner {
             let wv = parts[w].as_ref().expect("the winner replied");
-            if repair::repair_request(read, &k, &f, self.coll.part(w), wv, &mut req) {
+            let stale = !outcome.stale.is_empty();
+            if stale && repair::repair_request(read, &k, &f, self.coll.part(w), wv, &mut req) {
                 self.stats.repair.keys += 1;
                 for &s in &outcome.stale {
                     let node = self.coll.node_of(idx, s);
                     self.send_repair(node, &req);
                 }
             }
-            if outcome.agreed_deleted {
+            if outcome.agreed_deleted && read == Read::Get {
                 let age = crate::stats::counters::unix_ms().saturating_sub(wv.ts);
                 if age > self.cfg.peering.hints_max_age_ms {
-                    repair::cleanup_request(read, &k, &f, wv.ts, &mut req);
+                    repair::cleanup_request(&k, wv.ts, &mut req);
                     self.stats.repair.cleanups += 1;
                     for s in 0..parts.len() {
                         let node = self.coll.node_of(idx, s);

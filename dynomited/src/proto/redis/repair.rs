@@ -23,9 +23,9 @@
 //! timestamp:
 //!
 //! ```text
-//!   SET k v       ─►  EVAL <SET body> 3 ._add-set ._rem-set │ k v │ <ts>
-//!   DEL a b       ─►  EVAL <DEL body> 4 ._add-set ._rem-set │ a b │ <ts>
-//!   HGET k f      ─►  EVAL <HGET body> 3 ._add-set ._rem-set │ k f │ <ts>
+//!   SET k v       ─►  EVAL <SET body> 3 │ k │ ._add-set ._rem-set │ v │ <ts>
+//!   DEL a b       ─►  EVAL <DEL body> 4 │ a b │ ._add-set ._rem-set │ <ts>
+//!   HGET k f      ─►  EVAL <HGET body> 3 │ k │ ._add-set ._rem-set │ f │ <ts>
 //! ```
 //!
 //! Everything here is pure: which requests are covered, the scripts, the rewrite's header,
@@ -142,13 +142,13 @@ pub fn read_kind(cmd: u16, nargs: u32) -> Read {
     }
 }
 
-// The scripts. KEYS: `._add-set`, `._rem-set`, then the command's key(s); ARGV: the
-// command's arguments after its key, then the timestamp. `newer(s)`: a recorded moment
+// The scripts. KEYS: the command's key(s), then `._add-set`, `._rem-set` (Dynomite's
+// order); ARGV: the command's arguments after its key, then the timestamp. `newer(s)`: a recorded moment
 // later than this write's.
 
 macro_rules! prelude {
     () => {
-        "local add, rem = KEYS[1], KEYS[2]\n\
+        "local add, rem = KEYS[#KEYS - 1], KEYS[#KEYS]\n\
          local ts = tonumber(ARGV[#ARGV])\n\
          local function newer(s) return s and tonumber(s) > ts end\n"
     };
@@ -158,7 +158,7 @@ macro_rules! prelude {
 /// write is superseded: `OK`, as last-write-wins answers).
 pub const SET_BODY: &str = concat!(
     prelude!(),
-    "local key = KEYS[3]\n\
+    "local key = KEYS[1]\n\
      local a = redis.call('ZSCORE', add, key)\n\
      local r = redis.call('ZSCORE', rem, key)\n\
      if newer(a) or newer(r) then return {ok='OK'} end\n\
@@ -177,7 +177,7 @@ pub const SET_BODY: &str = concat!(
 pub const DEL_BODY: &str = concat!(
     prelude!(),
     "local n = 0\n\
-     for i = 3, #KEYS do\n\
+     for i = 1, #KEYS - 2 do\n\
      \x20 local key = KEYS[i]\n\
      \x20 local a = redis.call('ZSCORE', add, key)\n\
      \x20 local r = redis.call('ZSCORE', rem, key)\n\
@@ -199,7 +199,7 @@ macro_rules! field_write {
     ($cmd:literal, $step:literal, $off:literal, $none:literal) => {
         concat!(
             prelude!(),
-            "local key = KEYS[3]\n\
+            "local key = KEYS[1]\n\
              local r = redis.call('ZSCORE', rem, key)\n\
              if newer(r) then return ",
             $none,
@@ -244,7 +244,7 @@ macro_rules! field_delete {
     ($cmd:literal) => {
         concat!(
             prelude!(),
-            "local key = KEYS[3]\n\
+            "local key = KEYS[1]\n\
              if newer(redis.call('ZSCORE', rem, key)) then return 0 end\n\
              local fadd, frem = add .. '_' .. key, rem .. '_' .. key\n\
              local fields = {}\n\
@@ -280,7 +280,7 @@ pub const ZREM_BODY: &str = field_delete!("ZREM");
 
 /// `GET key`: `[status, ts, value, expire]`; `expire` is the key's absolute expiry in ms
 /// (`PEXPIRETIME`; -1 none or unknown), so a repair keeps it.
-pub const GET_BODY: &str = "local add, rem, key = KEYS[1], KEYS[2], KEYS[3]\n\
+pub const GET_BODY: &str = "local key, add, rem = KEYS[1], KEYS[2], KEYS[3]\n\
      local v = redis.pcall('GET', key)\n\
      if type(v) == 'table' and v.err then return v end\n\
      local e = redis.pcall('PEXPIRETIME', key)\n\
@@ -296,7 +296,7 @@ pub const GET_BODY: &str = "local add, rem, key = KEYS[1], KEYS[2], KEYS[3]\n\
 macro_rules! field_read {
     ($cmd:literal) => {
         concat!(
-            "local add, rem, key, f = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n\
+            "local key, add, rem, f = KEYS[1], KEYS[2], KEYS[3], ARGV[1]\n\
              local v = redis.pcall('",
             $cmd,
             "', key, f)\n\
@@ -318,19 +318,10 @@ pub const ZSCORE_BODY: &str = field_read!("ZSCORE");
 
 /// A key's tombstone goes once every replica agrees the key is deleted (and the key is
 /// still absent): `ARGV[1]` the tombstone's moment.
-pub const CLEAN_KEY_BODY: &str = "local rem, key = KEYS[2], KEYS[3]\n\
+pub const CLEAN_KEY_BODY: &str = "local key, rem = KEYS[1], KEYS[3]\n\
      local r = redis.call('ZSCORE', rem, key)\n\
      if r and tonumber(r) <= tonumber(ARGV[#ARGV]) and redis.call('EXISTS', key) == 0 then\n\
      \x20 redis.call('ZREM', rem, key)\n\
-     \x20 return 1\n\
-     end\n\
-     return 0\n";
-
-/// A field's tombstone, likewise: `ARGV[1]` the field, `ARGV[2]` the moment.
-pub const CLEAN_FIELD_BODY: &str = "local frem = KEYS[2] .. '_' .. KEYS[3]\n\
-     local r = redis.call('ZSCORE', frem, ARGV[1])\n\
-     if r and tonumber(r) <= tonumber(ARGV[#ARGV]) then\n\
-     \x20 redis.call('ZREM', frem, ARGV[1])\n\
      \x20 return 1\n\
      end\n\
      return 0\n";
@@ -362,18 +353,23 @@ pub fn read_body(r: Read) -> Option<&'static str> {
 }
 
 /// The header of a rewritten request of `nargs` arguments (the original's), `nkeys` of them
-/// keys, run by `body`: `*<nargs+5> EVAL <body> <nkeys+2> ._add-set ._rem-set`, after which
-/// come the original's bytes from its first key on, then [`ts_trailer`]. Returns where the
-/// body starts in `out` (its length is `body.len()`).
+/// keys, run by `body`: `*<nargs+5> EVAL <body> <nkeys+2>`, after which come the original's
+/// keys (its bytes), [`meta_keys`], the original's other arguments (its bytes), then
+/// [`ts_trailer`]: Dynomite's layout, the command's keys first, so every node routes the
+/// script by the command's own key. Returns where the body starts in `out`.
 pub fn rewrite_head(body: &str, nargs: u32, nkeys: usize, out: &mut Vec<u8>) -> usize {
     let _ = write!(out, "*{}\r\n$4\r\nEVAL\r\n${}\r\n", nargs + 5, body.len());
     let at = out.len();
     out.extend_from_slice(body.as_bytes());
     out.extend_from_slice(b"\r\n");
     push_num(out, nkeys as u64 + 2);
+    at
+}
+
+/// The metadata sets, the script's last two keys.
+pub fn meta_keys(out: &mut Vec<u8>) {
     push_bulk(out, ADD_SET);
     push_bulk(out, REM_SET);
-    at
 }
 
 /// The timestamp argument that ends a rewritten request.
@@ -592,20 +588,19 @@ pub fn repair_request(
     true
 }
 
-/// The tombstone clean-up for a read whose replicas all agree on a delete at `ts`.
-pub fn cleanup_request(read: Read, key: &[u8], field: &[u8], ts: u64, out: &mut Vec<u8>) {
-    if read.has_field() {
-        script_request(CLEAN_FIELD_BODY, key, &[field], ts, out);
-    } else {
-        script_request(CLEAN_KEY_BODY, key, &[], ts, out);
-    }
+/// The tombstone clean-up for a `GET` whose replicas all agree the key was deleted at `ts`
+/// (field reads clean nothing: the tombstone that decides them may be the key's, which
+/// another field of the key may still need).
+pub fn cleanup_request(key: &[u8], ts: u64, out: &mut Vec<u8>) {
+    script_request(CLEAN_KEY_BODY, key, &[], ts, out);
 }
 
-/// `EVAL body 3 ._add-set ._rem-set key args... ts`, whole.
+/// `EVAL body 3 key ._add-set ._rem-set args... ts`, whole.
 fn script_request(body: &str, key: &[u8], args: &[&[u8]], ts: u64, out: &mut Vec<u8>) {
     out.clear();
     rewrite_head(body, 2 + args.len() as u32, 1, out);
     push_bulk(out, key);
+    meta_keys(out);
     for a in args {
         push_bulk(out, a);
     }

@@ -37,7 +37,10 @@ fn the_rewrite_header_counts_every_argument() {
     let at = rewrite_head(SET_BODY, 3, 1, &mut out);
     assert!(out.starts_with(format!("*8\r\n$4\r\nEVAL\r\n${}\r\n", SET_BODY.len()).as_bytes()));
     assert_eq!(&out[at..at + SET_BODY.len()], SET_BODY.as_bytes());
-    assert!(out.ends_with(b"$1\r\n3\r\n$9\r\n._add-set\r\n$9\r\n._rem-set\r\n"));
+    assert!(out.ends_with(b"\r\n$1\r\n3\r\n"));
+    let mut meta = Vec::new();
+    meta_keys(&mut meta);
+    assert_eq!(meta, b"$9\r\n._add-set\r\n$9\r\n._rem-set\r\n");
     let mut t = Vec::new();
     ts_trailer(1_700_000_000_123, &mut t);
     assert_eq!(t, b"$13\r\n1700000000123\r\n");
@@ -132,9 +135,9 @@ fn repair_writes_carry_the_winners_value_and_moment() {
     assert!(repair_request(Read::Get, b"k", b"", reply, &w, &mut out));
     let mut want = Vec::new();
     rewrite_head(SET_BODY, 5, 1, &mut want);
-    want.extend_from_slice(
-        b"$1\r\nk\r\n$3\r\nnew\r\n$4\r\nPXAT\r\n$13\r\n1800000000000\r\n$2\r\n42\r\n",
-    );
+    want.extend_from_slice(b"$1\r\nk\r\n");
+    meta_keys(&mut want);
+    want.extend_from_slice(b"$3\r\nnew\r\n$4\r\nPXAT\r\n$13\r\n1800000000000\r\n$2\r\n42\r\n");
     assert_eq!(out, want);
     let reply = b"*3\r\n$1\r\nR\r\n$2\r\n43\r\n$-1\r\n";
     let w = parse_versioned(reply).unwrap();
@@ -148,7 +151,9 @@ fn repair_writes_carry_the_winners_value_and_moment() {
     ));
     let mut want = Vec::new();
     rewrite_head(ZREM_BODY, 3, 1, &mut want);
-    want.extend_from_slice(b"$1\r\nz\r\n$1\r\nm\r\n$2\r\n43\r\n");
+    want.extend_from_slice(b"$1\r\nz\r\n");
+    meta_keys(&mut want);
+    want.extend_from_slice(b"$1\r\nm\r\n$2\r\n43\r\n");
     assert_eq!(out, want);
     let reply = b"*3\r\n$1\r\nE\r\n$2\r\n43\r\n:1\r\n";
     let w = parse_versioned(reply).unwrap();
