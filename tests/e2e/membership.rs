@@ -842,30 +842,8 @@ fn a_flapping_rack_ends_with_every_acknowledged_write() {
     );
     let mut m = three_racks(&extra);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writers: Vec<_> = [0usize, 2]
-        .iter()
-        .map(|&i| {
-            let port = node(&m, i).port;
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut c = Resp::connect(port);
-                let mut acked = 0usize;
-                // Bounded in count and time.
-                let t = Instant::now();
-                while acked < 200_000 && !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    assert!(t.elapsed() < Duration::from_secs(60));
-                    let keys: Vec<String> =
-                        (acked..acked + 100).map(|k| format!("w{i}:{k}")).collect();
-                    let cmds: Vec<Vec<&str>> =
-                        keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
-                    let ok = c.pipeline(&cmds).iter().all(|r| r == b"+OK\r\n");
-                    assert!(ok, "a write through a live node failed");
-                    acked += 100;
-                }
-                acked
-            })
-        })
-        .collect();
+    let ports = [node(&m, 0).port, node(&m, 2).port];
+    let writers = set_writers(&ports, "w", 200_000, Duration::ZERO, &stop);
     for _ in 0..5 {
         std::thread::sleep(Duration::from_millis(800));
         m[1].node.as_mut().unwrap().proc.kill();

@@ -161,6 +161,16 @@ fn a_delete_every_replica_agrees_on_loses_its_tombstone_after_the_hint_window() 
     assert_eq!(c.cmd(&["GET", "t"]), b"$-1\r\n");
     on_every_replica(&m, &["ZSCORE", "._rem-set", "t"], "$-1\r\n");
     assert_eq!(info(&m, 0)["read_repair_cleanups"], 1);
+    // SET with options is covered too (its expiry made absolute, then recorded); GET is not.
+    assert_eq!(
+        c.cmd(&["SET", "opt", "v", "PX", "100000", "NX"]),
+        b"+OK\r\n"
+    );
+    assert_eq!(c.cmd(&["SET", "opt2", "v", "GET"]), b"$-1\r\n");
+    wait_for("SET PX NX recorded", Duration::from_secs(10), || {
+        score(&m, 0, "._add-set", "opt")
+    });
+    assert!(score(&m, 0, "._add-set", "opt2").is_none());
     // A write older than a tombstone changes nothing; a newer one applies.
     assert_eq!(c.cmd(&["SET", "never", "back"]), b"+OK\r\n");
     assert_eq!(c.cmd(&["GET", "never"]), b"$4\r\nback\r\n");

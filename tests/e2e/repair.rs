@@ -980,35 +980,9 @@ fn repair_resumes_within_a_range_at_its_scan_cursor() {
 fn repair_restores_what_a_flapping_rack_lost_past_the_hint_bound() {
     let mut m = three_racks("  peer_down_after: 300\n  hints_max_per_peer: 1000\n");
     let stop = Arc::new(AtomicBool::new(false));
-    let ports: Vec<u16> = [0usize, 2]
-        .iter()
-        .map(|&i| m[i].node.as_ref().unwrap().port)
-        .collect();
-    let writers: Vec<_> = ports
-        .into_iter()
-        .enumerate()
-        .map(|(w, port)| {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut c = Resp::connect(port);
-                let (mut acked, t) = (0usize, Instant::now());
-                // Bounded in count and time.
-                // Paced (at most 10,000 writes/s): the load lasts as long as the churn.
-                while acked < 100_000 && !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(10));
-                    assert!(t.elapsed() < Duration::from_secs(60));
-                    let keys: Vec<String> =
-                        (acked..acked + 100).map(|k| format!("c{w}:{k}")).collect();
-                    let cmds: Vec<Vec<&str>> =
-                        keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
-                    let ok = c.pipeline(&cmds).iter().all(|r| r == b"+OK\r\n");
-                    assert!(ok, "a write through a live node failed");
-                    acked += 100;
-                }
-                acked
-            })
-        })
-        .collect();
+    let ports = [0usize, 2].map(|i| m[i].node.as_ref().unwrap().port);
+    // Paced (at most 10,000 writes/s each): the load lasts as long as the churn.
+    let writers = set_writers(&ports, "c", 100_000, Duration::from_millis(10), &stop);
     for _ in 0..3 {
         std::thread::sleep(Duration::from_millis(300));
         m[1].node.as_mut().unwrap().proc.kill();

@@ -543,3 +543,40 @@ pub fn redis_py(script: &str, args: &[&str]) -> String {
         args,
     )
 }
+
+/// Writers for a churn test: one thread per port, each pipelining `SET <prefix><w>:<n> v`
+/// in batches of 100 (`w` its index) until `stop` or `max` writes, a pause of `pace` before
+/// each batch; bounded to 60 s. Each returns how many writes were acknowledged; a write
+/// that fails through a live node fails the test.
+pub fn set_writers(
+    ports: &[u16],
+    prefix: &str,
+    max: usize,
+    pace: Duration,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<usize>> {
+    ports
+        .iter()
+        .enumerate()
+        .map(|(w, &port)| {
+            let (stop, prefix) = (stop.clone(), prefix.to_string());
+            std::thread::spawn(move || {
+                let mut c = Resp::connect(port);
+                let (mut acked, t) = (0usize, std::time::Instant::now());
+                while acked < max && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(pace);
+                    assert!(t.elapsed() < Duration::from_secs(60));
+                    let keys: Vec<String> = (acked..acked + 100)
+                        .map(|k| format!("{prefix}{w}:{k}"))
+                        .collect();
+                    let cmds: Vec<Vec<&str>> =
+                        keys.iter().map(|k| vec!["SET", k.as_str(), "v"]).collect();
+                    let ok = c.pipeline(&cmds).iter().all(|r| r == b"+OK\r\n");
+                    assert!(ok, "a write through a live node failed");
+                    acked += 100;
+                }
+                acked
+            })
+        })
+        .collect()
+}

@@ -519,15 +519,20 @@ impl Core {
     }
 
     /// No quorum (counted): answer with part `k` or Dynomite's no-quorum error.
-    fn finish_no_quorum(&mut self, parent: MsgRef, idx: u32, k: Option<usize>) {
+    pub(super) fn finish_no_quorum(&mut self, parent: MsgRef, idx: u32, k: Option<usize>) {
+        self.count_no_quorum(parent);
+        match k {
+            Some(k) => self.finish_with_part(parent, idx, k),
+            None => self.finish_with_error(parent, idx, DynError::NoQuorum),
+        }
+    }
+
+    /// A request answered without a quorum (Dynomite's no-quorum counters).
+    pub(super) fn count_no_quorum(&mut self, parent: MsgRef) {
         if self.bufs.msgs.get(parent).is_some_and(|m| m.is_write) {
             self.stats.pool.client_non_quorum_w_responses += 1;
         } else {
             self.stats.pool.client_non_quorum_r_responses += 1;
-        }
-        match k {
-            Some(k) => self.finish_with_part(parent, idx, k),
-            None => self.finish_with_error(parent, idx, DynError::NoQuorum),
         }
     }
 

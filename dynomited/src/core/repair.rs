@@ -53,14 +53,25 @@ impl Core {
             cmd::ZADD => 2..3,
             _ => 0..0,
         };
-        let mut words: [Vec<u8>; ARGS_MAX] = Default::default();
+        // The probed arguments side by side in one scratch buffer (nothing allocated).
+        let mut words = std::mem::take(&mut self.scratch.out);
+        words.clear();
+        let mut at = [(0usize, 0usize); ARGS_MAX];
         for i in probe.clone() {
-            if !self.bufs.req_arg(mref, i, &mut words[i]) {
+            let Some(span) = self.bufs.msgs.get(mref).and_then(|m| m.req.arg(i)) else {
+                self.scratch.out = words;
                 return;
-            }
+            };
+            let start = words.len();
+            let segs = &self.bufs.msgs.get(mref).expect("live").req_segs;
+            let (from, len) = (span.start as usize, span.len as usize);
+            crate::mbuf::gather_append(&self.bufs.mbufs, segs, from, len, &mut words);
+            at[i] = (start, words.len());
         }
-        let arg = |i: usize| probe.contains(&i).then(|| words[i].as_slice());
-        let Some(kind) = repair::write_kind(id, nargs, nkeys, arg) else {
+        let arg = |i: usize| probe.contains(&i).then(|| &words[at[i].0..at[i].1]);
+        let kind = repair::write_kind(id, nargs, nkeys, arg);
+        self.scratch.out = words;
+        let Some(kind) = kind else {
             return;
         };
         if self.rewrite_versioned(mref, repair::write_body(kind), nkeys) {
@@ -290,18 +301,14 @@ impl Core {
                 self.scratch.votes = votes;
                 match decision {
                     Decision::Answer(k) => Some(k),
+                    // A versioned reply answers with its value; anything else as it is.
+                    Decision::NoQuorum(Some(k)) if parts[k].is_some() => {
+                        self.count_no_quorum(parent);
+                        Some(k)
+                    }
                     Decision::NoQuorum(k) => {
-                        if self.bufs.msgs.get(parent).is_some() {
-                            self.stats.pool.client_non_quorum_r_responses += 1;
-                        }
-                        match k {
-                            Some(k) if parts[k].is_some() => Some(k),
-                            Some(k) => {
-                                self.finish_with_part(parent, idx, k);
-                                return parts;
-                            }
-                            None => None,
-                        }
+                        self.finish_no_quorum(parent, idx, k);
+                        return parts;
                     }
                     Decision::Wait | Decision::Merge { .. } => None,
                 }
