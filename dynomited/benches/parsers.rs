@@ -284,7 +284,7 @@ fn merge(c: &mut Criterion) {
     // Split: an MGET of 30 keys over 3 fragments, interleaved.
     let frags: Vec<Vec<u8>> = (0..3).map(|f| bulk_array(10, f * 10)).collect();
     let frag_refs: Vec<&[u8]> = frags.iter().map(Vec::as_slice).collect();
-    let placement: Vec<(u16, u16)> = (0..30).map(|k| ((k % 3) as u16, (k / 3) as u16)).collect();
+    let placement: Vec<(u16, u32)> = (0..30).map(|k| ((k % 3) as u16, (k / 3) as u32)).collect();
     let bytes: usize = frags.iter().map(Vec::len).sum();
     g.throughput(Throughput::Bytes(bytes as u64));
     g.bench_function("split_mget_3x10", |bch| {

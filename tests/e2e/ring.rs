@@ -162,6 +162,35 @@ fn multi_key_commands_split_across_owners() {
 }
 
 #[test]
+fn an_mget_of_more_than_65535_keys_for_one_node_answers_every_key() {
+    // One rack of two nodes; 140,000 keys, about 70,000 on each: positions inside a
+    // fragment pass u16::MAX (they wrapped once and answered values of other keys).
+    let layout: Vec<_> = TWO.iter().map(|&t| ("dc1", "rack1", t)).collect();
+    let m = cluster_tokens(&layout, "", &vec![String::new(); layout.len()], 0);
+    let n = 140_000;
+    let keys: Vec<String> = (0..n).map(|i| format!("big{i}")).collect();
+    let mut mset: Vec<&[u8]> = vec![b"MSET"];
+    for k in &keys {
+        mset.push(k.as_bytes());
+        mset.push(k.as_bytes());
+    }
+    let mut c = node(&m, 0).client();
+    assert_eq!(c.cmd_bytes(&mset), b"+OK\r\n");
+    let mut mget: Vec<&[u8]> = vec![b"MGET"];
+    mget.extend(keys.iter().map(|k| k.as_bytes()));
+    let reply = c.cmd_bytes(&mget);
+    let mut want = format!("*{n}\r\n").into_bytes();
+    for k in &keys {
+        want.extend_from_slice(format!("${}\r\n{k}\r\n", k.len()).as_bytes());
+    }
+    assert!(reply == want, "MGET answered values out of key order");
+    let dbsize = |i: usize| s(&Resp::connect(m[i].redis.port).cmd(&["DBSIZE"]));
+    let (a, b) = (dbsize(0), dbsize(1));
+    let count = |r: &str| r.trim_start_matches(':').trim().parse::<usize>().unwrap();
+    assert!(count(&a) > 65_536 && count(&b) > 65_536, "{a:?} {b:?}");
+}
+
+#[test]
 fn a_node_down_in_the_rack() {
     // rack1's second node dies: reads of its keys fail over to another rack; writes of its
     // keys get the peer error, and a multi-key write touching it fails as a whole.

@@ -18,9 +18,9 @@ pub struct SplitPlan {
     /// For each fragment: the node it goes to.
     pub nodes: Vec<NodeIdx>,
     /// For each key, in request order: its fragment and its position in that fragment.
-    pub placement: Vec<(u16, u16)>,
+    pub placement: Vec<(u16, u32)>,
     /// Keys counted per fragment so far, and each fragment's first key (working space).
-    counts: Vec<u16>,
+    counts: Vec<u32>,
     first: Vec<usize>,
 }
 
@@ -58,6 +58,9 @@ impl SplitPlan {
         self.counts.clear();
         self.first.clear();
         for i in 0..n {
+            // Fragments are at most one per node of the ring (gossip caps the node count
+            // below u16::MAX); a fragment's positions can exceed it (an MGET of 70,000
+            // keys for one node), so they are u32.
             let f = match self.first.iter().position(|&r| same(r, i)) {
                 Some(f) => f,
                 None => {
@@ -68,7 +71,7 @@ impl SplitPlan {
                 }
             };
             self.placement.push((f as u16, self.counts[f]));
-            self.counts[f] = self.counts[f].wrapping_add(1);
+            self.counts[f] += 1;
         }
     }
 

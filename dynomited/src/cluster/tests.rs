@@ -308,6 +308,36 @@ fn split_plan_keys_to_fragments() {
 }
 
 #[test]
+fn split_positions_past_u16_stay_exact() {
+    // 70,000 keys, every other one on node 1: positions in fragment 1 reach 34,999 and the
+    // MGET reply puts each value back at its key (a u16 position wrapped at 65,536 and, in
+    // release builds, answered values of the wrong keys).
+    let n = 140_000usize;
+    let owners: Vec<_> = (0..n).map(|i| (i % 2) as NodeIdx).collect();
+    let mut s = SplitPlan::default();
+    s.plan(&owners);
+    assert_eq!(s.fragments(), 2);
+    assert_eq!(s.placement[n - 1], (1, (n / 2 - 1) as u32));
+    let frag = |f: usize| {
+        let mut r = format!("*{}\r\n", n / 2).into_bytes();
+        for i in (f..n).step_by(2) {
+            let v = i.to_string();
+            r.extend_from_slice(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+        }
+        r
+    };
+    let (f0, f1) = (frag(0), frag(1));
+    let mut out = Vec::new();
+    crate::proto::merge::coalesce_mget(&s.placement, &[&f0, &f1], &mut out).unwrap();
+    let mut want = format!("*{n}\r\n").into_bytes();
+    for i in 0..n {
+        let v = i.to_string();
+        want.extend_from_slice(format!("${}\r\n{v}\r\n", v.len()).as_bytes());
+    }
+    assert!(out == want, "values out of key order");
+}
+
+#[test]
 fn split_plan_over_a_ring_of_three_nodes() {
     // One rack of three nodes (tokens 100, 200, 300): keys by token to their owners.
     let p = cluster(&[("dc1", &["r"], &[100, 200, 300])], ("dc1", "r"));

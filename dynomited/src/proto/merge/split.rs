@@ -13,7 +13,7 @@ use super::reply::{array_elements, integer, is_error, push_array_header, push_i6
 /// than needed are accepted. A placement naming a fragment past `frags` gives
 /// Err(frags.len()).
 pub fn coalesce_mget(
-    placement: &[(u16, u16)],
+    placement: &[(u16, u32)],
     frags: &[&[u8]],
     out: &mut Vec<u8>,
 ) -> Result<(), usize> {
@@ -37,7 +37,7 @@ pub fn coalesce_mget(
     let mut needed = vec![0usize; frags.len()];
     for &(f, p) in placement {
         let slot = needed.get_mut(usize::from(f)).ok_or(frags.len())?;
-        *slot = (*slot).max(usize::from(p) + 1);
+        *slot = (*slot).max(p as usize + 1);
     }
     if let Some(f) = (0..frags.len()).find(|&f| starts[f + 1] - starts[f] < needed[f]) {
         return Err(f);
@@ -45,7 +45,7 @@ pub fn coalesce_mget(
     push_array_header(out, placement.len());
     for &(f, p) in placement {
         let f = usize::from(f);
-        out.extend_from_slice(&frags[f][ranges[starts[f] + usize::from(p)].clone()]);
+        out.extend_from_slice(&frags[f][ranges[starts[f] + p as usize].clone()]);
     }
     Ok(())
 }
