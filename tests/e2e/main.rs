@@ -9,6 +9,7 @@ mod cli;
 pub mod cluster;
 mod dynoctl;
 mod dynotop;
+mod limits;
 mod membership;
 mod memcache;
 mod partition;

@@ -2,7 +2,9 @@
 //!
 //! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `allow_flush`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
 //! `hints_max_bytes_per_peer`, `hints_max_age`, `hints_dir`, `hints_fsync` and
-//! `datastore_password`. Error messages take their "expected ..., e.g. ..." part from here.
+//! `datastore_password`, and the limits: `max_buffer_memory`,
+//! `max_multibulk_len`, `client_query_buffer_limit`, `max_gossip_nodes`, `peer_tls_required`.
+//! Error messages take their "expected ..., e.g. ..." part from here.
 
 /// How a key's value is read (Dynomite's setter kinds, plus the enums it matches by name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +17,8 @@ pub(crate) enum Kind {
     Seeds,
     /// Decimal digits; 0 means "use the default" (`conf_set_num`).
     Num,
+    /// A size in bytes, optionally with Redis's units (`512mb`, `1gb`); 0 means the default.
+    Size,
     /// Like `Num` but stored in 8 bits: wraps modulo 256 (`conf_set_short`).
     Short,
     /// Exactly `true` or `false`.
@@ -340,6 +344,36 @@ pub(crate) const KEYS: &[KeySpec] = &[
         "hints_fsync: everysec",
     ),
     key("allow_flush", Kind::Bool, BOOL, "allow_flush: true"),
+    key(
+        "max_buffer_memory",
+        Kind::Size,
+        "a size for all buffered requests and replies (0: an eighth of the memory)",
+        "max_buffer_memory: 1gb",
+    ),
+    key(
+        "max_multibulk_len",
+        Kind::Num,
+        "the most arguments one request may have",
+        "max_multibulk_len: 1048576",
+    ),
+    key(
+        "client_query_buffer_limit",
+        Kind::Size,
+        "the largest request a client may send",
+        "client_query_buffer_limit: 1gb",
+    ),
+    key(
+        "max_gossip_nodes",
+        Kind::Num,
+        "the most nodes gossip may add to the ring",
+        "max_gossip_nodes: 1024",
+    ),
+    key(
+        "peer_tls_required",
+        Kind::Bool,
+        BOOL,
+        "peer_tls_required: true",
+    ),
 ];
 
 /// The spec of a key (case-sensitive, as in Dynomite).
@@ -358,7 +392,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 52, "42 Dynomite keys + 10 of ours");
+        assert_eq!(KEYS.len(), 57, "42 Dynomite keys + 15 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

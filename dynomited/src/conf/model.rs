@@ -45,6 +45,25 @@ pub struct Config {
     pub peering: Peering,
     /// Encryption of peer links and client authentication.
     pub security: Security,
+    /// What one client, one request or gossip may make the node hold.
+    pub limits: Limits,
+}
+
+/// Ours: bounds on what clients, requests and gossip may make the node hold (README,
+/// "Security"). Request caps are Redis's, with its defaults.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of buffered requests and replies the node may hold; `None`: an eighth of the
+    /// machine's (or cgroup's) memory, decided at start.
+    pub max_buffer_memory: Option<u64>,
+    /// Most arguments in one request (Redis refuses more than i32::MAX).
+    pub max_multibulk_len: u64,
+    /// Longest request (Redis's client-query-buffer-limit).
+    pub client_query_buffer_limit: u64,
+    /// Most nodes gossip may add to the ring beyond the configured seeds.
+    pub max_gossip_nodes: u32,
+    /// Refuse incoming peer connections that do not start TLS.
+    pub peer_tls_required: bool,
 }
 
 /// The listeners.
@@ -57,7 +76,8 @@ pub struct Net {
     /// Stats/admin HTTP listener, default `0.0.0.0:22222`.
     pub stats_listen: Listen,
     pub backlog: u32,
-    /// Parsed; 0 means no limit (Dynomite always forces 0).
+    /// The most client connections at once; 0 means no limit (Dynomite parses the key and
+    /// forces 0; here it is enforced, answered with Redis's "max number of clients reached").
     pub client_connections: u32,
     pub stats_interval_ms: u64,
 }

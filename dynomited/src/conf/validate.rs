@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::error::{did_you_mean, one_line, ConfError, ConfErrors};
 use super::keys::{self, KeySpec, Kind};
 use super::model::{
-    Backend, Config, HashKind, HintsFsync, Listen, Net, Peering, SecureOption, Security,
+    Backend, Config, HashKind, HintsFsync, Limits, Listen, Net, Peering, SecureOption, Security,
     SeedProvider, Server,
 };
 use super::raw::{RawEntry, RawPool, RawValue};
@@ -59,6 +59,11 @@ pub mod defaults {
     pub const HINTS_MAX_AGE_MS: u64 = 3 * 3600 * 1000;
     pub const LOCAL_PEER_CONNECTIONS: u32 = 1;
     pub const REMOTE_PEER_CONNECTIONS: u32 = 1;
+    /// Redis refuses a multibulk length above INT_MAX.
+    pub const MAX_MULTIBULK_LEN: u64 = i32::MAX as u64;
+    /// Redis's client-query-buffer-limit.
+    pub const CLIENT_QUERY_BUFFER_LIMIT: u64 = 1 << 30;
+    pub const MAX_GOSSIP_NODES: u32 = 1024;
 }
 
 struct Ctx<'a> {
@@ -197,6 +202,24 @@ impl<'a> Ctx<'a> {
             |n| *n == 0,
         );
         found.filter(|(n, _)| *n != 0)
+    }
+
+    /// A size key (`512mb`): `Some(bytes)` when set to a non-zero value.
+    fn size(&mut self, key: &str) -> Option<u64> {
+        let found = self.single(
+            key,
+            |cx, e, text| match value::parse_size(text) {
+                Ok(n) => Some(n),
+                Err(why) => {
+                    let s = spec(&e.key);
+                    let msg = format!("{why}; expected {}, e.g. {}", s.what, s.example);
+                    cx.err(e.line, &e.key, msg);
+                    None
+                }
+            },
+            |n| *n == 0,
+        );
+        found.map(|(n, _)| n).filter(|&n| n != 0)
     }
 
     fn num_or(&mut self, key: &str, default: u64) -> u64 {
@@ -583,6 +606,15 @@ pub(crate) fn build(
     let remote_peer_connections =
         cx.short_or("remote_peer_connections", defaults::REMOTE_PEER_CONNECTIONS);
     let requirepass = cx.string("requirepass");
+    let limits = Limits {
+        max_buffer_memory: cx.size("max_buffer_memory"),
+        max_multibulk_len: cx.num_or("max_multibulk_len", defaults::MAX_MULTIBULK_LEN),
+        client_query_buffer_limit: cx
+            .size("client_query_buffer_limit")
+            .unwrap_or(defaults::CLIENT_QUERY_BUFFER_LIMIT),
+        max_gossip_nodes: cx.num_u32_or("max_gossip_nodes", defaults::MAX_GOSSIP_NODES),
+        peer_tls_required: cx.bool_or("peer_tls_required", false),
+    };
     let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
     let log_level = match cx.num("log_level") {
@@ -716,5 +748,6 @@ pub(crate) fn build(
             requirepass,
             allow_flush,
         },
+        limits,
     })
 }

@@ -27,6 +27,36 @@ pub(crate) fn parse_num(text: &str) -> Result<u64, NumError> {
     }
 }
 
+/// A size in bytes as Redis writes it: decimal digits with an optional unit, `k`/`m`/`g`
+/// (powers of 1000) or `kb`/`mb`/`gb` (powers of 1024), any case (`512mb`, `1GB`, `65536`).
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let mult: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1 << 10,
+        "m" => 1000 * 1000,
+        "mb" => 1 << 20,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "\"{text}\" has an unknown unit \"{unit}\"; use bytes or k, kb, m, mb, g, gb"
+            ))
+        }
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("\"{text}\" is not a size"));
+    }
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("\"{text}\" is too large"))
+}
+
 /// One token: decimal digits, 0..=4294967295.
 fn parse_token(text: &str) -> Result<u32, &'static str> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {

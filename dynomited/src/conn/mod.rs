@@ -39,7 +39,8 @@ use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 pub use inbound::{
-    Client, Inbound, Popped, HARD_PENDING_BYTES, MAX_OUTSTANDING, MAX_PENDING_BYTES,
+    request_cap, Client, Inbound, Popped, HARD_PENDING_BYTES, MAX_OUTSTANDING, MAX_PENDING_BYTES,
+    MIN_WINDOW,
 };
 pub use outbound::{
     due, Datastore, Outbound, PeerLink, PeerOut, PoolKind, Sent, ServerState, Written,

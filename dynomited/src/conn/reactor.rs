@@ -108,6 +108,14 @@ impl Reactor {
         self.slots.iter().filter_map(|s| s.conn.as_ref())
     }
 
+    /// Every connection with its slot.
+    pub fn indexed(&self) -> impl Iterator<Item = (u32, &Conn)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.conn.as_ref().map(|c| (i as u32, c)))
+    }
+
     pub fn conn_ref(&self, idx: u32) -> ConnRef {
         ConnRef {
             idx,
@@ -248,6 +256,23 @@ impl Reactor {
             return None;
         }
         Some(idx)
+    }
+
+    /// Accept one connection only to answer `reply` and close it (a client over the limit).
+    /// Returns false when there was none to accept.
+    pub fn refuse_one(&mut self, lidx: u32, reply: &[u8]) -> bool {
+        let Some(lfd) = self.conn(lidx).map(|c| c.raw_fd()) else {
+            return false;
+        };
+        match event::accept(lfd) {
+            Ok(Some(fd)) => {
+                // A fresh socket's send buffer takes a one-line reply whole; if not, the
+                // client sees the close alone.
+                let _ = event::write(fd.as_raw_fd(), reply);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Watch the listeners again once an accept pause is over.

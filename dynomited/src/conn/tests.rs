@@ -68,12 +68,43 @@ fn inbound_writes_done_replies_in_order_and_stops_at_a_pending_one() {
 
 #[test]
 fn inbound_back_pressure_limits() {
+    let mut bufs = Buffers::new(512, 100);
     let mut inb = Inbound::new(Protocol::Memcache, 1);
-    assert!(inb.reading() && !inb.over_limits() && inb.drained());
+    assert!(inb.reading() && !inb.over_limits(MAX_PENDING_BYTES) && inb.drained(MAX_PENDING_BYTES));
+    // A new connection has one request in flight before it has seen a reply...
+    inb.queue.push_back(bufs.msgs.alloc(0, None).unwrap());
+    assert!(inb.over_limits(MAX_PENDING_BYTES) && !inb.drained(MAX_PENDING_BYTES));
+    // ...then twice as many per small reply, up to MAX_OUTSTANDING.
+    for _ in 0..4 {
+        inb.saw_reply(100);
+    }
+    for i in 1..16 {
+        assert!(!inb.over_limits(MAX_PENDING_BYTES), "{i} outstanding");
+        inb.queue.push_back(bufs.msgs.alloc(0, None).unwrap());
+    }
+    for _ in 0..10 {
+        inb.saw_reply(100);
+    }
+    assert!(inb.reply_guess < 2048, "{}", inb.reply_guess);
+    assert!(!inb.over_limits(MAX_PENDING_BYTES) && inb.drained(MAX_PENDING_BYTES));
+    // One 1 MiB reply: eight of those in flight at most.
+    inb.saw_reply(1 << 20);
+    assert_eq!(inb.reply_guess, 1 << 20);
+    assert!(inb.over_limits(MAX_PENDING_BYTES));
+    inb.queue.truncate(7);
+    assert!(!inb.over_limits(MAX_PENDING_BYTES) && !inb.drained(MAX_PENDING_BYTES));
+    inb.queue.truncate(3);
+    assert!(inb.drained(MAX_PENDING_BYTES));
+    // Unwritten replies count whatever the guess.
+    inb.reply_guess = 1;
     inb.pending_bytes = MAX_PENDING_BYTES;
-    assert!(inb.over_limits() && !inb.drained());
-    inb.pending_bytes = MAX_PENDING_BYTES / 2 - 1;
-    assert!(!inb.over_limits() && inb.drained());
+    assert!(inb.over_limits(MAX_PENDING_BYTES) && !inb.drained(MAX_PENDING_BYTES));
+    inb.pending_bytes = MAX_PENDING_BYTES / 2 - 4;
+    assert!(!inb.over_limits(MAX_PENDING_BYTES) && inb.drained(MAX_PENDING_BYTES));
+    // Nothing outstanding: always read.
+    inb.queue.clear();
+    inb.reply_guess = usize::MAX;
+    assert!(!inb.over_limits(MAX_PENDING_BYTES) && inb.drained(MAX_PENDING_BYTES));
     inb.closing = true;
     assert!(!inb.reading());
 }
@@ -230,4 +261,35 @@ fn due_is_the_deadline_or_the_timeout_after_queueing() {
     );
     msg.t.deadline = 9_000;
     assert_eq!(due(msg, 500), 9_000);
+}
+
+#[test]
+fn request_caps_are_redis_limits_and_ours() {
+    let limits = crate::conf::Limits {
+        max_buffer_memory: None,
+        max_multibulk_len: 1000,
+        client_query_buffer_limit: 1 << 20,
+        max_gossip_nodes: 1024,
+        peer_tls_required: false,
+    };
+    let cap = |nargs, len, authed| request_cap(&limits, nargs, len, authed);
+    assert_eq!(cap(1000, 1 << 20, true), None);
+    assert_eq!(
+        cap(1001, 10, true),
+        Some("Protocol error: invalid multibulk length")
+    );
+    assert_eq!(
+        cap(3, (1 << 20) + 1, true),
+        Some("Protocol error: request over client_query_buffer_limit")
+    );
+    // Before AUTH: Redis's 10 arguments and 16 KiB.
+    assert_eq!(cap(10, 16 << 10, false), None);
+    assert_eq!(
+        cap(11, 100, false),
+        Some("Protocol error: unauthenticated multibulk length")
+    );
+    assert_eq!(
+        cap(2, (16 << 10) + 1, false),
+        Some("Protocol error: unauthenticated bulk length")
+    );
 }

@@ -207,9 +207,10 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 20] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 31] {
         let (hints, hint_bytes) = self.hints_total();
         let r = self.stats.repair;
+        let (m, l) = (self.mem.stats, self.stats.limits);
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
         let datastore_up = self
@@ -259,6 +260,17 @@ impl Core {
             ("read_repair_keys", ExtraValue::Num(r.keys)),
             ("read_repairs_issued", ExtraValue::Num(r.issued)),
             ("read_repair_cleanups", ExtraValue::Num(r.cleanups)),
+            ("buffer_memory", ExtraValue::Num(self.buffer_bytes() as u64)),
+            ("max_buffer_memory", ExtraValue::Num(self.mem.budget as u64)),
+            ("buffer_memory_released", ExtraValue::Num(m.released_bytes)),
+            ("clients_paused_memory", ExtraValue::Num(m.clients_paused)),
+            ("clients_closed_memory", ExtraValue::Num(m.clients_closed)),
+            ("clients_closed_unread", ExtraValue::Num(l.closed_unread)),
+            ("clients_rejected", ExtraValue::Num(l.rejected_clients)),
+            ("requests_over_limits", ExtraValue::Num(l.over_limits)),
+            ("peers_refused_plain", ExtraValue::Num(l.plain_peers)),
+            ("peer_frames_malformed", ExtraValue::Num(l.bad_frames)),
+            ("gossip_nodes_refused", ExtraValue::Num(l.gossip_refused)),
         ]
     }
 

@@ -13,18 +13,37 @@ use std::io;
 
 use super::route::Dispatch;
 use super::{Core, Next, READ_BUDGET};
+use crate::conn::request_cap;
 use crate::conn::ReadOutcome;
 use crate::conn::{Client, Frame, Inbound, PeerIn, Role, Who};
 use crate::event::{self, Event, IoVecs};
 use crate::mbuf::Seg;
 use crate::msg::{MsgRef, MsgState, PeerReq};
 use crate::peer::MsgType;
-use crate::proto::{Discard, Parse, Protocol};
+use crate::proto::{Discard, Parse, Protocol, ReqError};
 use crate::{log_debug, log_info, log_warn};
 
 impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {
         for _ in 0..128 {
+            let limit = u64::from(self.cfg.net.client_connections);
+            if limit > 0 && self.stats.pool.client_connections >= limit {
+                let reply: &[u8] = match self.proto {
+                    Protocol::Redis => b"-ERR max number of clients reached\r\n",
+                    Protocol::Memcache => b"SERVER_ERROR max number of clients reached\r\n",
+                };
+                if !self.rx.refuse_one(lidx, reply) {
+                    return;
+                }
+                self.stats.limits.rejected_clients += 1;
+                if self.stats.limits.rejected_clients.is_power_of_two() {
+                    log_warn!(
+                        "client refused: client_connections ({limit}) reached ({} refused so far)",
+                        self.stats.limits.rejected_clients
+                    );
+                }
+                continue;
+            }
             let id = self.life.next_client_id;
             let authed = self.cfg.security.requirepass.is_none();
             let proto = self.proto;
@@ -219,6 +238,10 @@ impl Core {
                     return next;
                 }
             }
+            if self.mem.pressure && !peer && self.memory_pause(idx) {
+                return Next::Go;
+            }
+            let window = self.reply_window();
             let now = self.now_ns;
             let Some(conn) = self.rx.conn_mut(idx) else {
                 return Next::Go;
@@ -230,18 +253,22 @@ impl Core {
             if rpos >= self.bufs.mbufs.len(buf) {
                 return Next::Go;
             }
-            let (inb, frame) = match &mut conn.role {
-                Role::Client(c) => (&mut c.inb, None),
-                Role::PeerIn(p) => (&mut p.inb, Some(&mut p.cur)),
+            let (inb, frame, authed) = match &mut conn.role {
+                Role::Client(c) => {
+                    let authed = c.authed;
+                    (&mut c.inb, None, authed)
+                }
+                Role::PeerIn(p) => (&mut p.inb, Some(&mut p.cur), true),
                 _ => return Next::Go,
             };
             if !inb.reading() {
                 return Next::Go;
             }
-            if inb.over_limits() {
+            if inb.over_limits(window) {
                 inb.paused = true;
                 return Next::Go;
             }
+
             let mref = match inb.cur {
                 Some(m) => m,
                 None => match self.bufs.msgs.alloc(now, Some(cref)) {
@@ -281,6 +308,17 @@ impl Core {
                 self.bufs.mbufs.incref(buf);
             }
             conn.rpos = (rpos + used) as u32;
+            if let Some(why) = request_cap(&self.cfg.limits, msg.req.nargs, msg.req_len, authed) {
+                // Answered in order, then closed (as Redis closes after a protocol error):
+                // the rest of the request is never read.
+                msg.req.error = Some(ReqError::Protocol(why));
+                inb.cur = None;
+                inb.closing = true;
+                self.stats.limits.over_limits += 1;
+                log_warn!("{}: {why}; closing", Who(conn));
+                self.dispatch(idx, mref);
+                return Next::Go;
+            }
             if let Parse::Done { .. } = res {
                 inb.cur = None;
                 if let Some(frame) = frame {
@@ -394,11 +432,12 @@ impl Core {
     /// After writing: keep write interest only while output is pending; resume reading a
     /// paused connection once it drained; close a closing one once everything is written.
     fn in_after_flush(&mut self, idx: u32, blocked: bool) -> Next {
+        let window = self.reply_window();
         let Some(inb) = self.rx.conn(idx).and_then(|c| c.inbound()) else {
             return Next::Go;
         };
         let empty = inb.queue.is_empty();
-        let resume = inb.paused && inb.drained() && !self.work.msg_waiters.contains(&idx);
+        let resume = inb.paused && inb.drained(window) && !self.work.msg_waiters.contains(&idx);
         let closing = inb.closing;
         self.in_sync_interest(idx, Some(blocked));
         if closing && empty {
@@ -501,5 +540,8 @@ impl Core {
             }
         }
         self.work.msg_waiters.retain(|&w| w != idx);
+        if !self.mem.paused.is_empty() {
+            self.mem.paused.retain(|&w| w != idx);
+        }
     }
 }

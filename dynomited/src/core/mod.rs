@@ -42,6 +42,7 @@ mod gossip;
 mod hintlog;
 mod inbound;
 mod membership;
+mod memory;
 mod outbound;
 mod reload;
 mod repair;
@@ -234,6 +235,8 @@ pub struct Core {
     life: Life,
     /// The bodies of the scripts `SCRIPT LOAD` brought here, by SHA1 (`rewrite.rs`).
     scripts: crate::proto::redis::script::ScriptCache,
+    /// The buffer memory budget (`memory.rs`).
+    mem: memory::Memory,
 }
 
 impl Core {
@@ -274,6 +277,13 @@ impl Core {
                 signals: None,
             },
             scripts: Default::default(),
+            mem: memory::Memory::new(
+                cfg.limits
+                    .max_buffer_memory
+                    .map_or_else(memory::default_budget, |b| {
+                        usize::try_from(b).unwrap_or(usize::MAX)
+                    }),
+            ),
             cfg,
             opts,
         })
@@ -407,6 +417,7 @@ impl Core {
             self.flush();
             self.timers();
             self.flush();
+            self.memory_check();
             debug_assert_eq!(self.check_invariants(), Ok(()));
             if self.shutdown_done() {
                 return Ok(());
@@ -453,6 +464,7 @@ impl Core {
                 .and_then(|c| c.inbound())
                 .is_some_and(|c| c.pending_bytes > HARD_PENDING_BYTES);
             if still_over {
+                self.stats.limits.closed_unread += 1;
                 crate::log_warn!(
                     "closing a client that left more than {} MiB of replies unread",
                     HARD_PENDING_BYTES >> 20
@@ -488,6 +500,9 @@ impl Core {
         }
         if let Some(t) = self.rx.accept_paused_until {
             consider(t);
+        }
+        if let Some(t) = self.memory_deadline() {
+            consider(self.instant_of(t));
         }
         // Writes held in WRITES_ONLY fail after the request timeout: wake up for that.
         if let Some(h) = self.node.held.front() {

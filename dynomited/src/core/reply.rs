@@ -102,6 +102,7 @@ impl Core {
         };
         if let Some(c) = self.inbound_of(owner.idx) {
             c.pending_bytes += len;
+            c.saw_reply(len);
             let over = c.pending_bytes > HARD_PENDING_BYTES;
             // Only the front can be written; a done reply behind a pending one waits.
             let front = c.queue.front() == Some(&mref);

@@ -11,9 +11,12 @@
 //!           [ -tial req4 |  spare ...   ]   mbuf B (refs: conn + req4)
 //! ```
 //!
-//! Pool exhaustion cannot happen: the pool grows on demand and never shrinks (Dynomite's
-//! behaviour). What bounds memory is back-pressure upstream (see `core`), and the pool reports
-//! `allocated`/`free` counts for `/info` (`alloc_mbufs`, `free_mbufs`).
+//! Pool exhaustion cannot happen: the pool grows on demand. What bounds memory is
+//! back-pressure upstream (`core::memory`, against `max_buffer_memory`). Unlike Dynomite's,
+//! the pool gives memory back: [`MbufPool::trim`] frees the storage of the coldest free
+//! mbufs above a watermark (their slots stay, empty, and get storage again when needed),
+//! and the caller then returns the pages to the system. The pool reports its counts for
+//! `/info` (`alloc_mbufs`: with storage, `free_mbufs`).
 
 /// Index of an mbuf in the pool.
 pub type MbufId = u32;
@@ -44,7 +47,10 @@ struct Mbuf {
 
 pub struct MbufPool {
     bufs: Vec<Mbuf>,
+    /// Free mbufs with storage, the most recently freed last (taken first: still in cache).
     free: Vec<MbufId>,
+    /// Free slots whose storage was given back ([`MbufPool::trim`]).
+    vacant: Vec<MbufId>,
     chunk: usize,
 }
 
@@ -53,6 +59,7 @@ impl MbufPool {
         MbufPool {
             bufs: Vec::new(),
             free: Vec::new(),
+            vacant: Vec::new(),
             chunk,
         }
     }
@@ -66,6 +73,13 @@ impl MbufPool {
         if let Some(id) = self.free.pop() {
             let m = &mut self.bufs[id as usize];
             debug_assert_eq!(m.refs, 0);
+            m.refs = 1;
+            m.len = 0;
+            return id;
+        }
+        if let Some(id) = self.vacant.pop() {
+            let m = &mut self.bufs[id as usize];
+            m.data = vec![0u8; self.chunk].into_boxed_slice();
             m.refs = 1;
             m.len = 0;
             return id;
@@ -295,9 +309,25 @@ impl MbufPool {
         true
     }
 
-    /// Total mbufs ever allocated (the pool never shrinks).
+    /// Mbufs with storage (in use or free).
     pub fn allocated(&self) -> usize {
-        self.bufs.len()
+        self.bufs.len() - self.vacant.len()
+    }
+
+    /// Mbufs in use (referenced).
+    pub fn in_use(&self) -> usize {
+        self.allocated() - self.free.len()
+    }
+
+    /// Give back the storage of the coldest free mbufs beyond `keep` free ones. Returns the
+    /// bytes freed (the caller returns the pages to the system: `malloc_trim`).
+    pub fn trim(&mut self, keep: usize) -> usize {
+        let excess = self.free.len().saturating_sub(keep);
+        for &id in &self.free[..excess] {
+            self.bufs[id as usize].data = Box::default();
+        }
+        self.vacant.extend(self.free.drain(..excess));
+        excess * self.chunk
     }
 
     pub fn free_count(&self) -> usize {
@@ -315,11 +345,19 @@ impl MbufPool {
             ));
         }
         let unreferenced = self.bufs.iter().filter(|m| m.refs == 0).count();
-        if unreferenced != self.free.len() {
+        if unreferenced != self.free.len() + self.vacant.len() {
             return Err(format!(
-                "{unreferenced} mbufs without a reference, {} in the free list",
-                self.free.len()
+                "{unreferenced} mbufs without a reference, {} in the free list, {} vacant",
+                self.free.len(),
+                self.vacant.len()
             ));
+        }
+        if let Some(&v) = self
+            .vacant
+            .iter()
+            .find(|&&v| !self.bufs[v as usize].data.is_empty())
+        {
+            return Err(format!("vacant mbuf {v} still has storage"));
         }
         Ok(())
     }
@@ -328,7 +366,7 @@ impl MbufPool {
     pub fn check_invariants(&self) {
         if cfg!(debug_assertions) {
             let mut is_free = vec![false; self.bufs.len()];
-            for &f in &self.free {
+            for &f in self.free.iter().chain(&self.vacant) {
                 assert!(!is_free[f as usize], "mbuf {f} twice in the free list");
                 is_free[f as usize] = true;
             }
@@ -432,6 +470,33 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(p.len(b), 0);
         p.decref(b);
+        p.check_invariants();
+    }
+
+    #[test]
+    fn trim_gives_back_the_coldest_free_storage() {
+        let mut p = MbufPool::new(512);
+        let ids: Vec<_> = (0..10).map(|_| p.get()).collect();
+        for &id in &ids {
+            p.decref(id);
+        }
+        assert_eq!((p.allocated(), p.free_count(), p.in_use()), (10, 10, 0));
+        // The first freed (coldest) go; the last freed stay, and are taken first.
+        assert_eq!(p.trim(4), 6 * 512);
+        assert_eq!((p.allocated(), p.free_count()), (4, 4));
+        assert_eq!(p.check_counts(), Ok(()));
+        p.check_invariants();
+        let hot: Vec<_> = (0..4).map(|_| p.get()).collect();
+        assert_eq!(hot, [ids[9], ids[8], ids[7], ids[6]]);
+        // Past the free ones, vacant slots get storage again before the pool grows.
+        let again = p.get();
+        assert!(ids[..6].contains(&again));
+        assert_eq!(p.spare(again).len(), 512);
+        p.spare(again)[..2].copy_from_slice(b"ok");
+        p.advance(again, 2);
+        assert_eq!(p.filled(again), b"ok");
+        assert_eq!((p.allocated(), p.in_use(), p.trim(0)), (5, 5, 0));
+        assert_eq!(p.check_counts(), Ok(()));
         p.check_invariants();
     }
 

@@ -33,6 +33,25 @@ pub struct Stats {
     pub hints: HintStats,
     /// Read repair, for `/info` and `/metrics`.
     pub repair: RepairStats,
+    /// What the limits refused.
+    pub limits: LimitStats,
+}
+
+/// What the limits of clients, requests and peers refused (README, "Security").
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LimitStats {
+    /// Clients closed for leaving `HARD_PENDING_BYTES` of replies unread.
+    pub closed_unread: u64,
+    /// Clients refused at `client_connections`.
+    pub rejected_clients: u64,
+    /// Requests over a request cap (their client is closed, as Redis does).
+    pub over_limits: u64,
+    /// Incoming peer connections that did not start TLS, with `peer_tls_required`.
+    pub plain_peers: u64,
+    /// Incoming peer connections closed for a malformed frame.
+    pub bad_frames: u64,
+    /// Gossiped nodes not added past `max_gossip_nodes`.
+    pub gossip_refused: u64,
 }
 
 /// What read repair did.
@@ -73,6 +92,7 @@ impl Stats {
             script_refusals: 0,
             hints: HintStats::default(),
             repair: RepairStats::default(),
+            limits: LimitStats::default(),
         }
     }
 

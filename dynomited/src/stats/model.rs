@@ -513,6 +513,61 @@ pub const EXTRAS: &[ExtraDesc] = &[
         "counter",
         "# delete tombstones cleaned up once replicas agreed",
     ),
+    extra(
+        "buffer_memory",
+        "gauge",
+        "bytes of requests and replies buffered now",
+    ),
+    extra(
+        "max_buffer_memory",
+        "gauge",
+        "the budget for buffered bytes (max_buffer_memory)",
+    ),
+    extra(
+        "buffer_memory_released",
+        "counter",
+        "# bytes of buffer storage given back to the system",
+    ),
+    extra(
+        "clients_paused_memory",
+        "counter",
+        "# times a client was not read: node near max_buffer_memory",
+    ),
+    extra(
+        "clients_closed_memory",
+        "counter",
+        "# clients closed: node over max_buffer_memory",
+    ),
+    extra(
+        "clients_closed_unread",
+        "counter",
+        "# clients closed: 256 MiB of replies left unread",
+    ),
+    extra(
+        "clients_rejected",
+        "counter",
+        "# clients refused: client_connections reached",
+    ),
+    extra(
+        "requests_over_limits",
+        "counter",
+        "# requests over a request cap (client closed)",
+    ),
+    extra(
+        "peers_refused_plain",
+        "counter",
+        "# peer connections refused: not TLS (peer_tls_required)",
+    ),
+    extra(
+        "peer_frames_malformed",
+        "counter",
+        "# peer connections closed for a malformed frame",
+    ),
+    extra(
+        "gossip_nodes_refused",
+        "counter",
+        "# gossiped nodes not added: max_gossip_nodes reached",
+    ),
 ];
 
 /// The declaration of our figure `name` (a `/metrics` name may end in `_total`).

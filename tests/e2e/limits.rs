@@ -1,0 +1,211 @@
+//! What misbehaving clients and hostile bytes can make a node do: bounded buffer memory,
+//! the client limit, request caps, hostile bytes on every port.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+/// The node's resident memory, in bytes.
+fn rss(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 1024
+}
+
+fn info(n: &Node) -> serde_json::Value {
+    serde_json::from_str(&http_get(n.stats_port, "/info").1).unwrap()
+}
+
+fn figure(n: &Node, name: &str) -> u64 {
+    info(n)[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} missing from /info"))
+}
+
+/// A client that pipelines `gets` GETs of `key` and reads nothing, with a small receive
+/// buffer so the kernel holds little of what it is sent.
+fn slow_reader(port: u16, key: &str, gets: usize) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::RcvBuf, &4096).unwrap();
+    let one = encode_str(&["GET", key]);
+    s.try_clone().unwrap().write_all(&one.repeat(gets)).unwrap();
+    s
+}
+
+#[test]
+fn slow_readers_neither_stall_other_clients_nor_hold_memory_past_the_budget() {
+    const BUDGET: u64 = 64 << 20;
+    let redis = Redis::start();
+    let node = Node::start(&redis.addr(), 0, "  max_buffer_memory: 64mb\n");
+    node.wait_backend();
+    let pid = node.proc.pid();
+    let mut c = node.client();
+    let big = "x".repeat(1 << 20);
+    assert_eq!(c.cmd(&["SET", "big", &big]), b"+OK\r\n");
+    assert_eq!(figure(&node, "max_buffer_memory"), BUDGET);
+    let idle = rss(pid);
+    // 50 clients ask for 400 MiB each and read nothing.
+    let slow: Vec<TcpStream> = (0..50)
+        .map(|_| slow_reader(node.port, "big", 400))
+        .collect();
+    let (mut lat, mut peak) = (Vec::new(), 0);
+    let start = Instant::now();
+    let mut i = 0;
+    while start.elapsed() < Duration::from_secs(3) && i < 20_000 {
+        let t = Instant::now();
+        let (k, v) = (format!("k{i}"), format!("v{i}"));
+        assert_eq!(c.cmd(&["SET", &k, &v]), b"+OK\r\n");
+        assert_eq!(s(&c.cmd(&["GET", &k])), format!("${}\r\n{v}\r\n", v.len()));
+        lat.push(t.elapsed());
+        if i % 20 == 0 {
+            peak = peak.max(rss(pid));
+        }
+        i += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    lat.sort();
+    let (p95, max) = (lat[lat.len() * 95 / 100], lat[lat.len() - 1]);
+    eprintln!(
+        "{} SET+GET pairs beside 50 slow readers: p95 {p95:?}, max {max:?}; RSS idle {} MiB, peak {} MiB",
+        lat.len(),
+        idle >> 20,
+        peak >> 20
+    );
+    assert!(max < Duration::from_secs(1), "a request waited {max:?}");
+    assert!(
+        peak < BUDGET + (24 << 20),
+        "RSS peaked at {} MiB with a budget of 64 MiB",
+        peak >> 20
+    );
+    let paused = figure(&node, "clients_paused_memory");
+    let closed = figure(&node, "clients_closed_memory");
+    assert!(paused + closed > 0, "the budget never acted");
+    assert!(node.log_text().contains("over max_buffer_memory") || closed == 0);
+    drop(slow);
+    // Once they are gone, the buffers are free and their storage goes back to the system.
+    wait_for("RSS back near idle", Duration::from_secs(10), || {
+        (rss(pid) < 2 * idle && figure(&node, "buffer_memory") < 1 << 20).then_some(())
+    });
+    assert!(figure(&node, "buffer_memory_released") > 0);
+    assert_eq!(c.cmd(&["GET", "k0"]), b"$2\r\nv0\r\n");
+}
+
+/// Read what the node answers until it closes the connection (or `limit` passes).
+fn read_to_close(s: &mut TcpStream, limit: Duration) -> Vec<u8> {
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // Closed with bytes of ours unread: the kernel resets instead of a FIN.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return out,
+            Err(e) => panic!("connection not closed ({e}); read {:?}", s_lossy(&out)),
+        }
+    }
+}
+
+fn s_lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn client_connections_is_the_client_limit() {
+    let redis = Redis::start();
+    let node = Node::start(&redis.addr(), 0, "  client_connections: 3\n");
+    node.wait_backend();
+    let mut held: Vec<Resp> = (0..3).map(|_| node.client()).collect();
+    for c in &mut held {
+        assert_eq!(c.cmd(&["PING"]), b"+PONG\r\n");
+    }
+    let mut over = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    assert_eq!(
+        s_lossy(&read_to_close(&mut over, Duration::from_secs(5))),
+        "-ERR max number of clients reached\r\n"
+    );
+    assert_eq!(figure(&node, "clients_rejected"), 1);
+    // One leaves: the next one is served.
+    drop(held.pop());
+    wait_for("a client slot frees", Duration::from_secs(5), || {
+        let mut c = Resp::try_connect(node.port)?;
+        (c.cmd(&["PING"]) == b"+PONG\r\n").then_some(())
+    });
+    assert_eq!(held[0].cmd(&["SET", "a", "1"]), b"+OK\r\n");
+}
+
+#[test]
+fn requests_over_a_cap_get_the_error_and_their_connection_closes() {
+    let redis = Redis::start();
+    let node = Node::start(
+        &redis.addr(),
+        0,
+        "  max_multibulk_len: 100\n  client_query_buffer_limit: 1mb\n",
+    );
+    node.wait_backend();
+    let refused = |bytes: &[u8]| {
+        let mut c = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+        // A request in front of the bad one is answered first.
+        c.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+        c.write_all(bytes).unwrap();
+        s_lossy(&read_to_close(&mut c, Duration::from_secs(5)))
+    };
+    assert_eq!(
+        refused(b"*101\r\n$3\r\nDEL\r\n"),
+        "+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"
+    );
+    // A 2 MiB value: refused once 1 MiB has arrived, the rest never read.
+    let mut big = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2097152\r\n".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 1 << 20));
+    big.extend_from_slice(&[b'x'; 64 << 10]);
+    assert_eq!(
+        refused(&big),
+        "+PONG\r\n-ERR Protocol error: request over client_query_buffer_limit\r\n"
+    );
+    let mut c = node.client();
+    let mut del = vec!["DEL"];
+    let keys: Vec<String> = (0..99).map(|i| format!("k{i}")).collect();
+    del.extend(keys.iter().map(|k| k.as_str()));
+    assert_eq!(c.cmd(&del), b":0\r\n", "100 arguments are within the cap");
+    assert_eq!(figure(&node, "requests_over_limits"), 2);
+    assert_eq!(Resp::connect(redis.port).cmd(&["EXISTS", "k"]), b":0\r\n");
+}
+
+#[test]
+fn before_auth_requests_are_held_to_redis_limits() {
+    let redis = Redis::start();
+    let node = Node::start(&redis.addr(), 0, "  requirepass: sesame\n");
+    wait_for("the datastore connection", Duration::from_secs(10), || {
+        let mut c = Resp::try_connect(node.port)?;
+        c.cmd(&["AUTH", "sesame"]);
+        (!c.cmd(&["GET", "__probe__"]).starts_with(b"-")).then_some(())
+    });
+    let mut c = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    c.write_all(b"*11\r\n$3\r\nDEL\r\n").unwrap();
+    assert_eq!(
+        s_lossy(&read_to_close(&mut c, Duration::from_secs(5))),
+        "-ERR Protocol error: unauthenticated multibulk length\r\n"
+    );
+    let mut c = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    c.write_all(b"*2\r\n$4\r\nAUTH\r\n$20000\r\n").unwrap();
+    c.write_all(&[b'x'; 20000]).unwrap();
+    assert_eq!(
+        s_lossy(&read_to_close(&mut c, Duration::from_secs(5))),
+        "-ERR Protocol error: unauthenticated bulk length\r\n"
+    );
+    // Once authenticated, the same requests are fine.
+    let mut ok = node.client();
+    assert_eq!(ok.cmd(&["AUTH", "sesame"]), b"+OK\r\n");
+    let mut del = vec!["DEL"];
+    let keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
+    del.extend(keys.iter().map(|k| k.as_str()));
+    assert_eq!(ok.cmd(&del), b":0\r\n");
+    assert_eq!(figure(&node, "requests_over_limits"), 2);
+}
