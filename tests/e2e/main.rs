@@ -5,6 +5,7 @@
 
 mod util;
 
+mod auth;
 mod cli;
 pub mod cluster;
 mod dynoctl;

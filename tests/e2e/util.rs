@@ -580,3 +580,15 @@ pub fn set_writers(
         })
         .collect()
 }
+
+impl Node {
+    /// [`Node::wait_backend`] for a node whose clients must log in with `password`.
+    pub fn wait_backend_authed(&self, password: &str) {
+        wait_for("the datastore connection", Duration::from_secs(10), || {
+            let mut c = Resp::try_connect(self.port)?;
+            (c.cmd(&["AUTH", password]) == b"+OK\r\n").then_some(())?;
+            let r = c.cmd(&["GET", "__probe__"]);
+            (!r.starts_with(b"-")).then_some(())
+        });
+    }
+}

@@ -26,7 +26,8 @@ impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {
         for _ in 0..128 {
             let id = self.life.next_client_id;
-            let authed = self.cfg.security.requirepass.is_none();
+            let sec = &self.cfg.security;
+            let authed = !crate::auth::login_required(&sec.requirepass, &sec.users);
             let proto = self.proto;
             let role = || Role::Client(Box::new(Client::new(proto, id, authed)));
             let Some(idx) = self
