@@ -5,6 +5,7 @@
 
 mod util;
 
+mod admin;
 mod auth;
 mod cli;
 pub mod cluster;

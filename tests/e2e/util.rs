@@ -489,11 +489,16 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
 }
 
 pub fn http_req(port: u16, method: &str, path: &str) -> (String, String) {
+    http_req_with(port, method, path, "")
+}
+
+/// [`http_req`] with more header lines (each ending in CRLF).
+pub fn http_req_with(port: u16, method: &str, path: &str, headers: &str) -> (String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect stats");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\n{headers}Content-Length: 0\r\n\r\n"
     )
     .unwrap();
     let mut out = Vec::new();
