@@ -1,9 +1,12 @@
 //! The protected stats port: with `admin_token`, calls that change the node need
 //! `Authorization: Bearer <token>` (401 and no change otherwise), read-only ones stay open,
-//! unknown paths answer 404, `/health` and `/ready` say whether the node can serve.
+//! unknown paths answer 404, `/health` and `/ready` say whether the node can serve; dynoctl
+//! sends the token from its flag, its file flag or the environment.
 
+use std::process::{Command, Output};
 use std::time::Duration;
 
+use crate::dynoctl::dynoctl;
 use crate::util::*;
 
 const TOKEN: &str = "e2e-4dm1n-t0ken";
@@ -235,4 +238,78 @@ fn ready_counts_reachable_racks_for_quorum() {
         body,
         "not ready: reads and writes at DC_QUORUM: needs 2 of the 3 racks of dc1 whole, 1 are (rack2 has 0 of 1 nodes reachable, rack3 has 0 of 1 nodes reachable)\n"
     );
+}
+
+fn dynoctl_run(args: &[&str], env: Option<&str>) -> Output {
+    let mut cmd = Command::new(dynoctl());
+    cmd.args(args).env_remove("DYNOMITE_ADMIN_TOKEN");
+    if let Some(t) = env {
+        cmd.env("DYNOMITE_ADMIN_TOKEN", t);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn dynoctl_sends_the_admin_token() {
+    let (_r, n) = guarded_node();
+    let node = format!("127.0.0.1:{}", n.stats_port);
+    // Without it: exit 2, a message naming the ways to give it, nothing changed.
+    let out = dynoctl_run(&["state", "set", &node, "standby"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = s(&out.stderr);
+    assert!(err.contains("HTTP 401"), "{err}");
+    assert!(
+        err.contains("--admin-token") && err.contains("DYNOMITE_ADMIN_TOKEN"),
+        "{err}"
+    );
+    assert_eq!(
+        http_get(n.stats_port, "/state/get_state").1,
+        "State: NORMAL\n"
+    );
+    // A wrong one says so.
+    let out = dynoctl_run(
+        &["--admin-token", "nope", "state", "set", &node, "standby"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        s(&out.stderr).contains("not the node's"),
+        "{}",
+        s(&out.stderr)
+    );
+    // Read-only commands need none.
+    let out = dynoctl_run(&["state", "get", &node], None);
+    assert_eq!(s(&out.stdout), "NORMAL\n", "{}", s(&out.stderr));
+
+    // The flag, the environment, the file.
+    let out = dynoctl_run(
+        &["state", "set", &node, "standby", "--admin-token", TOKEN],
+        None,
+    );
+    assert_eq!(s(&out.stdout), "STANDBY\n", "{}", s(&out.stderr));
+    let out = dynoctl_run(&["state", "set", &node, "normal"], Some(TOKEN));
+    assert_eq!(s(&out.stdout), "NORMAL\n", "{}", s(&out.stderr));
+    let dir = TempDir::new("token");
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let f = file.to_str().unwrap();
+    let out = dynoctl_run(
+        &[
+            "--admin-token-file",
+            f,
+            "consistency",
+            "set",
+            &node,
+            "--read",
+            "dc_quorum",
+        ],
+        Some("wrong-env-token"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
+    assert_eq!(
+        http_get(n.stats_port, "/get_consistency").1,
+        "Read Consistency: DC_QUORUM\r\nWrite Consistency: DC_ONE\r\n"
+    );
+    let out = dynoctl_run(&["loglevel", &node, "7"], Some(TOKEN));
+    assert_eq!(out.status.code(), Some(0), "{}", s(&out.stderr));
 }

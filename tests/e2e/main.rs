@@ -9,7 +9,7 @@ mod admin;
 mod auth;
 mod cli;
 pub mod cluster;
-mod dynoctl;
+pub mod dynoctl;
 mod dynotop;
 mod membership;
 mod memcache;
