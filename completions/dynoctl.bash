@@ -209,12 +209,20 @@ _dynoctl() {
 
     case "${cmd}" in
         dynoctl)
-            opts="-h -V --json --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup repair help"
+            opts="-h -V --json --admin-token --admin-token-file --help --version conf-test tokens gen-config seeds serve-seeds status state consistency peer loglevel health wait cluster warmup repair help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -223,12 +231,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster)
-            opts="-h --json --help up down status restart-node help"
+            opts="-h --json --admin-token --admin-token-file --help up down status restart-node help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -237,13 +253,21 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster__subcmd__down)
-            opts="-h --dir --json --help"
+            opts="-h --dir --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -339,7 +363,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster__subcmd__restart__subcmd__node)
-            opts="-h --dir --timeout --json --help"
+            opts="-h --dir --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,6 +377,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -361,7 +393,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster__subcmd__status)
-            opts="-h --dir --interval --timeout --json --help"
+            opts="-h --dir --interval --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,6 +411,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -387,7 +427,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__cluster__subcmd__up)
-            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --dir --base-port --dynomited --redis-server --consistency --timeout --json --help"
+            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --dir --base-port --dynomited --redis-server --consistency --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -437,6 +477,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -445,12 +493,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__conf__subcmd__test)
-            opts="-h --json --help"
+            opts="-h --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -459,12 +515,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__consistency)
-            opts="-h --json --help get set help"
+            opts="-h --json --admin-token --admin-token-file --help get set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -473,12 +537,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__consistency__subcmd__get)
-            opts="-h --json --help"
+            opts="-h --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -543,7 +615,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__consistency__subcmd__set)
-            opts="-h --read --write --json --help"
+            opts="-h --read --write --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +629,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -565,7 +645,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__gen__subcmd__config)
-            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --hosts --redis-port --client-port --peer-port --stats-port --data-store --read-consistency --write-consistency --out --dry-run --json --help"
+            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --hosts --redis-port --client-port --peer-port --stats-port --data-store --read-consistency --write-consistency --out --dry-run --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +707,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -635,13 +723,21 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__health)
-            opts="-h --timeout --json --help"
+            opts="-h --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1003,12 +1099,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__loglevel)
-            opts="-h --json --help"
+            opts="-h --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1017,12 +1121,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__peer)
-            opts="-h --json --help up down reset"
+            opts="-h --json --admin-token --admin-token-file --help up down reset"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1031,7 +1143,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__repair)
-            opts="-h --dir --dc --all-dcs --prefer --report-only --recheck-after --rate --batch --ignore-hints --resume --state-file --timeout --json --help"
+            opts="-h --dir --dc --all-dcs --prefer --report-only --recheck-after --rate --batch --ignore-hints --resume --state-file --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1069,6 +1181,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1077,7 +1197,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__seeds)
-            opts="-h --config --florida --dns --dns-server --node --format --json --help"
+            opts="-h --config --florida --dns --dns-server --node --format --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1107,6 +1227,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -W "table json florida" -- "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1115,7 +1243,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__serve__subcmd__seeds)
-            opts="-h --file --listen --json --help"
+            opts="-h --file --listen --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1129,6 +1257,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1137,12 +1273,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__state)
-            opts="-h --json --help get set help"
+            opts="-h --json --admin-token --admin-token-file --help get set help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1151,12 +1295,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__state__subcmd__get)
-            opts="-h --json --help"
+            opts="-h --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1221,12 +1373,20 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__state__subcmd__set)
-            opts="-h --json --help normal standby writes_only resuming"
+            opts="-h --json --admin-token --admin-token-file --help normal standby writes_only resuming"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1235,7 +1395,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__status)
-            opts="-h --node --config --nodes --stats-port-map --interval --timeout --json --help"
+            opts="-h --node --config --nodes --stats-port-map --interval --timeout --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1265,6 +1425,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1273,7 +1441,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__tokens)
-            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --seeds --hosts --peer-port --check --max-imbalance --json --help"
+            opts="-h --racks --nodes-per-rack --dcs --offset --scheme --seeds --hosts --peer-port --check --max-imbalance --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1315,6 +1483,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1323,7 +1499,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__wait)
-            opts="-h --state --healthy --timeout --interval --json --help"
+            opts="-h --state --healthy --timeout --interval --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1341,6 +1517,14 @@ _dynoctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1349,7 +1533,7 @@ _dynoctl() {
             return 0
             ;;
         dynoctl__subcmd__warmup)
-            opts="-h --datastore --config --peer-datastore --peer-config --max-lag-bytes --timeout --max-growing-polls --interval --resume-wait --force --dry-run --json --help"
+            opts="-h --datastore --config --peer-datastore --peer-config --max-lag-bytes --timeout --max-growing-polls --interval --resume-wait --force --dry-run --json --admin-token --admin-token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1388,6 +1572,14 @@ _dynoctl() {
                     return 0
                     ;;
                 --resume-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

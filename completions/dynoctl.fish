@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dynoctl_global_optspecs
-    string join \n json h/help V/version
+    string join \n json admin-token= admin-token-file= h/help V/version
 end
 
 function __fish_dynoctl_needs_command
@@ -24,6 +24,8 @@ function __fish_dynoctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_needs_command" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -s V -l version -d 'Print version'
@@ -43,6 +45,8 @@ complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "cluster" -d 'A loca
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "warmup" -d 'Warm up a node whose Redis is empty or stale from a same-token replica in another rack of its DC (SLAVEOF, sync, writes_only, SLAVEOF NO ONE, resuming, normal). Exit 0 done, 1 failed (the message names the state left and the commands to continue or roll back), 2 usage error, unreachable node or datastore, or a Memcached node'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "repair" -d 'Make the racks of a DC hold the same data (anti-entropy): compare every key of every token range on each rack\'s datastore and write the winner where they differ. Exit 0 when the racks are equal at the end, 1 when differences remain (--report-only, ties, keys evicted, changed meanwhile or failed), 2 on error'
 complete -c dynoctl -n "__fish_dynoctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand conf-test" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l racks -d 'Racks per datacenter (named rack1..rackN)' -r
@@ -55,6 +59,8 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l hosts -d 'Wit
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l peer-port -d 'Peer (dyn_listen) port used in the seed lines' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l check -d 'Check the tokens of these config files instead' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l max-imbalance -d 'With --check: the largest acceptable largest-range / smallest-range ratio of a rack [default: 2.0]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l seeds -d 'Also print dyn_seeds lines host:PEER_PORT:rack:dc:token (needs --hosts)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand tokens" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -74,6 +80,8 @@ memcache\t''"
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l read-consistency -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l write-consistency -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l out -d 'Directory for the files (created if missing)' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l dry-run -d 'Print the files instead of writing them'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand gen-config" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -85,10 +93,14 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l node -d 'A run
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 florida\t'host:port:rack:dc:token|... as a florida endpoint serves it'"
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand seeds" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l file -d 'The seeds file' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l listen -d 'Address to listen on' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand serve-seeds" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l node -d 'A node\'s stats address; every node is found from its /cluster_describe' -r
@@ -97,39 +109,59 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l nodes -d 'Sta
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l stats-port-map -d 'Stats ports of described nodes: PEERPORT=STATSPORT or HOST:PEERPORT=STATSPORT, comma-separated' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l interval -d 'Time between the two /info samples ops/s is computed from (0s: one sample, no ops/s)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l timeout -d 'Timeout of each request to a node' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "get" -d 'Print the node\'s state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "set" -d 'Set the node\'s state and print it as the node reports it afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and not __fish_seen_subcommand_from get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the node\'s state (NORMAL, STANDBY, WRITES_ONLY, RESUMING, ...)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the node\'s state and print it as the node reports it afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "get" -d 'Print the node\'s read and write consistency'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "set" -d 'Set the read consistency, the write consistency or both; prints both afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and not __fish_seen_subcommand_from get set help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l read -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l write -d 'dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print the node\'s read and write consistency'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set the read consistency, the write consistency or both; prints both afterwards'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand consistency; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand peer" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand loglevel" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l timeout -d 'Timeout of each request' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand health" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l state -d 'The state to wait for' -r -f -a "normal\t'Serve clients normally'
@@ -138,9 +170,13 @@ writes_only\t'Accept writes, refuse reads (warm-up)'
 resuming\t'Accept writes and reads from the datastore while catching up'"
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l timeout -d 'How long to wait: 500ms, 60s, 2m' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l interval -d 'Time between polls' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l healthy -d 'Also wait until the node is healthy (as `dynoctl health`)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and not __fish_seen_subcommand_from up down status restart-node help" -f -a "up" -d 'Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited per node, configs from the token formula (as gen-config), each node listing the others as seeds. Returns once every node answers /info, has its datastore connected and a connection to every peer; prints the nodes and how to use them'
@@ -160,18 +196,26 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l redis-server -d 'The redis-server executable' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l consistency -d 'Read and write consistency of every node: dc_one, dc_quorum, dc_safe_quorum or dc_each_safe_quorum' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l timeout -d 'How long to wait for every node to be ready' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l dir -d 'The cluster\'s directory' -r -F
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from down" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l dir -d 'The cluster\'s directory' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l interval -d 'Time between the two /info samples ops/s is computed from' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l timeout -d 'Timeout of each request to a node' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l dir -d 'The cluster\'s directory' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l timeout -d 'How long to wait for the restarted node to be ready' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from restart-node" -s h -l help -d 'Print help'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand cluster; and __fish_seen_subcommand_from help" -f -a "up" -d 'Start a local cluster on 127.0.0.1: one redis-server (no persistence) and one dynomited per node, configs from the token formula (as gen-config), each node listing the others as seeds. Returns once every node answers /info, has its datastore connected and a connection to every peer; prints the nodes and how to use them'
@@ -188,6 +232,8 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l timeout -d 'G
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l max-growing-polls -d 'Give up when the gap grows this many polls in a row (writes outrun the sync)' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l interval -d 'Time between polls of the replication offsets' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l resume-wait -d 'How long the node stays RESUMING (sending the writes it held) before NORMAL' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l force -d 'Warm up even from a source that holds no keys while the node\'s datastore holds some'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l dry-run -d 'Print the plan (source, steps, thresholds) and change nothing'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand warmup" -l json -d 'Print JSON instead of a table (seeds: as --format json; not for conf-test or serve-seeds)'
@@ -200,6 +246,8 @@ complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l rate -d 'Keys
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l batch -d 'Keys per SCAN and per script call on a datastore' -r
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l state-file -d 'Where the walk records its finished token ranges' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l timeout -d 'Timeout of each datastore request' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every stats-port call [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l all-dcs -d 'Compare the racks of every DC, all with each other'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l report-only -d 'Compare and report what would be repaired; change nothing'
 complete -c dynoctl -n "__fish_dynoctl_using_subcommand repair" -l ignore-hints -d 'Walk even while nodes hold hints (writes not yet delivered to a peer, which the walk would take for differences)'

@@ -23,7 +23,7 @@ _dynotop() {
 
     case "${cmd}" in
         dynotop)
-            opts="-h -V --node --config --nodes --stats-port-map --interval --timeout --once --width --height --no-color --view --select --help --version"
+            opts="-h -V --node --config --nodes --stats-port-map --interval --timeout --once --width --height --no-color --view --select --admin-token --admin-token-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -66,6 +66,14 @@ _dynotop() {
                     return 0
                     ;;
                 --select)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,6 +12,8 @@ dcs\t'DCs, aggregated'
 detail\t'The selected node\'s detail, with its datastore\'s own INFO'
 ring\t'Token ranges per rack'"
 complete -c dynotop -l select -d 'The selected node, shown by --view detail: a row of the nodes table (1 is the first) or a node\'s stats address or name' -r
+complete -c dynotop -l admin-token -d 'The nodes\' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on every poll [env: DYNOMITE_ADMIN_TOKEN]' -r
+complete -c dynotop -l admin-token-file -d 'Read the admin token from FILE (its contents, trimmed)' -r -F
 complete -c dynotop -l once -d 'Poll twice, --interval apart, print one frame as plain text and exit'
 complete -c dynotop -l no-color -d 'No colours (also when NO_COLOR is set)'
 complete -c dynotop -s h -l help -d 'Print help (see more with \'--help\')'

@@ -20,13 +20,25 @@ use crate::{admin, cluster, tokens};
     name = "dynoctl",
     version,
     about = "The operator's command line for dynomite-rs clusters",
-    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out, repair left differences); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nREPAIR:\n  dynoctl repair leaves alone keys missing on a rack whose maxmemory-policy may have\n  evicted them: any key under allkeys-lru, allkeys-lfu, allkeys-random; keys with a TTL under\n  volatile-lru, volatile-lfu, volatile-random, volatile-ttl. See dynoctl repair --help.\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222.\n\nSEE ALSO:\n  dynomited(8)"
+    after_long_help = "OUTPUT:\n  Data goes to stdout (a table, or JSON with --json), messages to stderr. Tables have no\n  colours; piped or redirected, they are plain space-separated columns. A closed pipe is not\n  an error.\n\nEXIT STATUS:\n  0 ok; 1 a check found a problem (conf-test, tokens --check, status, health, wait timed\n  out, repair left differences); 2 usage or runtime error (bad flag, unreachable node or endpoint, an admin command\n  the node did not apply, unreadable or invalid file)\n\nREPAIR:\n  dynoctl repair leaves alone keys missing on a rack whose maxmemory-policy may have\n  evicted them: any key under allkeys-lru, allkeys-lfu, allkeys-random; keys with a TTL under\n  volatile-lru, volatile-lfu, volatile-random, volatile-ttl. See dynoctl repair --help.\n\nNODES:\n  NODE is a node's stats and admin address (stats_listen): HOST:PORT, or HOST for port\n  22222. A node with an admin_token answers calls that change it (state set, consistency\n  set, peer, loglevel, ...) only with that token: --admin-token, --admin-token-file or\n  DYNOMITE_ADMIN_TOKEN; without it they fail (exit 2) with HTTP 401.\n\nSEE ALSO:\n  dynomited(8)"
 )]
 pub struct Cli {
     /// Print JSON instead of a table (seeds: as --format json; not for conf-test or
     /// serve-seeds)
     #[arg(long, global = true)]
     pub json: bool,
+    /// The nodes' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on
+    /// every stats-port call [env: DYNOMITE_ADMIN_TOKEN]
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+    /// Read the admin token from FILE (its contents, trimmed)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "admin_token"
+    )]
+    pub admin_token_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

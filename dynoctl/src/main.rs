@@ -34,6 +34,15 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let token = dynomite::cli::admin_token(
+        cli.admin_token.as_deref(),
+        cli.admin_token_file.as_deref(),
+        std::env::var_os(dynomite::cli::ADMIN_TOKEN_ENV),
+    );
+    match token {
+        Ok(t) => stats::set_admin_token(t),
+        Err(e) => return fail(&CliError::new(e)),
+    }
     match run(cli.command, Style::json(cli.json)) {
         Ok(code) => code,
         Err(e) => fail(&e),

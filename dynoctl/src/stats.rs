@@ -1,6 +1,7 @@
 //! Talking to a node's stats and admin port (SPEC §7): the address rules, GETs with a timeout,
 //! and the few `/info`, `/state/get_state` and `/cluster_describe` fields the commands use.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -50,10 +51,21 @@ pub fn port_of(addr: &str) -> Option<u16> {
     addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
 }
 
+/// The admin token given on the command line or in the environment, set once by `main`.
+static ADMIN_TOKEN: OnceLock<Option<String>> = OnceLock::new();
+
+/// Every [`Stats`] client sends `token` (only to stats ports: a florida seed server never
+/// gets it).
+pub fn set_admin_token(token: Option<String>) {
+    let _ = ADMIN_TOKEN.set(token);
+}
+
 /// An HTTP client for stats ports (no proxy: stats ports are on the cluster's network).
 pub struct Stats {
     client: reqwest::blocking::Client,
     timeout: Duration,
+    /// `Bearer <admin token>`, sent on every call.
+    bearer: Option<reqwest::header::HeaderValue>,
 }
 
 /// Why a GET failed: the node did not answer at all, or answered something else than 200.
@@ -61,6 +73,8 @@ pub struct Stats {
 pub enum GetError {
     Unreachable(String),
     Status(u16),
+    /// 401: the node wants its admin token (`true`: the one sent is not it).
+    Unauthorized(bool),
 }
 
 impl std::fmt::Display for GetError {
@@ -68,6 +82,7 @@ impl std::fmt::Display for GetError {
         match self {
             GetError::Unreachable(r) => f.write_str(r),
             GetError::Status(s) => write!(f, "HTTP {s}"),
+            GetError::Unauthorized(sent) => write!(f, "{}", unauthorized_text(*sent)),
         }
     }
 }
@@ -93,9 +108,22 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::blocking::Client, CliEr
 
 impl Stats {
     pub fn new(timeout: Duration) -> Result<Stats, CliError> {
+        let bearer = match ADMIN_TOKEN.get().cloned().flatten() {
+            None => None,
+            Some(t) => {
+                let mut v = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+                    .map_err(|_| {
+                        CliError::new("the admin token has characters an HTTP header cannot hold")
+                            .with_hint(dynomite::cli::ADMIN_TOKEN_HINT)
+                    })?;
+                v.set_sensitive(true);
+                Some(v)
+            }
+        };
         Ok(Stats {
             client: http_client(timeout)?,
             timeout,
+            bearer,
         })
     }
 
@@ -108,13 +136,16 @@ impl Stats {
                 GetError::Unreachable(root_cause(&e))
             }
         };
-        let resp = self
-            .client
-            .get(format!("http://{addr}{path}"))
-            .send()
-            .map_err(reason)?;
+        let mut req = self.client.get(format!("http://{addr}{path}"));
+        if let Some(b) = &self.bearer {
+            req = req.header(reqwest::header::AUTHORIZATION, b.clone());
+        }
+        let resp = req.send().map_err(reason)?;
         let status = resp.status();
         let body = resp.text().map_err(reason)?;
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(GetError::Unauthorized(self.bearer.is_some()));
+        }
         if !status.is_success() {
             return Err(GetError::Status(status.as_u16()));
         }
@@ -128,6 +159,11 @@ impl Stats {
             GetError::Unreachable(r) => CliError::unreachable(&url, r, NODE_HINT),
             GetError::Status(s) => CliError::new(format!("{url} answered HTTP {s}"))
                 .with_hint("is this a dynomited stats port?"),
+            GetError::Unauthorized(sent) => CliError::new(format!(
+                "{url} answered HTTP 401: {}",
+                unauthorized_text(sent)
+            ))
+            .with_hint(dynomite::cli::ADMIN_TOKEN_HINT),
         })
     }
 
@@ -168,6 +204,15 @@ impl Stats {
                 "http://{addr}/cluster_describe answered invalid JSON: {e}"
             ))
         })
+    }
+}
+
+/// What a 401 means.
+fn unauthorized_text(sent: bool) -> &'static str {
+    if sent {
+        "the admin token given is not the node's"
+    } else {
+        "the node needs its admin token (--admin-token, --admin-token-file or DYNOMITE_ADMIN_TOKEN)"
     }
 }
 

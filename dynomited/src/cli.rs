@@ -26,8 +26,10 @@ pub const MSGS_DEFAULT: usize = 200_000;
     long_about = "dynomited sits beside one Redis or Memcached server and speaks that datastore's own \
 protocol to clients. It reads Dynomite's YAML configuration file unchanged and accepts \
 Dynomite's command-line flags with the same meanings and exit codes. Stats and admin calls \
-are served over HTTP on stats_listen (default 0.0.0.0:22222): /info, /metrics, /ping, /help, \
-/cluster_describe, /state/..., /get_consistency, /set_consistency/..., and more.",
+are served over HTTP on stats_listen (default 0.0.0.0:22222): /info, /metrics, /ping, /health, \
+/ready, /help, /cluster_describe, /state/..., /get_consistency, /set_consistency/..., and more; \
+with admin_token (or admin_token_file) set, the calls that change the node need the header \
+\"Authorization: Bearer <token>\" (else 401), and a path that is no endpoint answers 404.",
     after_long_help = "SIGNALS:\n  SIGTERM, SIGINT  stop accepting, answer requests in flight (at most 5 s), exit 0\n  SIGHUP           reopen the log file given with -o (for logrotate) and reload the\n                   configuration file (seeds added or removed, consistency, timeouts, gossip,\n                   connection counts apply at once; addresses, tokens, rack and dc need a\n                   restart)\n  SIGTTIN, SIGTTOU raise or lower the log level by one\n\nEXIT STATUS:\n  0 clean exit or valid configuration (-t); 1 invalid configuration, bad flag, or a start-up failure\n\nFILES:\n  /etc/dynomite/dynomite.yml  the default configuration file\n\nSEE ALSO:\n  dynoctl(1), redis-server(1), memcached(1)",
     disable_help_flag = true,
     disable_version_flag = true
@@ -176,6 +178,40 @@ pub fn check_generated(path: &std::path::Path, content: &[u8]) -> Result<(), Str
     }
 }
 
+/// The environment variable dynoctl and dynotop take the admin token from.
+pub const ADMIN_TOKEN_ENV: &str = "DYNOMITE_ADMIN_TOKEN";
+
+/// What to do when a node answers 401 (the tools' messages).
+pub const ADMIN_TOKEN_HINT: &str = "the node has an admin_token: give it with --admin-token TOKEN, --admin-token-file FILE or the environment variable DYNOMITE_ADMIN_TOKEN";
+
+/// The admin token of dynoctl and dynotop: `--admin-token`, else the trimmed contents of
+/// `--admin-token-file`, else `$DYNOMITE_ADMIN_TOKEN` (`env`, non-empty); `None` if none.
+pub fn admin_token(
+    flag: Option<&str>,
+    file: Option<&std::path::Path>,
+    env: Option<std::ffi::OsString>,
+) -> Result<Option<String>, String> {
+    if let Some(t) = flag {
+        return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
+    }
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| format!("--admin-token-file {}: {e}", f.display()))?;
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(format!(
+                "--admin-token-file {}: the file is empty",
+                f.display()
+            ));
+        }
+        return Ok(Some(t.to_string()));
+    }
+    Ok(env
+        .and_then(|v| v.into_string().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty()))
+}
+
 /// Render `cmd`'s man page (`man/<name>.<section>`) and bash/zsh/fish completions
 /// (`completions/<name>.bash`, `_<name>`, `<name>.fish`) and compare them with the checked-in
 /// files (see [`check_generated`]). Every program's tests call this once.
@@ -223,6 +259,31 @@ mod tests {
         assert!(a.daemonize);
         assert_eq!(a.check().unwrap().verbosity, 11);
         assert_eq!(parse(&["-v", "99"]).check().unwrap().verbosity, 11);
+    }
+
+    #[test]
+    fn admin_token_flag_then_file_then_env() {
+        let env = || Some(std::ffi::OsString::from(" from-env\n"));
+        assert_eq!(admin_token(Some("f"), None, env()), Ok(Some("f".into())));
+        assert_eq!(admin_token(None, None, env()), Ok(Some("from-env".into())));
+        assert_eq!(admin_token(None, None, Some("".into())), Ok(None));
+        assert_eq!(admin_token(None, None, None), Ok(None));
+        let dir = std::env::temp_dir().join(format!("dynomite-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("t");
+        std::fs::write(&file, "from-file\n").unwrap();
+        assert_eq!(
+            admin_token(None, Some(&file), env()),
+            Ok(Some("from-file".into()))
+        );
+        std::fs::write(&file, "\n").unwrap();
+        assert!(admin_token(None, Some(&file), env())
+            .unwrap_err()
+            .ends_with("the file is empty"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(admin_token(None, Some(&dir), None)
+            .unwrap_err()
+            .starts_with("--admin-token-file "));
     }
 
     #[test]

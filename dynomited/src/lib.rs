@@ -1,7 +1,7 @@
 //! dynomite-rs: the library behind `dynomited`, `dynoctl` and `dynotop`.
 //!
 //! Pure (no sockets, no threads; usable from the tools, tests, fuzz targets and benches):
-//! [`conf`] (its [`conf::load`] also reads the file it is named), [`ring`], [`cluster`] (the
+//! [`auth`] (credentials compared in constant time), [`conf`] (its [`conf::load`] also reads the file it is named), [`ring`], [`cluster`] (the
 //! routing, replication and quorum decisions), [`proto`] (the datastore parsers, a walker over
 //! whole RESP replies, the reply merges), [`peer`] (dnode frames, gossip and seed-list text), [`stats`] (the stats model,
 //! histograms, the admin HTTP protocol, `/cluster_describe`), [`types`]. They never import
@@ -18,6 +18,7 @@
 //! request), [`daemon`] (the checks before detaching, and detaching), [`tls`] (peer-link
 //! TLS, keyed from `pem_key_file`).
 
+pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod cluster;

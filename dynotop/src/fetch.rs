@@ -44,9 +44,18 @@ pub struct Discovery {
 
 /// The HTTP client of every poll, with no pool of idle connections: a stats port closes each
 /// connection after one answer (without `Connection: close`), so a kept-alive connection can
-/// be dead when reused, and the poll would fail with "Connection reset by peer".
-pub fn client(timeout: Duration) -> Result<Client, String> {
+/// be dead when reused, and the poll would fail with "Connection reset by peer". With an
+/// admin token, every request carries it (this client only talks to stats ports).
+pub fn client(timeout: Duration, admin_token: Option<&str>) -> Result<Client, String> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(t) = admin_token {
+        let mut v = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+            .map_err(|_| "the admin token has characters an HTTP header cannot hold".to_string())?;
+        v.set_sensitive(true);
+        headers.insert(reqwest::header::AUTHORIZATION, v);
+    }
     Client::builder()
+        .default_headers(headers)
         .timeout(timeout)
         .connect_timeout(timeout)
         .pool_max_idle_per_host(0)
@@ -81,6 +90,12 @@ pub fn get(client: &Client, addr: &str, path: &str, timeout: Duration) -> Result
         .get(format!("http://{addr}{path}"))
         .send()
         .map_err(|e| reason(&e, timeout))?;
+    if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(format!(
+            "HTTP 401 from {path}: {}",
+            dynomite::cli::ADMIN_TOKEN_HINT
+        ));
+    }
     if !resp.status().is_success() {
         return Err(format!("HTTP {} from {path}", resp.status().as_u16()));
     }
@@ -227,4 +242,41 @@ pub fn spawn(
                 }
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// Every poll carries the admin token; a 401 names the ways to give it.
+    #[test]
+    fn the_admin_token_is_sent_and_a_401_explained() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.ends_with(b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+            String::from_utf8_lossy(&req).to_lowercase()
+        });
+        let timeout = Duration::from_secs(5);
+        let c = client(timeout, Some("s3cr3t")).unwrap();
+        let err = get(&c, &addr, "/info", timeout).unwrap_err();
+        assert!(err.starts_with("HTTP 401 from /info: "), "{err}");
+        assert!(err.contains("--admin-token") && err.contains("DYNOMITE_ADMIN_TOKEN"));
+        let req = server.join().unwrap();
+        assert!(
+            req.contains("\r\nauthorization: bearer s3cr3t\r\n"),
+            "{req}"
+        );
+    }
 }

@@ -68,6 +68,13 @@ struct Cli {
     /// node's stats address or name
     #[arg(long, value_name = "ROW|NODE")]
     select: Option<String>,
+    /// The nodes' admin token (their admin_token), sent as "Authorization: Bearer TOKEN" on
+    /// every poll [env: DYNOMITE_ADMIN_TOKEN]
+    #[arg(long, value_name = "TOKEN")]
+    admin_token: Option<String>,
+    /// Read the admin token from FILE (its contents, trimmed)
+    #[arg(long, value_name = "FILE", conflicts_with = "admin_token")]
+    admin_token_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -137,7 +144,12 @@ fn run(cli: &Cli) -> Result<(), String> {
             None => Default::default(),
         },
     };
-    let client = fetch::client(timeout)?;
+    let token = dynomite::cli::admin_token(
+        cli.admin_token.as_deref(),
+        cli.admin_token_file.as_deref(),
+        std::env::var_os(dynomite::cli::ADMIN_TOKEN_ENV),
+    )?;
+    let client = fetch::client(timeout, token.as_deref())?;
     let targets = fetch::discover(&discovery, &client, timeout)?;
     let addrs: Vec<String> = targets.iter().map(|t| t.addr.clone()).collect();
     let mut app = App::new(targets, cli.interval);

@@ -5,9 +5,11 @@
 
 mod util;
 
+mod admin;
+mod auth;
 mod cli;
 pub mod cluster;
-mod dynoctl;
+pub mod dynoctl;
 mod dynotop;
 mod limits;
 mod membership;

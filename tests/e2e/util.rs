@@ -489,11 +489,16 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
 }
 
 pub fn http_req(port: u16, method: &str, path: &str) -> (String, String) {
+    http_req_with(port, method, path, "")
+}
+
+/// [`http_req`] with more header lines (each ending in CRLF).
+pub fn http_req_with(port: u16, method: &str, path: &str, headers: &str) -> (String, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect stats");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
         s,
-        "{method} {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: localhost\r\n{headers}Content-Length: 0\r\n\r\n"
     )
     .unwrap();
     let mut out = Vec::new();
@@ -579,4 +584,16 @@ pub fn set_writers(
             })
         })
         .collect()
+}
+
+impl Node {
+    /// [`Node::wait_backend`] for a node whose clients must log in with `password`.
+    pub fn wait_backend_authed(&self, password: &str) {
+        wait_for("the datastore connection", Duration::from_secs(10), || {
+            let mut c = Resp::try_connect(self.port)?;
+            (c.cmd(&["AUTH", password]) == b"+OK\r\n").then_some(())?;
+            let r = c.cmd(&["GET", "__probe__"]);
+            (!r.starts_with(b"-")).then_some(())
+        });
+    }
 }

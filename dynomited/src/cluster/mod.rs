@@ -16,6 +16,7 @@
 
 mod placement;
 pub mod quorum;
+pub mod ready;
 mod split;
 
 #[cfg(test)]

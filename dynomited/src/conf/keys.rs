@@ -1,8 +1,9 @@
 //! The table of every configuration key: its value kind, an example, and what it expects.
 //!
-//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `allow_flush`, `log_level`, `peer_down_after`, `hints_max_per_peer`,
-//! `hints_max_bytes_per_peer`, `hints_max_age`, `hints_dir`, `hints_fsync` and
-//! `datastore_password`, and the limits: `max_buffer_memory`,
+//! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `users`,
+//! `admin_token`, `admin_token_file`, `allow_flush`, `log_level`, `peer_down_after`,
+//! `hints_max_per_peer`, `hints_max_bytes_per_peer`, `hints_max_age`, `hints_dir`,
+//! `hints_fsync` and `datastore_password`, and the limits: `max_buffer_memory`,
 //! `max_multibulk_len`, `client_query_buffer_limit`, `max_gossip_nodes`, `peer_tls_required`.
 //! Error messages take their "expected ..., e.g. ..." part from here.
 
@@ -292,8 +293,26 @@ pub(crate) const KEYS: &[KeySpec] = &[
     key(
         "requirepass",
         Kind::Str,
-        "the password clients must send with AUTH",
+        "the password clients must send with AUTH, or a list of them (any one works)",
         "requirepass: s3cret",
+    ),
+    key(
+        "users",
+        Kind::Str,
+        "a list of \"name:password\" logins for AUTH name password",
+        "\"users:\" followed by the line \"  - alice:s3cret\"",
+    ),
+    key(
+        "admin_token",
+        Kind::Str,
+        "the token admin calls on the stats port must send as Authorization: Bearer",
+        "admin_token: 9f2c47e1d0b3",
+    ),
+    key(
+        "admin_token_file",
+        Kind::Str,
+        "a file holding the admin token",
+        "admin_token_file: /etc/dynomite/admin_token",
     ),
     key(
         "datastore_password",
@@ -392,7 +411,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 57, "42 Dynomite keys + 15 of ours");
+        assert_eq!(KEYS.len(), 60, "42 Dynomite keys + 18 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

@@ -33,7 +33,7 @@ pub use error::{ConfError, ConfErrors};
 pub use keys::known_keys;
 pub use model::{
     Backend, Config, HashKind, HintsFsync, Limits, Listen, Net, Peering, SecureOption, Security,
-    Seed, SeedProvider, Server,
+    Seed, SeedProvider, Server, User,
 };
 pub use validate::defaults;
 

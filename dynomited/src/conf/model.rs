@@ -134,10 +134,30 @@ pub struct Security {
     pub pem_key_file: PathBuf,
     pub recon_key_file: PathBuf,
     pub recon_iv_file: PathBuf,
-    /// Ours: clients must `AUTH` with this password.
-    pub requirepass: Option<String>,
+    /// Ours: clients must `AUTH` with one of these passwords (the default user's; several
+    /// while a password is rotated). Empty: none.
+    pub requirepass: Vec<String>,
+    /// Ours: logins for `AUTH name password` (a name may have several passwords).
+    pub users: Vec<User>,
+    /// Ours: admin calls on the stats port need `Authorization: Bearer <token>`
+    /// (`admin_token`, or the trimmed contents of `admin_token_file`).
+    pub admin_token: Option<String>,
     /// Ours: FLUSHDB and FLUSHALL run on every node of every rack and DC (refused without).
     pub allow_flush: bool,
+}
+
+/// One login of `users:` (`name:password`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub password: String,
+}
+
+impl fmt::Debug for User {
+    /// The name only: passwords stay out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "User({:?})", self.name)
+    }
 }
 
 impl Config {

@@ -85,7 +85,9 @@ fn every_default() {
     assert_eq!(c.backend.datastore_connections, 1);
     assert_eq!(c.peering.local_peer_connections, 1);
     assert_eq!(c.peering.remote_peer_connections, 1);
-    assert_eq!(c.security.requirepass, None);
+    assert!(c.security.requirepass.is_empty());
+    assert!(c.security.users.is_empty());
+    assert_eq!(c.security.admin_token, None);
     assert_eq!(c.backend.datastore_password, None);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 }
@@ -210,7 +212,7 @@ cluster_a:
         ),
         (3, 4, 255)
     );
-    assert_eq!(c.security.requirepass.as_deref(), Some("p@ss: word"));
+    assert_eq!(c.security.requirepass, ["p@ss: word"]);
     assert_eq!(c.backend.datastore_password.as_deref(), Some("s3cret #1"));
     // The no-op keys are accepted with one warning each.
     let w = c.warnings.join("\n");
@@ -541,6 +543,47 @@ fn unresolvable_host_is_named() {
     assert!(
         e[0].ends_with("; use an IP address or a host name that resolves"),
         "{e:?}"
+    );
+}
+
+#[test]
+fn logins_and_the_admin_token() {
+    let c = ok(&with(
+        "  requirepass:\n  - old\n  - 'new: pw'\n  users:\n  - alice:a:1\n  - bob:b\n  - alice:a2\n  admin_token: t0k\n",
+    ));
+    assert_eq!(c.security.requirepass, ["old", "new: pw"]);
+    let users: Vec<(&str, &str)> = c
+        .security
+        .users
+        .iter()
+        .map(|u| (u.name.as_str(), u.password.as_str()))
+        .collect();
+    assert_eq!(users, [("alice", "a:1"), ("bob", "b"), ("alice", "a2")]);
+    assert_eq!(format!("{:?}", c.security.users[0]), "User(\"alice\")");
+    assert_eq!(c.security.admin_token.as_deref(), Some("t0k"));
+    // The token file's contents, trimmed.
+    let dir = std::env::temp_dir().join(format!("dynomite-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("token");
+    std::fs::write(&file, "  s3cr3t-token\n").unwrap();
+    let c = ok(&with(&format!("  admin_token_file: {}\n", file.display())));
+    assert_eq!(c.security.admin_token.as_deref(), Some("s3cr3t-token"));
+    std::fs::write(&file, " \n").unwrap();
+    assert_eq!(
+        errs(&with(&format!("  admin_token_file: {}\n", file.display()))),
+        [format!(
+            "t.yml:5: dyn_o_mite.admin_token_file: \"{}\" is empty; write the token into it",
+            file.display()
+        )]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        errs(&with("  requirepass: a\n  requirepass: b\n")),
+        ["t.yml:6: dyn_o_mite.requirepass: a duplicate: requirepass is already set on line 5; keep one requirepass line (it may hold a list)"]
+    );
+    assert_eq!(
+        errs(&with("  admin_token: 'a b'\n")),
+        ["t.yml:5: dyn_o_mite.admin_token: the token has a space or control character inside; an HTTP bearer token cannot (use e.g. openssl rand -hex 32)"]
     );
 }
 

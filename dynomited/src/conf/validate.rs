@@ -10,7 +10,7 @@ use super::error::{did_you_mean, one_line, ConfError, ConfErrors};
 use super::keys::{self, KeySpec, Kind};
 use super::model::{
     Backend, Config, HashKind, HintsFsync, Limits, Listen, Net, Peering, SecureOption, Security,
-    SeedProvider, Server,
+    SeedProvider, Server, User,
 };
 use super::raw::{RawEntry, RawPool, RawValue};
 use super::value::{self, NumError};
@@ -322,32 +322,125 @@ impl<'a> Ctx<'a> {
     fn items(&mut self, key: &str) -> Vec<(usize, &'a str)> {
         let mut out = Vec::new();
         for e in self.occurrences(key) {
-            match &e.value {
-                RawValue::Scalar(t) => out.push((e.line, t.as_str())),
-                RawValue::List(items) => {
-                    for (line, t) in items {
-                        match t {
-                            Some(t) => out.push((*line, t.as_str())),
-                            None => {
-                                let expected = match key {
-                                    "servers" => "a datastore \"host:port:weight\", e.g. \"- 127.0.0.1:6379:1\"",
-                                    "dyn_seeds" => "a peer \"host:port:rack:dc:tokens\", e.g. \"- 127.0.0.2:8101:rack1:dc1:1383429731\"",
-                                    _ => "a token, e.g. \"- 1383429731\"",
-                                };
-                                let msg = format!("empty list item; expected {expected}");
-                                self.err(*line, key, msg);
-                            }
+            self.entry_items(key, e, &mut out);
+        }
+        out
+    }
+
+    /// The items of one entry of a list key.
+    fn entry_items(&mut self, key: &str, e: &'a RawEntry, out: &mut Vec<(usize, &'a str)>) {
+        match &e.value {
+            RawValue::Scalar(t) => out.push((e.line, t.as_str())),
+            RawValue::List(items) => {
+                for (line, t) in items {
+                    match t {
+                        Some(t) => out.push((*line, t.as_str())),
+                        None => {
+                            let expected = match key {
+                                "servers" => "a datastore \"host:port:weight\", e.g. \"- 127.0.0.1:6379:1\"",
+                                "dyn_seeds" => "a peer \"host:port:rack:dc:tokens\", e.g. \"- 127.0.0.2:8101:rack1:dc1:1383429731\"",
+                                "requirepass" => "a password, e.g. \"- s3cret\"",
+                                "users" => "a login \"name:password\", e.g. \"- alice:s3cret\"",
+                                _ => "a token, e.g. \"- 1383429731\"",
+                            };
+                            let msg = format!("empty list item; expected {expected}");
+                            self.err(*line, key, msg);
                         }
                     }
                 }
-                RawValue::Empty => {
-                    let s = spec(key);
-                    let msg = format!("empty value; expected {}, e.g. {}", s.what, s.example);
-                    self.err(e.line, key, msg);
-                }
+            }
+            RawValue::Empty => {
+                let s = spec(key);
+                let msg = format!("empty value; expected {}, e.g. {}", s.what, s.example);
+                self.err(e.line, key, msg);
             }
         }
+    }
+
+    /// A key of one line holding a value or a list of values (a second line of the key is an
+    /// error, as for one-value keys): the values with their lines.
+    fn one_list(&mut self, key: &str) -> Vec<(usize, &'a str)> {
+        let mut out = Vec::new();
+        let all = self.occurrences(key);
+        let Some((first, rest)) = all.split_first() else {
+            return out;
+        };
+        for e in rest {
+            let msg = format!(
+                "a duplicate: {key} is already set on line {}; keep one {key} line (it may hold a list)",
+                first.line
+            );
+            self.err(e.line, key, msg);
+        }
+        self.entry_items(key, first, &mut out);
         out
+    }
+
+    /// `users:`: `name:password` items.
+    fn users(&mut self) -> Vec<User> {
+        let mut out = Vec::new();
+        for (line, text) in self.one_list("users") {
+            // Messages name the user, never a password.
+            let msg = match text.split_once(':') {
+                None => "an item has no \":\" (not shown: it may be a password); write name:password, e.g. \"- alice:s3cret\"".to_string(),
+                Some(("", _)) => "an item has an empty name; write name:password, e.g. \"- alice:s3cret\"".into(),
+                Some((name, "")) => format!("the login \"{name}\" has an empty password; write name:password, e.g. \"- alice:s3cret\""),
+                Some(("default", _)) => "\"default\" is the default user, whose passwords are requirepass; put them there".into(),
+                Some((name, _)) if name.chars().any(char::is_whitespace) => format!("the user name \"{name}\" has a space; write name:password, e.g. \"- alice:s3cret\""),
+                Some((name, password)) => {
+                    out.push(User {
+                        name: name.to_string(),
+                        password: password.to_string(),
+                    });
+                    continue;
+                }
+            };
+            self.err(line, "users", msg);
+        }
+        out
+    }
+
+    /// `admin_token`, or the trimmed contents of the file `admin_token_file` names.
+    fn admin_token(&mut self) -> Option<String> {
+        let inline = self.single("admin_token", |_, e, t| Some((t, e.line)), |_| false);
+        let file = self.single("admin_token_file", |_, e, t| Some((t, e.line)), |_| false);
+        let (token, line, key) = match (inline, file) {
+            (Some(((_, a), _)), Some(((_, line), _))) => {
+                let msg = format!("set together with admin_token (line {a}); keep one of them");
+                self.err(line, "admin_token_file", msg);
+                return None;
+            }
+            (Some(((t, line), _)), None) => (t.to_string(), line, "admin_token"),
+            (None, Some(((path, line), _))) => match std::fs::read(path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(t) if t.trim().is_empty() => {
+                        let msg = format!("\"{path}\" is empty; write the token into it");
+                        self.err(line, "admin_token_file", msg);
+                        return None;
+                    }
+                    Ok(t) => (t.trim().to_string(), line, "admin_token_file"),
+                    Err(_) => {
+                        let msg = format!("\"{path}\" is not UTF-8 text; write the token as text");
+                        self.err(line, "admin_token_file", msg);
+                        return None;
+                    }
+                },
+                Err(e) => {
+                    let msg = format!(
+                        "cannot read \"{path}\": {e}; name a readable file holding the token"
+                    );
+                    self.err(line, "admin_token_file", msg);
+                    return None;
+                }
+            },
+            (None, None) => return None,
+        };
+        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            let msg = "the token has a space or control character inside; an HTTP bearer token cannot (use e.g. openssl rand -hex 32)";
+            self.err(line, key, msg.into());
+            return None;
+        }
+        Some(token)
     }
 
     fn tokens(&mut self) -> Vec<u32> {
@@ -605,7 +698,13 @@ pub(crate) fn build(
         cx.short_or("local_peer_connections", defaults::LOCAL_PEER_CONNECTIONS);
     let remote_peer_connections =
         cx.short_or("remote_peer_connections", defaults::REMOTE_PEER_CONNECTIONS);
-    let requirepass = cx.string("requirepass");
+    let requirepass = cx
+        .one_list("requirepass")
+        .into_iter()
+        .map(|(_, p)| p.to_string())
+        .collect();
+    let users = cx.users();
+    let admin_token = cx.admin_token();
     let limits = Limits {
         max_buffer_memory: cx.size("max_buffer_memory"),
         max_multibulk_len: cx.num_or("max_multibulk_len", defaults::MAX_MULTIBULK_LEN),
@@ -746,6 +845,8 @@ pub(crate) fn build(
             recon_key_file,
             recon_iv_file,
             requirepass,
+            users,
+            admin_token,
             allow_flush,
         },
         limits,

@@ -1,14 +1,22 @@
 //! The stats and admin HTTP role: one request per connection, answered from the loop's own
 //! counters (no locks, no copies of the stats), then closed.
+//!
+//! ```text
+//!   request ─► route(path) ─┬─ Unknown ──────────────────────────► 404 (admin_not_found)
+//!                           ├─ changes something, admin_token set,
+//!                           │  no "Authorization: Bearer <token>" ─► 401 (admin_unauthorized)
+//!                           └─ run it ─► 200 (or /ready's 503 with the reasons)
+//! ```
 
 use std::io;
 
 use super::Core;
+use crate::cluster::ready::{self, DcSeen, RackSeen};
 use crate::conn::{Role, StatsConn};
 use crate::event::{self, Event};
-use crate::log_notice;
 use crate::stats::http::{self, Admin, HttpParse};
 use crate::stats::model::{self, ExtraValue, Info};
+use crate::{log_notice, log_warn};
 
 /// Largest HTTP request we read.
 const MAX_REQUEST: usize = 8192;
@@ -63,14 +71,17 @@ impl Core {
         }
         let parsed = match http::parse_request(&sc.buf) {
             HttpParse::Incomplete if sc.buf.len() < MAX_REQUEST => return true,
-            HttpParse::Request { path, .. } => Some(path.to_string()),
+            HttpParse::Request {
+                path,
+                authorization,
+                ..
+            } => Some((path.to_string(), authorization.map(str::to_string))),
             _ => None,
         };
         let mut out = Vec::new();
         match parsed {
-            Some(path) => {
-                let (body, ctype) = self.admin(&path);
-                http::write_response(&mut out, body.as_bytes(), ctype);
+            Some((path, authorization)) => {
+                self.answer_http(idx, &path, authorization.as_deref(), &mut out)
             }
             None => http::write_bad_request(&mut out),
         }
@@ -108,16 +119,119 @@ impl Core {
         self.rx.remove(idx, &mut self.bufs.mbufs);
     }
 
-    /// Run one admin call; returns the body and its content type.
-    fn admin(&mut self, path: &str) -> (String, &'static str) {
-        const JSON: &str = "application/json; charset=utf-8";
-        const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-        let ok = || ("OK\r\n".to_string(), JSON);
+    /// Route one request, check its token, run it: the whole reply into `out`.
+    fn answer_http(
+        &mut self,
+        idx: u32,
+        path: &str,
+        authorization: Option<&str>,
+        out: &mut Vec<u8>,
+    ) {
         self.stats.pool.stats_count += 1;
-        match http::route(path) {
+        let cmd = http::route(path);
+        if cmd == Admin::Unknown {
+            self.stats.admin.not_found += 1;
+            http::write_not_found(out, path);
+            return;
+        }
+        if let Some(token) = self.cfg.security.admin_token.as_deref() {
+            if !cmd.is_open() && !crate::auth::bearer_ok(token, authorization) {
+                self.stats.admin.unauthorized += 1;
+                let from = self.rx.conn(idx).and_then(|c| c.addr);
+                log_warn!(
+                    "stats {}: {path} refused: {} admin token",
+                    from.map_or_else(|| "?".into(), |a| a.to_string()),
+                    if authorization.is_some() {
+                        "wrong"
+                    } else {
+                        "no"
+                    }
+                );
+                http::write_unauthorized(out, path, authorization.is_some());
+                return;
+            }
+        }
+        if cmd == Admin::Ready {
+            match self.readiness() {
+                Ok(()) => {
+                    http::write_response(out, http::OK_BODY.as_bytes(), http::CONTENT_TYPE_JSON)
+                }
+                Err(why) => http::write_status(
+                    out,
+                    "503 Service Unavailable",
+                    "",
+                    &format!("not ready: {}\n", why.replace('\n', "\nnot ready: ")),
+                ),
+            }
+            return;
+        }
+        let (body, ctype) = self.admin(cmd);
+        http::write_response(out, body.as_bytes(), ctype);
+    }
+
+    /// Whether the node can serve at its consistency levels now (`/ready`).
+    fn readiness(&self) -> Result<(), String> {
+        let topo = self.place.topo();
+        let reachable = |n: usize| {
+            n == 0
+                || (self
+                    .mesh
+                    .views
+                    .get(n)
+                    .is_some_and(|v| !v.down && v.failing_since.is_none())
+                    && self.mesh.peer_down.get(n) != Some(&true))
+        };
+        let local = topo.local();
+        let dcs: Vec<DcSeen> = topo
+            .dcs
+            .iter()
+            .map(|dc| DcSeen {
+                name: dc.name.clone(),
+                local: dc.name == local.dc,
+                racks: dc
+                    .racks
+                    .iter()
+                    .map(|r| RackSeen {
+                        name: r.name.clone(),
+                        nodes: r.nodes.len(),
+                        reachable: r.nodes.iter().filter(|&&n| reachable(n)).count(),
+                        local: dc.name == local.dc && r.name == local.rack,
+                    })
+                    .collect(),
+            })
+            .collect();
+        ready::readiness(&ready::Seen {
+            state: self.node.state,
+            datastore_up: self.datastore_up() > 0,
+            read: self.node.read_consistency,
+            write: self.node.write_consistency,
+            dcs: &dcs,
+        })
+    }
+
+    /// Datastore connections up now (health checks: 0 means the datastore is unreachable).
+    fn datastore_up(&self) -> u64 {
+        self.pools
+            .main
+            .iter()
+            .filter(|&&i| {
+                self.rx
+                    .conn(i)
+                    .and_then(|c| c.outbound())
+                    .is_some_and(|s| s.state == crate::conn::ServerState::Connected)
+            })
+            .count() as u64
+    }
+
+    /// Run one admin call (routed, allowed); returns the body and its content type.
+    fn admin(&mut self, cmd: Admin) -> (String, &'static str) {
+        const JSON: &str = http::CONTENT_TYPE_JSON;
+        const TEXT: &str = http::CONTENT_TYPE_PROMETHEUS;
+        let ok = || (http::OK_BODY.to_string(), JSON);
+        match cmd {
             Admin::Info => (self.render_info(), JSON),
             Admin::Metrics => (self.render_metrics(), TEXT),
-            Admin::Ping | Admin::Unknown => ok(),
+            Admin::Ping | Admin::Health | Admin::Ready | Admin::Unknown => ok(),
             Admin::Help => (http::help_text().to_string(), JSON),
             Admin::ClusterDescribe => (self.render_cluster_describe(), JSON),
             Admin::SetLogLevel(n) => {
@@ -207,23 +321,12 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 31] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 33] {
         let (hints, hint_bytes) = self.hints_total();
         let r = self.stats.repair;
         let (m, l) = (self.mem.stats, self.stats.limits);
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
-        // Datastore connections up now (health checks: 0 means the datastore is unreachable).
-        let datastore_up = self
-            .pools
-            .main
-            .iter()
-            .filter(|&&i| {
-                self.rx
-                    .conn(i)
-                    .and_then(|c| c.outbound())
-                    .is_some_and(|s| s.state == crate::conn::ServerState::Connected)
-            })
-            .count() as u64;
+        let datastore_up = self.datastore_up();
         [
             ("state", ExtraValue::Str(self.node.state.name())),
             (
@@ -242,6 +345,14 @@ impl Core {
             (
                 "script_refusals",
                 ExtraValue::Num(self.stats.script_refusals),
+            ),
+            (
+                "admin_unauthorized",
+                ExtraValue::Num(self.stats.admin.unauthorized),
+            ),
+            (
+                "admin_not_found",
+                ExtraValue::Num(self.stats.admin.not_found),
             ),
             ("peers_down", ExtraValue::Num(peers_down)),
             ("datastore_connected", ExtraValue::Num(datastore_up)),

@@ -74,11 +74,12 @@ impl Core {
                 let mut user = Vec::new();
                 if nargs == 2 {
                     self.bufs.req_arg(mref, 1, &mut pass);
+                    self.auth(idx, None, &pass, out);
                 } else {
                     self.bufs.req_arg(mref, 1, &mut user);
                     self.bufs.req_arg(mref, 2, &mut pass);
+                    self.auth(idx, Some(&user), &pass, out);
                 }
-                self.auth(idx, &user, &pass, out);
             }
             cmd::HELLO => self.hello(idx, mref, nargs, out),
             cmd::CLIENT_SETINFO | cmd::CLIENT_NO_EVICT | cmd::CLIENT_NO_TOUCH => {
@@ -138,24 +139,19 @@ impl Core {
         Dispatch::Answered
     }
 
-    fn auth(&mut self, idx: u32, user: &[u8], pass: &[u8], out: &mut Vec<u8>) -> bool {
-        let Some(want) = self.cfg.security.requirepass.as_deref() else {
-            out.extend_from_slice(b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n");
-            return false;
-        };
-        let user_ok = user.is_empty() || user == b"default";
-        if user_ok && pass == want.as_bytes() {
+    /// A login (`user` `None`: `AUTH <password>`, the default user), answered as Redis 6
+    /// answers it; true when the client is now authenticated.
+    fn auth(&mut self, idx: u32, user: Option<&[u8]>, pass: &[u8], out: &mut Vec<u8>) -> bool {
+        let sec = &self.cfg.security;
+        let got = crate::auth::login(&sec.requirepass, &sec.users, user, pass);
+        out.extend_from_slice(got.reply());
+        let ok = got == crate::auth::Login::Ok;
+        if ok {
             if let Some(c) = self.client_of(idx) {
                 c.authed = true;
             }
-            out.extend_from_slice(b"+OK\r\n");
-            true
-        } else {
-            out.extend_from_slice(
-                b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
-            );
-            false
         }
+        ok
     }
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, answered as Redis 7 answers it.
@@ -191,7 +187,7 @@ impl Core {
                 self.bufs.req_arg(mref, i + 1, &mut user);
                 self.bufs.req_arg(mref, i + 2, &mut pass);
                 let mut res = Vec::new();
-                if !self.auth(idx, &user, &pass, &mut res) {
+                if !self.auth(idx, Some(&user), &pass, &mut res) {
                     out.extend_from_slice(&res);
                     return;
                 }

@@ -45,7 +45,8 @@ impl Core {
                 continue;
             }
             let id = self.life.next_client_id;
-            let authed = self.cfg.security.requirepass.is_none();
+            let sec = &self.cfg.security;
+            let authed = !crate::auth::login_required(&sec.requirepass, &sec.users);
             let proto = self.proto;
             let role = || Role::Client(Box::new(Client::new(proto, id, authed)));
             let Some(idx) = self

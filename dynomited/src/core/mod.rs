@@ -373,6 +373,16 @@ impl Core {
         })?;
         self.add_listener(fd, Listener::Stats)?;
         log_notice!("stats and admin HTTP on {}", show(&stats));
+        if let (None, crate::conf::Listen::Tcp { addr, .. }) =
+            (&self.cfg.security.admin_token, &stats)
+        {
+            if !addr.ip().is_loopback() {
+                log_warn!(
+                    "stats and admin HTTP on {} is not on loopback and has no admin_token: anyone who reaches it can change this node (state, consistency, peers); set admin_token or admin_token_file, or bind stats_listen to 127.0.0.1",
+                    show(&stats)
+                );
+            }
+        }
 
         let n = self.cfg.backend.datastore_connections.max(1) as usize;
         for slot in 0..n {

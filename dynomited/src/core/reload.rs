@@ -3,7 +3,8 @@
 //! Applied at once: new seeds (they join like a seed provider's), `log_level`, the
 //! consistency levels,
 //! `timeout`, `server_retry_timeout`, gossip (`enable_gossip`, `gos_interval`),
-//! `peer_down_after`, the hint bounds, `requirepass`, `datastore_password` (next connect),
+//! `peer_down_after`, the hint bounds, `requirepass`, `users`, `admin_token` (or the file
+//! `admin_token_file` names, read again), `datastore_password` (next connect),
 //! and the connection counts (`datastore_connections`, `local_peer_connections`,
 //! `remote_peer_connections`: slots added or closed). A removed seed leaves the rings (its
 //! range goes to the next token of its rack; Dynomite never removes a node). Keys that name
@@ -98,8 +99,20 @@ impl Core {
         if new.security.allow_flush != old.security.allow_flush {
             changed.push(format!("allow_flush {}", new.security.allow_flush));
         }
-        if new.security.requirepass != old.security.requirepass {
-            changed.push("requirepass".into());
+        // Secrets are named, never shown.
+        let secrets = [
+            (
+                "requirepass",
+                new.security.requirepass != old.security.requirepass,
+            ),
+            ("users", new.security.users != old.security.users),
+            (
+                "admin_token",
+                new.security.admin_token != old.security.admin_token,
+            ),
+        ];
+        for (name, _) in secrets.iter().filter(|(_, changed)| *changed) {
+            changed.push((*name).into());
         }
         if new.backend.datastore_password != old.backend.datastore_password {
             changed.push("datastore_password (from the next connect)".into());

@@ -29,6 +29,9 @@ pub struct Stats {
     pub crossslot_refusals: u64,
     /// Replicated scripts refused because they call a non-deterministic command.
     pub script_refusals: u64,
+    /// The stats port's refusals: admin calls without the right token (401), paths that
+    /// name no endpoint (404).
+    pub admin: AdminStats,
     /// Hinted handoff, for `/info`.
     pub hints: HintStats,
     /// Read repair, for `/info` and `/metrics`.
@@ -69,6 +72,13 @@ pub struct RepairStats {
     pub cleanups: u64,
 }
 
+/// What the stats port refused.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AdminStats {
+    pub unauthorized: u64,
+    pub not_found: u64,
+}
+
 /// Counters of hinted handoff for `/info`.
 #[derive(Default)]
 pub struct HintStats {
@@ -90,6 +100,7 @@ impl Stats {
             read_failovers: 0,
             crossslot_refusals: 0,
             script_refusals: 0,
+            admin: AdminStats::default(),
             hints: HintStats::default(),
             repair: RepairStats::default(),
             limits: LimitStats::default(),

@@ -6,8 +6,21 @@
 //! command with Dynomite's matching rules (SPEC §7.2); the server performs it, picks the body
 //! (helpers below) and writes it with [`write_response`], then closes, as Dynomite does.
 //!
+//! Access: with an admin token, every command that changes anything needs
+//! `Authorization: Bearer <token>` ([`Admin::is_open`] names the ones that do not), whatever
+//! the method; the server answers [`write_unauthorized`] otherwise and changes nothing.
+//!
 //! Differences from Dynomite C, on purpose:
-//! - POST is accepted like GET (other methods are answered like an unknown path, `OK\r\n`).
+//! - Any method runs the command as GET does (Dynomite's calls are GETs; `curl -X POST` sends
+//!   POST); the admin token is asked for whatever the method.
+//! - A path that names no endpoint answers `404 Not Found` ([`write_not_found`]); Dynomite
+//!   answers it `OK\r\n` like a ping, so a mistyped health probe passed. That includes a word
+//!   after `/state/` or `/peer/` that is not one of theirs and a non-number after
+//!   `/setloglevel/` or `/set_timeout_factor/`. Dynomite's own "invalid input is OK" replies
+//!   stay: a bad level after `/set_consistency/<read|write>/` and a bad word after
+//!   `/read_repairs` answer `OK\r\n` and change nothing.
+//! - `/health` (the process answers: `OK\r\n`) and `/ready` (`OK\r\n` when the node can
+//!   serve at its consistency levels, else `503` with the reasons) are ours.
 //! - The request is read up to the end of its headers (and a `Content-Length` body), not with
 //!   one `recv`; at end of input, [`parse_request_at_eof`] still accepts a bare request line
 //!   (`echo "GET /info HTTP/1.0" | nc` keeps working).
@@ -49,18 +62,21 @@ pub enum Method {
 pub enum HttpParse<'a> {
     /// Not a whole request yet: read more.
     Incomplete,
-    /// A whole request of `consumed` bytes; `path` has the query string removed.
+    /// A whole request of `consumed` bytes; `path` has the query string removed;
+    /// `authorization` is the `Authorization` header's value, if sent.
     Request {
         method: Method,
         path: &'a str,
         consumed: usize,
+        authorization: Option<&'a str>,
     },
     /// Not HTTP/1.x, malformed, or longer than [`MAX_REQUEST`].
     Bad,
 }
 
 /// Parses one request: request line, headers up to the empty line (CRLF or bare LF line
-/// endings), and a `Content-Length` body if any (ignored, only waited for).
+/// endings), and a `Content-Length` body if any (ignored, only waited for). A second
+/// `Content-Length` that differs, or a second `Authorization`, makes it [`HttpParse::Bad`].
 pub fn parse_request(buf: &[u8]) -> HttpParse<'_> {
     parse(buf, false)
 }
@@ -107,6 +123,7 @@ fn parse(buf: &[u8], eof: bool) -> HttpParse<'_> {
     };
 
     let mut content_length: Option<usize> = None;
+    let mut authorization: Option<&[u8]> = None;
     loop {
         let Some(line) = lines.next() else {
             if eof {
@@ -123,12 +140,17 @@ fn parse(buf: &[u8], eof: bool) -> HttpParse<'_> {
         }
         match header(line) {
             Err(()) => return HttpParse::Bad,
-            Ok(None) => {}
-            Ok(Some(n)) => {
+            Ok(Header::Other) => {}
+            Ok(Header::ContentLength(n)) => {
                 if content_length.is_some_and(|c| c != n) {
                     return HttpParse::Bad;
                 }
                 content_length = Some(n);
+            }
+            Ok(Header::Authorization(v)) => {
+                if authorization.replace(v).is_some() {
+                    return HttpParse::Bad;
+                }
             }
         }
     }
@@ -151,11 +173,17 @@ fn parse(buf: &[u8], eof: bool) -> HttpParse<'_> {
         .iter()
         .position(|&c| c == b'?' || c == b'#')
         .unwrap_or(target.len());
+    let authorization = match authorization.map(std::str::from_utf8) {
+        None => None,
+        Some(Ok(v)) => Some(v),
+        Some(Err(_)) => return HttpParse::Bad,
+    };
     match std::str::from_utf8(&target[..path_end]) {
         Ok(path) => HttpParse::Request {
             method,
             path,
             consumed,
+            authorization,
         },
         Err(_) => HttpParse::Bad,
     }
@@ -208,8 +236,16 @@ fn request_line(line: &[u8]) -> Option<(Method, &[u8])> {
     Some((method, target))
 }
 
-/// One header line: `Ok(Some(n))` for `Content-Length: n`, `Ok(None)` for any other header.
-fn header(line: &[u8]) -> Result<Option<usize>, ()> {
+/// The headers the server reads.
+enum Header<'a> {
+    ContentLength(usize),
+    /// The value, blanks around it removed.
+    Authorization(&'a [u8]),
+    Other,
+}
+
+/// One header line.
+fn header(line: &[u8]) -> Result<Header<'_>, ()> {
     if !line.iter().all(|&c| line_byte_ok(c) && c != b'\r') {
         return Err(());
     }
@@ -218,8 +254,11 @@ fn header(line: &[u8]) -> Result<Option<usize>, ()> {
     if name.is_empty() || name.iter().any(|&c| c == b' ' || c == b'\t') {
         return Err(());
     }
+    if name.eq_ignore_ascii_case(b"authorization") {
+        return Ok(Header::Authorization(value.trim_ascii()));
+    }
     if !name.eq_ignore_ascii_case(b"content-length") {
-        return Ok(None);
+        return Ok(Header::Other);
     }
     let value = value.trim_ascii();
     if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
@@ -228,7 +267,7 @@ fn header(line: &[u8]) -> Result<Option<usize>, ()> {
     let n = value
         .iter()
         .fold(0usize, |n, &d| n * 10 + usize::from(d - b'0'));
-    Ok(Some(n))
+    Ok(Header::ContentLength(n))
 }
 
 /// The verb of `/peer/<verb>/<name>`.
@@ -251,6 +290,10 @@ pub enum Admin {
     Metrics,
     /// `/ping`: `OK\r\n`.
     Ping,
+    /// `/health` (ours): `OK\r\n` while the process serves.
+    Health,
+    /// `/ready` (ours): `OK\r\n` when the node can serve, else 503 with the reasons.
+    Ready,
     /// `/help`: [`help_text`].
     Help,
     /// `/cluster_describe`: the topology JSON.
@@ -285,8 +328,31 @@ pub enum Admin {
     SetState(NodeState),
     /// `/state/get_state`: [`state_body`].
     GetState,
-    /// Anything else: answered like `/ping`.
+    /// A path that names no endpoint: `404 Not Found`.
     Unknown,
+}
+
+impl Admin {
+    /// The commands that change nothing, served without the admin token: `/info` (and `/`,
+    /// the same), `/metrics`, `/ping`, `/health`, `/ready`, `/cluster_describe`,
+    /// `/state/get_state`, `/get_consistency`, `/get_timeout_factor`, `/help`. Every other
+    /// command needs it, also when its argument makes it change nothing
+    /// (`/set_consistency/read/bogus`). [`Admin::Unknown`] is answered 404 before this asks.
+    pub const fn is_open(&self) -> bool {
+        matches!(
+            self,
+            Admin::Info
+                | Admin::Metrics
+                | Admin::Ping
+                | Admin::Health
+                | Admin::Ready
+                | Admin::ClusterDescribe
+                | Admin::GetState
+                | Admin::GetConsistency
+                | Admin::GetTimeoutFactor
+                | Admin::Help
+        )
+    }
 }
 
 /// Dynomite's `sscanf("%d")`: optional blanks, optional sign, digits; the rest is ignored.
@@ -317,6 +383,8 @@ pub fn route(path: &str) -> Admin {
         "/metrics" => return Admin::Metrics,
         "/help" => return Admin::Help,
         "/ping" => return Admin::Ping,
+        "/health" => return Admin::Health,
+        "/ready" => return Admin::Ready,
         "/cluster_describe" => return Admin::ClusterDescribe,
         "/loglevelup" => return Admin::LogLevelUp,
         "/logleveldown" => return Admin::LogLevelDown,
@@ -391,14 +459,15 @@ pub fn route(path: &str) -> Admin {
     Admin::Unknown
 }
 
-/// The `/help` body: Dynomite's list, plus `/metrics`, `dc_each_safe_quorum`, the peer name
-/// and `/read_repairs`, which Dynomite serves but does not list.
+/// The `/help` body: Dynomite's list, plus `/metrics`, `/health`, `/ready`,
+/// `dc_each_safe_quorum`, the peer name and `/read_repairs`, which Dynomite serves but does
+/// not list.
 pub const fn help_text() -> &'static str {
     "/info\n/metrics\n/help\n/ping\n/cluster_describe\n/setloglevel/<0-11>\n/loglevelup\n\
      /logleveldown\n/historeset\n/get_consistency\n\
      /set_consistency/<read|write>/<dc_one|dc_quorum|dc_safe_quorum|dc_each_safe_quorum>\n\
      /get_timeout_factor\n/set_timeout_factor/<1-10>\n/peer/<up|down|reset>/<name|all>\n\
-     /read_repairs/<enable|disable>\n\
+     /read_repairs/<enable|disable>\n/health\n/ready\n\
      /state/<get_state|standby|writes_only|normal|resuming>\n\n"
 }
 
@@ -439,6 +508,44 @@ pub fn write_response(out: &mut Vec<u8>, body: &[u8], content_type: &str) {
     out.extend_from_slice(body.len().to_string().as_bytes());
     out.extend_from_slice(b" \r\n\r\n");
     out.extend_from_slice(body);
+}
+
+/// A reply of ours other than 200 (`status` such as `404 Not Found`): plain text, with
+/// `extra` header lines (each ending in CRLF).
+pub fn write_status(out: &mut Vec<u8>, status: &str, extra: &str, body: &str) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_bytes());
+    out.extend_from_slice(b"\r\nContent-Type: text/plain; charset=utf-8\r\n");
+    out.extend_from_slice(extra.as_bytes());
+    out.extend_from_slice(b"Content-Length: ");
+    out.extend_from_slice(body.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    out.extend_from_slice(body.as_bytes());
+}
+
+/// The reply to an admin call without the right token: 401 with a `WWW-Authenticate`
+/// challenge (RFC 6750).
+pub fn write_unauthorized(out: &mut Vec<u8>, path: &str, token_sent: bool) {
+    let why = if token_sent {
+        "the admin token sent is not this node's"
+    } else {
+        "this call changes the node and needs its admin token"
+    };
+    let body = format!(
+        "401 Unauthorized: {path}: {why}; send the header \"Authorization: Bearer <admin_token>\" (dynoctl and dynotop: --admin-token, --admin-token-file or DYNOMITE_ADMIN_TOKEN). Nothing was changed.\n"
+    );
+    let challenge = if token_sent {
+        "WWW-Authenticate: Bearer realm=\"dynomite\", error=\"invalid_token\"\r\n"
+    } else {
+        "WWW-Authenticate: Bearer realm=\"dynomite\"\r\n"
+    };
+    write_status(out, "401 Unauthorized", challenge, &body);
+}
+
+/// The reply to a path [`route`] calls [`Admin::Unknown`].
+pub fn write_not_found(out: &mut Vec<u8>, path: &str) {
+    let body = format!("404 Not Found: {path} is not an endpoint of this node; see /help\n");
+    write_status(out, "404 Not Found", "", &body);
 }
 
 /// The reply to a request [`parse_request`] calls [`HttpParse::Bad`] (a fix: Dynomite writes

@@ -455,6 +455,16 @@ pub const EXTRAS: &[ExtraDesc] = &[
         "counter",
         "# replicated scripts refused: non-deterministic calls",
     ),
+    extra(
+        "admin_unauthorized",
+        "counter",
+        "# stats-port calls refused: no or wrong admin token (401)",
+    ),
+    extra(
+        "admin_not_found",
+        "counter",
+        "# stats-port requests for a path that is no endpoint (404)",
+    ),
     extra("peers_down", "gauge", "peers seen DOWN now"),
     extra(
         "datastore_connected",

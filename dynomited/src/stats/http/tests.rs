@@ -7,6 +7,7 @@ fn request(method: Method, path: &str, consumed: usize) -> HttpParse<'_> {
         method,
         path,
         consumed,
+        authorization: None,
     }
 }
 
@@ -187,6 +188,10 @@ fn route_table() {
         ("/metrics", Admin::Metrics),
         ("/help", Admin::Help),
         ("/ping", Admin::Ping),
+        ("/health", Admin::Health),
+        ("/ready", Admin::Ready),
+        ("/ready/", Admin::Unknown),
+        ("/healthz", Admin::Unknown),
         ("/cluster_describe", Admin::ClusterDescribe),
         ("/describe", Admin::Unknown),
         ("/setloglevel/7", Admin::SetLogLevel(7)),
@@ -317,4 +322,108 @@ fn response_header_is_dynomites() {
         out,
         b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
     );
+}
+
+#[test]
+fn authorization_header_is_parsed_once() {
+    let req = b"POST /state/standby HTTP/1.1\r\nHost: x\r\nauthorization:  Bearer abc \r\n\r\n";
+    for k in 0..req.len() {
+        assert_eq!(parse_request(&req[..k]), HttpParse::Incomplete, "{k}");
+    }
+    assert_eq!(
+        parse_request(req),
+        HttpParse::Request {
+            method: Method::Post,
+            path: "/state/standby",
+            consumed: req.len(),
+            authorization: Some("Bearer abc"),
+        }
+    );
+    let twice = b"GET /ping HTTP/1.1\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\n\r\n";
+    assert_eq!(parse_request(twice), HttpParse::Bad);
+    let binary = b"GET /ping HTTP/1.1\r\nAuthorization: Bearer \xff\r\n\r\n";
+    assert_eq!(parse_request(binary), HttpParse::Bad);
+}
+
+/// Exactly the documented read-only endpoints are open; every documented call that changes
+/// something (any argument) needs the token.
+#[test]
+fn open_endpoints_are_exactly_the_read_only_ones() {
+    let open = [
+        "/info",
+        "/",
+        "/metrics",
+        "/ping",
+        "/health",
+        "/ready",
+        "/cluster_describe",
+        "/state/get_state",
+        "/get_consistency",
+        "/get_timeout_factor",
+        "/help",
+    ];
+    for p in open {
+        let cmd = route(p);
+        assert_ne!(cmd, Admin::Unknown, "{p}");
+        assert!(cmd.is_open(), "{p}");
+    }
+    let guarded = [
+        "/setloglevel/5",
+        "/loglevelup",
+        "/logleveldown",
+        "/historeset",
+        "/set_consistency/read/dc_one",
+        "/set_consistency/write/dc_quorum",
+        "/set_consistency/read/bogus",
+        "/set_timeout_factor/3",
+        "/peer/down/10.0.0.2",
+        "/peer/up/x",
+        "/peer/reset/all",
+        "/peer/up",
+        "/read_repairs/enable",
+        "/read_repairs/disable",
+        "/read_repairs/maybe",
+        "/state/standby",
+        "/state/writes_only",
+        "/state/resuming",
+        "/state/normal",
+    ];
+    for p in guarded {
+        let cmd = route(p);
+        assert_ne!(cmd, Admin::Unknown, "{p}");
+        assert!(!cmd.is_open(), "{p}");
+    }
+    // Every line of /help is one of the two lists.
+    for line in help_text().lines().filter(|l| !l.is_empty()) {
+        let base = line.split('<').next().unwrap_or(line);
+        assert!(
+            open.iter()
+                .chain(guarded.iter())
+                .any(|p| p.starts_with(base)),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn refusal_replies() {
+    let mut out = Vec::new();
+    write_unauthorized(&mut out, "/state/standby", false);
+    let text = String::from_utf8(out).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{head}");
+    assert!(head.contains("\r\nWWW-Authenticate: Bearer realm=\"dynomite\"\r\n"));
+    assert!(head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())));
+    assert!(body.contains("/state/standby") && body.contains("Nothing was changed"));
+    let mut out = Vec::new();
+    write_unauthorized(&mut out, "/x", true);
+    assert!(String::from_utf8(out)
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+    let mut out = Vec::new();
+    write_not_found(&mut out, "/helth");
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"), "{text}");
+    assert!(text
+        .ends_with("\r\n\r\n404 Not Found: /helth is not an endpoint of this node; see /help\n"));
 }
