@@ -25,6 +25,7 @@ pub mod cluster;
 pub mod conf;
 pub mod peer;
 pub mod proto;
+pub mod resolver;
 pub mod ring;
 pub mod seeds;
 pub mod stats;

@@ -209,3 +209,157 @@ fn before_auth_requests_are_held_to_redis_limits() {
     assert_eq!(ok.cmd(&del), b":0\r\n");
     assert_eq!(figure(&node, "requests_over_limits"), 2);
 }
+
+/// A node whose peer port is known (no seeds), with extra config lines.
+fn node_with_peer_port(redis: &Redis, extra: &str) -> (Node, u16) {
+    let (port, dyn_port, stats) = (free_port(), free_port(), free_port());
+    let text = format!(
+        "dyn_o_mite:\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{dyn_port}\n  stats_listen: 127.0.0.1:{stats}\n  servers:\n  - {}:1\n  tokens: '1383429731'\n  data_store: 0\n{extra}",
+        redis.addr()
+    );
+    let node = Node::start_conf(&text, port, stats, &[]);
+    node.wait_backend();
+    (node, dyn_port)
+}
+
+fn frame(ty: dynomite::peer::MsgType, payload: &[u8], announced: usize) -> Vec<u8> {
+    let mut b = Vec::new();
+    dynomite::peer::write_header(&mut b, 7, ty, 0, true, announced);
+    b.extend_from_slice(payload);
+    b
+}
+
+#[test]
+fn a_peer_frame_whose_payload_is_not_what_it_announced_closes_the_peer() {
+    use dynomite::peer::MsgType;
+    let redis = Redis::start();
+    let (node, dyn_port) = node_with_peer_port(&redis, "");
+    let ping = b"*1\r\n$4\r\nPING\r\n";
+    // Announced right, or not at all (Dynomite's own test script sends 0): answered.
+    for announced in [ping.len(), 0] {
+        let mut p = TcpStream::connect(("127.0.0.1", dyn_port)).unwrap();
+        p.write_all(&frame(MsgType::Req, ping, announced)).unwrap();
+        p.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 256];
+        let n = p.read(&mut buf).unwrap();
+        assert!(
+            s_lossy(&buf[..n]).ends_with("+PONG\r\n"),
+            "{:?}",
+            s_lossy(&buf[..n])
+        );
+    }
+    // A payload longer or shorter than announced, bytes that are no frame, a payload the
+    // parser cannot frame: each closes the connection, counted.
+    let bad: [Vec<u8>; 4] = [
+        frame(MsgType::Req, ping, 5),
+        frame(
+            MsgType::Req,
+            b"*1\r\n$4\r\nPING\r\n*1\r\n$4\r\nPING\r\n",
+            28 + 9,
+        ),
+        b"GET x\r\nhello there\r\n".to_vec(),
+        frame(MsgType::Req, b"*1\r\n$x\r\n", 8),
+    ];
+    for (i, b) in bad.iter().enumerate() {
+        let mut p = TcpStream::connect(("127.0.0.1", dyn_port)).unwrap();
+        p.write_all(b).unwrap();
+        let got = read_to_close(&mut p, Duration::from_secs(5));
+        assert!(
+            !s_lossy(&got).contains("PONG") || i == 1,
+            "case {i}: {got:?}"
+        );
+    }
+    wait_for("the bad frames counted", Duration::from_secs(5), || {
+        (figure(&node, "peer_frames_malformed") == 4).then_some(())
+    });
+    assert_eq!(node.client().cmd(&["PING"]), b"+PONG\r\n");
+}
+
+#[test]
+fn peer_tls_required_refuses_plain_peer_connections() {
+    let dir = TempDir::new("peer-tls");
+    let key = dir.path().join("cluster.pem");
+    std::fs::write(
+        &key,
+        "-----BEGIN RSA PRIVATE KEY-----\nY2x1c3RlciBrZXk=\n-----END RSA PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    let redis = Redis::start();
+    let extra = format!(
+        "  secure_server_option: all\n  pem_key_file: {}\n  peer_tls_required: true\n",
+        key.display()
+    );
+    let (node, dyn_port) = node_with_peer_port(&redis, &extra);
+    let mut p = TcpStream::connect(("127.0.0.1", dyn_port)).unwrap();
+    p.write_all(&frame(
+        dynomite::peer::MsgType::Req,
+        b"*1\r\n$4\r\nPING\r\n",
+        14,
+    ))
+    .unwrap();
+    assert_eq!(read_to_close(&mut p, Duration::from_secs(5)), b"");
+    assert_eq!(figure(&node, "peers_refused_plain"), 1);
+    // Without `all`, the node would send plain links itself: refused at load.
+    let (port, stats) = (free_port(), free_port());
+    let bad = format!(
+        "dyn_o_mite:\n  listen: 127.0.0.1:{port}\n  dyn_listen: 127.0.0.1:{}\n  stats_listen: 127.0.0.1:{stats}\n  servers:\n  - {}:1\n  secure_server_option: datacenter\n  pem_key_file: {}\n  peer_tls_required: true\n",
+        free_port(),
+        redis.addr(),
+        key.display()
+    );
+    let conf = dir.path().join("bad.yml");
+    std::fs::write(&conf, bad).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dynomited"))
+        .args(["-t", "-c"])
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(
+            "bad.yml:9: dyn_o_mite.peer_tls_required: true needs secure_server_option: all"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn gossip_adds_at_most_max_gossip_nodes() {
+    use dynomite::peer::{write_header_data, MsgType, DATA_GOSSIP};
+    let redis = Redis::start();
+    let (node, dyn_port) =
+        node_with_peer_port(&redis, "  enable_gossip: true\n  max_gossip_nodes: 2\n");
+    let digest: Vec<String> = (1..=5)
+        .map(|i| format!("dc1$rack{i}${i}00,1,1,127.0.0.{i}:{}", free_port()))
+        .collect();
+    let payload = digest.join("|");
+    let mut b = Vec::new();
+    write_header_data(
+        &mut b,
+        1,
+        MsgType::GossipSyn,
+        0,
+        true,
+        DATA_GOSSIP,
+        payload.len(),
+    );
+    b.extend_from_slice(payload.as_bytes());
+    let mut p = TcpStream::connect(("127.0.0.1", dyn_port)).unwrap();
+    p.write_all(&b).unwrap();
+    wait_for(
+        "gossip refused past the cap",
+        Duration::from_secs(5),
+        || (figure(&node, "gossip_nodes_refused") == 3).then_some(()),
+    );
+    let describe: serde_json::Value =
+        serde_json::from_str(&http_get(node.stats_port, "/cluster_describe").1).unwrap();
+    let nodes: usize = describe["dcs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|dc| dc["racks"].as_array().unwrap().iter())
+        .map(|r| r["servers"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(nodes, 3, "this node and two gossiped ones: {describe}");
+}

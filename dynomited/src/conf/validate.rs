@@ -714,6 +714,15 @@ pub(crate) fn build(
         max_gossip_nodes: cx.num_u32_or("max_gossip_nodes", defaults::MAX_GOSSIP_NODES),
         peer_tls_required: cx.bool_or("peer_tls_required", false),
     };
+    if limits.peer_tls_required && secure_server_option != SecureOption::All {
+        if let Some(line) = cx.occurrences("peer_tls_required").last().map(|e| e.line) {
+            let msg = format!(
+                "true needs secure_server_option: all (it is {}): this node would send plain links that its peers refuse",
+                secure_server_option.name()
+            );
+            cx.err(line, "peer_tls_required", msg);
+        }
+    }
     let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
     let log_level = match cx.num("log_level") {

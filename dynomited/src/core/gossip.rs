@@ -10,11 +10,10 @@
 //! `membership.rs` for the connection detector). Gossip never changes this node's own state
 //! (Dynomite's forces NORMAL, undoing an operator's `/state/...`).
 
-use std::net::{SocketAddr, ToSocketAddrs};
-
 use super::Core;
 use crate::conn::ServerState;
 use crate::peer::{parse_gossip, write_gossip, GossipNode, MsgType, DATA_GOSSIP};
+use crate::resolver::Lookup;
 use crate::ring::Node;
 use crate::{log_debug, log_notice, log_warn};
 
@@ -27,20 +26,6 @@ fn default_peer_port(ours: u16) -> u16 {
     } else {
         8103
     }
-}
-
-/// The address of `host:port`: an IP literal as is; a name resolved (first IPv4 address,
-/// as Dynomite's `gethostbyname`).
-fn resolve(host: &str, port: u16) -> Option<SocketAddr> {
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        return Some(SocketAddr::new(ip, port));
-    }
-    let addrs: Vec<SocketAddr> = (host, port).to_socket_addrs().ok()?.collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
 }
 
 impl Core {
@@ -65,7 +50,11 @@ impl Core {
                 return Some(idx);
             }
             let old = format!("{}:{}", n.host, n.port);
-            let addr = resolve(host, port);
+            let addr = match self.mesh.resolver.lookup(host, port, self.now) {
+                Lookup::Ready(a) => a,
+                // Moved once the new name resolves (gossip says it again next round).
+                Lookup::Pending => return Some(idx),
+            };
             self.place
                 .update(|t| t.replace_address(dc, rack, token, host, port, addr))?;
             log_notice!(
@@ -82,13 +71,31 @@ impl Core {
             }
             return Some(idx);
         }
-        let addr = resolve(host, port);
-        if addr.is_none() {
-            log_warn!(
-                "node {host}:{port} ({dc}/{rack}, token {token}) from {why}: cannot resolve {host}"
-            );
+        let added =
+            (self.place.topo().nodes.len()).saturating_sub(1 + self.cfg.peering.dyn_seeds.len());
+        if added >= self.cfg.limits.max_gossip_nodes as usize {
+            self.stats.limits.gossip_refused += 1;
+            if self.stats.limits.gossip_refused.is_power_of_two() {
+                log_warn!(
+                    "node {host}:{port} ({dc}/{rack}, token {token}) from {why} not added: max_gossip_nodes ({}) reached",
+                    self.cfg.limits.max_gossip_nodes
+                );
+            }
             return None;
         }
+        let addr = match self.mesh.resolver.lookup(host, port, self.now) {
+            Lookup::Ready(Some(a)) => Some(a),
+            Lookup::Ready(None) => {
+                log_warn!(
+                    "node {host}:{port} ({dc}/{rack}, token {token}) from {why}: cannot resolve {host}"
+                );
+                return None;
+            }
+            Lookup::Pending => {
+                log_debug!("node {host}:{port} from {why}: resolving {host}");
+                return None;
+            }
+        };
         let idx = self.place.update(|t| {
             t.add_node(Node {
                 name: host.to_string(),

@@ -178,6 +178,17 @@ impl Core {
             }
             match self.rx.read_once(idx, &mut self.bufs.mbufs) {
                 ReadOutcome::Data { full } => {
+                    if self.cfg.limits.peer_tls_required
+                        && self
+                            .rx
+                            .conn(idx)
+                            .is_some_and(|c| c.is_peer_in() && c.tls.is_none())
+                    {
+                        self.stats.limits.plain_peers += 1;
+                        return Next::Close(
+                            "refused: not TLS, and peer_tls_required is set".into(),
+                        );
+                    }
                     if let Next::Close(why) = self.in_parse(idx) {
                         return Next::Close(why);
                     }
@@ -223,6 +234,7 @@ impl Core {
                 }
                 Frame::Close(why) => {
                     self.stats.pool.dnode_client_err += 1;
+                    self.stats.limits.bad_frames += 1;
                     return Some(Next::Close(why.into()));
                 }
             }
@@ -309,6 +321,33 @@ impl Core {
                 self.bufs.mbufs.incref(buf);
             }
             conn.rpos = (rpos + used) as u32;
+            // A peer's frame announces its payload's length; 0 means "not said" (Dynomite's
+            // own test script sends that). A request that does not fill exactly what was
+            // announced, or that the parser cannot frame, would leave the stream out of step:
+            // the peer is closed. (A well-framed request the node refuses is answered.)
+            if let Some(f) = frame.as_ref() {
+                let announced = f.as_ref().map_or(0, |h| h.payload_len as usize);
+                let done = matches!(res, Parse::Done { .. });
+                let bad = match msg.req.error {
+                    Some(ReqError::Protocol(_)) => true,
+                    Some(_) => false,
+                    None => {
+                        announced != 0
+                            && (msg.req_len > announced || (done && msg.req_len != announced))
+                    }
+                };
+                if bad {
+                    self.stats.limits.bad_frames += 1;
+                    self.stats.pool.dnode_client_err += 1;
+                    return Next::Close(
+                        format!(
+                            "sent a malformed frame ({announced} payload bytes announced, {} read)",
+                            msg.req_len
+                        )
+                        .into(),
+                    );
+                }
+            }
             if let Some(why) = request_cap(&self.cfg.limits, msg.req.nargs, msg.req_len, authed) {
                 // Answered in order, then closed (as Redis closes after a protocol error):
                 // the rest of the request is never read.

@@ -44,6 +44,8 @@ pub(super) struct Mesh {
     /// The seed provider's thread, and what it handed over so far (see `seeds_event`).
     pub seeds: Option<(crate::seeds::Fetcher, std::os::unix::net::UnixStream)>,
     pub seeds_inbox: crate::seeds::Inbox,
+    /// Host names of gossiped and provided nodes, resolved off the loop.
+    pub resolver: crate::resolver::Resolver,
 }
 
 impl Mesh {
