@@ -32,8 +32,8 @@ use std::path::Path;
 pub use error::{ConfError, ConfErrors};
 pub use keys::known_keys;
 pub use model::{
-    Backend, Config, HashKind, HintsFsync, Listen, Net, Peering, SecureOption, Security, Seed,
-    SeedProvider, Server,
+    Backend, ClientTls, Config, DatastoreTls, HashKind, HintsFsync, KeyFile, Listen, Net, Peering,
+    SecureOption, Security, Seed, SeedProvider, Server,
 };
 pub use validate::defaults;
 

@@ -16,6 +16,8 @@ use super::raw::{RawEntry, RawPool, RawValue};
 use super::value::{self, NumError};
 use crate::types::{Consistency, DataStore};
 
+mod tls;
+
 /// The defaults Dynomite applies in `conf_validate_pool` (SPEC §1.2).
 pub mod defaults {
     pub const STATS_LISTEN: &str = "0.0.0.0:22222";
@@ -585,6 +587,8 @@ pub(crate) fn build(
     let requirepass = cx.string("requirepass");
     let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
+    let client_tls = cx.client_tls();
+    let datastore_tls = cx.datastore_tls(server.as_ref());
     let log_level = match cx.num("log_level") {
         Some((n, line)) if n > 11 => {
             cx.err(
@@ -688,6 +692,7 @@ pub(crate) fn build(
             server_failure_limit,
             datastore_connections,
             datastore_password,
+            tls: datastore_tls,
         },
         peering: Peering {
             dyn_seeds,
@@ -715,6 +720,7 @@ pub(crate) fn build(
             recon_iv_file,
             requirepass,
             allow_flush,
+            client_tls,
         },
     })
 }
