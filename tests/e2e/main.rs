@@ -18,3 +18,4 @@ mod redis;
 mod repair;
 mod ring;
 mod stats;
+mod tls;

@@ -207,9 +207,10 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 20] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 24] {
         let (hints, hint_bytes) = self.hints_total();
         let r = self.stats.repair;
+        let t = self.rx.certs.counts;
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         // Datastore connections up now (health checks: 0 means the datastore is unreachable).
         let datastore_up = self
@@ -259,6 +260,16 @@ impl Core {
             ("read_repair_keys", ExtraValue::Num(r.keys)),
             ("read_repairs_issued", ExtraValue::Num(r.issued)),
             ("read_repair_cleanups", ExtraValue::Num(r.cleanups)),
+            ("tls_handshakes", ExtraValue::Num(t.client_handshakes)),
+            ("tls_handshake_failures", ExtraValue::Num(t.client_failures)),
+            (
+                "datastore_tls_handshakes",
+                ExtraValue::Num(t.datastore_handshakes),
+            ),
+            (
+                "datastore_tls_handshake_failures",
+                ExtraValue::Num(t.datastore_failures),
+            ),
         ]
     }
 

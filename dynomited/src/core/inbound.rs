@@ -14,7 +14,7 @@ use std::io;
 use super::route::Dispatch;
 use super::{Core, Next, READ_BUDGET};
 use crate::conn::ReadOutcome;
-use crate::conn::{Client, Frame, Inbound, PeerIn, Role, Who};
+use crate::conn::{Client, Frame, Inbound, Listener, PeerIn, Role, Who};
 use crate::event::{self, Event, IoVecs};
 use crate::mbuf::Seg;
 use crate::msg::{MsgRef, MsgState, PeerReq};
@@ -24,6 +24,10 @@ use crate::{log_debug, log_info, log_warn};
 
 impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {
+        let tls = self
+            .rx
+            .conn(lidx)
+            .is_some_and(|c| matches!(c.role, Role::Listener(Listener::TlsClients)));
         for _ in 0..128 {
             let id = self.life.next_client_id;
             let authed = self.cfg.security.requirepass.is_none();
@@ -36,6 +40,9 @@ impl Core {
                 return;
             };
             self.life.next_client_id += 1;
+            if tls && !self.start_client_session(idx) {
+                continue;
+            }
             self.stats.pool.client_connections += 1;
             if let Some(c) = self.rx.conn(idx) {
                 log_debug!("{} accepted", Who(c));
