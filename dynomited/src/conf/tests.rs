@@ -632,6 +632,9 @@ fn shipped_examples_load() {
         load_ex("memcache_single.yml").data_store,
         DataStore::Memcache
     );
+    let c = load_ex("redis_tls.yml");
+    assert!(c.security.client_tls.is_some_and(|t| t.ca_file.is_some()));
+    assert!(c.backend.tls.is_some_and(|t| t.cert_file.is_some()));
     for n in 1..=3 {
         let c = load_ex(&format!("dc1_rack{n}.yml"));
         assert_eq!(c.rack, format!("rack{n}"));
