@@ -418,13 +418,17 @@ fn tls_bad_certificate_file_at_start_names_file_line_and_key() {
         ),
     )
     .unwrap();
-    let out = Command::new(DYNOMITED)
-        .arg("-c")
-        .arg(&conf)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = s(&out.stderr);
+    // The node refuses to start (exit 1) and says why on stderr.
+    let start = || {
+        let out = Command::new(DYNOMITED)
+            .arg("-c")
+            .arg(&conf)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        s(&out.stderr)
+    };
+    let err = start();
     assert!(
         err.contains("bad.yml:7: dyn_o_mite.tls_key_file:") && err.contains("does not go with"),
         "{err}"
@@ -436,12 +440,7 @@ fn tls_bad_certificate_file_at_start_names_file_line_and_key() {
             .replace(&pki.p("client.key"), "/nonexistent/key.pem"),
     )
     .unwrap();
-    let out = Command::new(DYNOMITED)
-        .arg("-c")
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let err = s(&out.stderr);
+    let err = start();
     assert!(
         err.contains("bad.yml:7: dyn_o_mite.tls_key_file: cannot read \"/nonexistent/key.pem\""),
         "{err}"
