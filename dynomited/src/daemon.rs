@@ -9,7 +9,8 @@ use crate::event;
 
 /// Checks that need more than the file's syntax, made before the node detaches so the
 /// error reaches the terminal: with encryption on, the key file must be readable (a node
-/// never runs its peer links in the clear instead).
+/// never runs its peer links in the clear instead); the TLS files of the client listener and
+/// the datastore must hold what their keys say.
 pub fn check_supported(cfg: &Config) -> Result<(), String> {
     if cfg.security.secure_server_option != crate::conf::SecureOption::None {
         crate::tls::PeerTls::load(&cfg.security.pem_key_file).map_err(|e| {
@@ -21,6 +22,7 @@ pub fn check_supported(cfg: &Config) -> Result<(), String> {
             )
         })?;
     }
+    crate::certs::Certs::load(cfg)?;
     Ok(())
 }
 

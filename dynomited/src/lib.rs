@@ -16,9 +16,11 @@
 //!
 //! Start-up only: [`cli`] (the command line; writes or checks man pages and completions on
 //! request), [`daemon`] (the checks before detaching, and detaching), [`tls`] (peer-link
-//! TLS, keyed from `pem_key_file`).
+//! TLS, keyed from `pem_key_file`), [`certs`] (client-listener and datastore TLS from the
+//! operator's PEM files, also read again on SIGHUP).
 
 pub mod auth;
+pub mod certs;
 pub mod cli;
 pub mod client;
 pub mod cluster;

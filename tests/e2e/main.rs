@@ -21,3 +21,4 @@ mod redis;
 mod repair;
 mod ring;
 mod stats;
+mod tls;

@@ -3,8 +3,10 @@
 //! Dynomite's 42 keys (`src/dyn_conf.c`, SPEC §1.2) plus our own `requirepass`, `users`,
 //! `admin_token`, `admin_token_file`, `allow_flush`, `log_level`, `peer_down_after`,
 //! `hints_max_per_peer`, `hints_max_bytes_per_peer`, `hints_max_age`, `hints_dir`,
-//! `hints_fsync` and `datastore_password`, and the limits: `max_buffer_memory`,
-//! `max_multibulk_len`, `client_query_buffer_limit`, `max_gossip_nodes`, `peer_tls_required`.
+//! `hints_fsync` and `datastore_password`; the limits: `max_buffer_memory`,
+//! `max_multibulk_len`, `client_query_buffer_limit`, `max_gossip_nodes`, `peer_tls_required`;
+//! and TLS: `tls_listen`, `tls_cert_file`, `tls_key_file`, `tls_ca_file`, `datastore_tls`
+//! and its `datastore_tls_*` files and server name.
 //! Error messages take their "expected ..., e.g. ..." part from here.
 
 /// How a key's value is read (Dynomite's setter kinds, plus the enums it matches by name).
@@ -393,6 +395,55 @@ pub(crate) const KEYS: &[KeySpec] = &[
         BOOL,
         "peer_tls_required: true",
     ),
+    key(
+        "tls_listen",
+        Kind::Listen,
+        "\"host:port\" for TLS clients",
+        "tls_listen: 127.0.0.1:6380",
+    ),
+    key(
+        "tls_cert_file",
+        Kind::Str,
+        "a PEM file with the certificate chain the TLS listener presents",
+        "tls_cert_file: /etc/dynomite/tls/server.crt",
+    ),
+    key(
+        "tls_key_file",
+        Kind::Str,
+        "a PEM file with the private key of tls_cert_file",
+        "tls_key_file: /etc/dynomite/tls/server.key",
+    ),
+    key(
+        "tls_ca_file",
+        Kind::Str,
+        "a PEM file with the CA certificates client certificates must be signed by",
+        "tls_ca_file: /etc/dynomite/tls/ca.crt",
+    ),
+    key("datastore_tls", Kind::Bool, BOOL, "datastore_tls: true"),
+    key(
+        "datastore_tls_ca_file",
+        Kind::Str,
+        "a PEM file with the CA certificates the datastore's certificate is checked against",
+        "datastore_tls_ca_file: /etc/redis/tls/ca.crt",
+    ),
+    key(
+        "datastore_tls_cert_file",
+        Kind::Str,
+        "a PEM file with the client certificate chain sent to the datastore",
+        "datastore_tls_cert_file: /etc/dynomite/tls/client.crt",
+    ),
+    key(
+        "datastore_tls_key_file",
+        Kind::Str,
+        "a PEM file with the private key of datastore_tls_cert_file",
+        "datastore_tls_key_file: /etc/dynomite/tls/client.key",
+    ),
+    key(
+        "datastore_tls_server_name",
+        Kind::Str,
+        "the name the datastore's certificate must carry",
+        "datastore_tls_server_name: redis.internal",
+    ),
 ];
 
 /// The spec of a key (case-sensitive, as in Dynomite).
@@ -411,7 +462,7 @@ mod tests {
 
     #[test]
     fn table_is_consistent() {
-        assert_eq!(KEYS.len(), 60, "42 Dynomite keys + 18 of ours");
+        assert_eq!(KEYS.len(), 69, "42 Dynomite keys + 27 of ours");
         for (i, k) in KEYS.iter().enumerate() {
             assert!(
                 KEYS[..i].iter().all(|o| o.name != k.name),

@@ -32,8 +32,8 @@ use std::path::Path;
 pub use error::{ConfError, ConfErrors};
 pub use keys::known_keys;
 pub use model::{
-    Backend, Config, HashKind, HintsFsync, Limits, Listen, Net, Peering, SecureOption, Security,
-    Seed, SeedProvider, Server, User,
+    Backend, ClientTls, Config, DatastoreTls, HashKind, HintsFsync, KeyFile, Limits, Listen, Net,
+    Peering, SecureOption, Security, Seed, SeedProvider, Server, User,
 };
 pub use validate::defaults;
 

@@ -95,6 +95,8 @@ pub struct Backend {
     pub datastore_connections: u32,
     /// Ours: sent as `AUTH` to the datastore on connect.
     pub datastore_password: Option<String>,
+    /// Ours: TLS to the datastore (Redis's `tls-port`), when `datastore_tls: true`.
+    pub tls: Option<DatastoreTls>,
 }
 
 /// The other nodes: seeds, connections, gossip, failure detection, hints.
@@ -144,6 +146,39 @@ pub struct Security {
     pub admin_token: Option<String>,
     /// Ours: FLUSHDB and FLUSHALL run on every node of every rack and DC (refused without).
     pub allow_flush: bool,
+    /// Ours: a TLS client listener beside `listen` (`tls_listen` and its files).
+    pub client_tls: Option<ClientTls>,
+}
+
+/// A file a key names, with the line it is named on: an error reading or parsing the file
+/// (at start or on SIGHUP) points at that line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyFile {
+    pub path: PathBuf,
+    pub line: usize,
+    /// The key (`tls_cert_file`, ...).
+    pub key: &'static str,
+}
+
+/// The TLS client listener: where, the certificate chain and key it presents (PEM), and the
+/// CA a client's certificate must be signed by (mutual TLS) when `ca_file` is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientTls {
+    pub listen: Listen,
+    pub cert_file: KeyFile,
+    pub key_file: KeyFile,
+    pub ca_file: Option<KeyFile>,
+}
+
+/// TLS to the datastore: the CA its certificate is checked against, the name it must carry
+/// (default: the `servers:` host), and an optional client certificate (for
+/// `tls-auth-clients yes`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatastoreTls {
+    pub ca_file: KeyFile,
+    pub cert_file: Option<KeyFile>,
+    pub key_file: Option<KeyFile>,
+    pub server_name: String,
 }
 
 /// One login of `users:` (`name:password`).

@@ -675,6 +675,9 @@ fn shipped_examples_load() {
         load_ex("memcache_single.yml").data_store,
         DataStore::Memcache
     );
+    let c = load_ex("redis_tls.yml");
+    assert!(c.security.client_tls.is_some_and(|t| t.ca_file.is_some()));
+    assert!(c.backend.tls.is_some_and(|t| t.cert_file.is_some()));
     for n in 1..=3 {
         let c = load_ex(&format!("dc1_rack{n}.yml"));
         assert_eq!(c.rack, format!("rack{n}"));
@@ -799,4 +802,65 @@ mod fuzz {
             let _ = super::parse_str(&text, "f.yml");
         }
     }
+}
+
+#[test]
+fn tls_keys_load_with_their_lines() {
+    let c = ok(&with(
+        "  tls_listen: 127.0.0.1:6380\n  tls_cert_file: /tls/server.crt\n  tls_key_file: /tls/server.key\n  tls_ca_file: /tls/ca.crt\n  datastore_tls: true\n  datastore_tls_ca_file: /tls/redis-ca.crt\n  datastore_tls_cert_file: /tls/client.crt\n  datastore_tls_key_file: /tls/client.key\n",
+    ));
+    let t = c.security.client_tls.expect("client TLS");
+    assert_eq!(t.listen.to_string(), "127.0.0.1:6380");
+    assert_eq!(t.cert_file.path, PathBuf::from("/tls/server.crt"));
+    assert_eq!((t.cert_file.line, t.cert_file.key), (6, "tls_cert_file"));
+    assert_eq!(t.key_file.line, 7);
+    assert_eq!(t.ca_file.map(|f| f.line), Some(8));
+    let d = c.backend.tls.expect("datastore TLS");
+    assert_eq!(d.ca_file.path, PathBuf::from("/tls/redis-ca.crt"));
+    assert_eq!(d.server_name, "127.0.0.1", "the servers: host by default");
+    assert!(d.cert_file.is_some() && d.key_file.is_some());
+
+    let c = ok(&with(
+        "  datastore_tls: true\n  datastore_tls_ca_file: ca.crt\n  datastore_tls_server_name: redis.internal\n",
+    ));
+    assert_eq!(c.backend.tls.unwrap().server_name, "redis.internal");
+    let c = ok(MIN);
+    assert!(c.security.client_tls.is_none() && c.backend.tls.is_none());
+    let c = ok(&with("  datastore_tls: false\n"));
+    assert!(c.backend.tls.is_none());
+}
+
+#[test]
+fn tls_keys_that_do_not_go_together() {
+    // (extra lines after MIN, the one error expected)
+    let cases: &[(&str, &str)] = &[
+        (
+            "  tls_listen: 127.0.0.1:6380\n  tls_key_file: k.pem\n",
+            "t.yml:5: dyn_o_mite.tls_cert_file: missing key \"tls_cert_file\", required with tls_listen; add e.g. tls_cert_file: /etc/dynomite/tls/server.crt",
+        ),
+        (
+            "  tls_cert_file: c.pem\n",
+            "t.yml:5: dyn_o_mite.tls_cert_file: tls_cert_file is set but tls_listen is not; add e.g. tls_listen: 127.0.0.1:6380 or remove tls_cert_file",
+        ),
+        (
+            "  datastore_tls: true\n",
+            "t.yml:5: dyn_o_mite.datastore_tls_ca_file: missing key \"datastore_tls_ca_file\", required with datastore_tls: true (the CA the datastore's certificate is checked against); add e.g. datastore_tls_ca_file: /etc/redis/tls/ca.crt",
+        ),
+        (
+            "  datastore_tls_ca_file: ca.crt\n",
+            "t.yml:5: dyn_o_mite.datastore_tls_ca_file: datastore_tls_ca_file is set but datastore_tls: true is not; add e.g. datastore_tls: true or remove datastore_tls_ca_file",
+        ),
+        (
+            "  datastore_tls: true\n  datastore_tls_ca_file: ca.crt\n  datastore_tls_cert_file: c.crt\n",
+            "t.yml:7: dyn_o_mite.datastore_tls_cert_file: datastore_tls_cert_file needs datastore_tls_key_file (the certificate's private key); add e.g. datastore_tls_key_file: /etc/dynomite/tls/client.key",
+        ),
+    ];
+    for (extra, want) in cases {
+        assert_eq!(errs(&with(extra)), vec![want.to_string()], "{extra}");
+    }
+    let unix = "dyn_o_mite:\n  listen: 127.0.0.1:8102\n  servers:\n  - /tmp/redis.sock:1\n  datastore_tls: true\n  datastore_tls_ca_file: ca.crt\n";
+    assert_eq!(
+        errs(unix),
+        vec!["t.yml:5: dyn_o_mite.datastore_tls: \"true\" needs a TCP datastore, and \"/tmp/redis.sock\" is a unix socket; use the datastore's host:port (its tls-port) in servers"]
+    );
 }

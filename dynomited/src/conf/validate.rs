@@ -16,6 +16,8 @@ use super::raw::{RawEntry, RawPool, RawValue};
 use super::value::{self, NumError};
 use crate::types::{Consistency, DataStore};
 
+mod tls;
+
 /// The defaults Dynomite applies in `conf_validate_pool` (SPEC §1.2).
 pub mod defaults {
     pub const STATS_LISTEN: &str = "0.0.0.0:22222";
@@ -725,6 +727,8 @@ pub(crate) fn build(
     }
     let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
+    let client_tls = cx.client_tls();
+    let datastore_tls = cx.datastore_tls(server.as_ref());
     let log_level = match cx.num("log_level") {
         Some((n, line)) if n > 11 => {
             cx.err(
@@ -828,6 +832,7 @@ pub(crate) fn build(
             server_failure_limit,
             datastore_connections,
             datastore_password,
+            tls: datastore_tls,
         },
         peering: Peering {
             dyn_seeds,
@@ -857,6 +862,7 @@ pub(crate) fn build(
             users,
             admin_token,
             allow_flush,
+            client_tls,
         },
         limits,
     })

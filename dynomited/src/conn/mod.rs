@@ -56,6 +56,8 @@ use crate::mbuf::MbufId;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Listener {
     Clients,
+    /// `tls_listen`: clients whose connections start with a TLS handshake.
+    TlsClients,
     Peers,
     Stats,
 }
@@ -85,6 +87,7 @@ impl Role {
     pub fn name(&self) -> &'static str {
         match self {
             Role::Listener(Listener::Clients) => "client-listener",
+            Role::Listener(Listener::TlsClients) => "tls-client-listener",
             Role::Listener(Listener::Peers) => "peer-listener",
             Role::Listener(Listener::Stats) => "stats-listener",
             Role::Signals => "signals",
@@ -107,7 +110,8 @@ pub struct Conn {
     pub rbuf: Option<MbufId>,
     pub rpos: u32,
     pub role: Role,
-    /// The TLS session of an encrypted peer link (SPEC §5.4; see `tls`).
+    /// The TLS session of an encrypted peer link (SPEC §5.4; see `tls`), a client of the
+    /// TLS listener or a TLS datastore connection (see `certs`).
     pub tls: Option<Box<rustls::Connection>>,
     /// An accepted peer connection whose first byte will tell TLS from plain dnode frames.
     pub tls_detect: bool,

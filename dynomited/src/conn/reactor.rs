@@ -12,11 +12,11 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
-use crate::conn::{Conn, Role};
+use crate::conn::{Conn, Role, Who};
 use crate::event::{self, Epoll, IoVecs};
-use crate::log_warn;
 use crate::mbuf::{MbufId, MbufPool};
 use crate::msg::ConnRef;
+use crate::{log_debug, log_warn};
 
 /// How long listeners are not watched after `accept` failed (out of descriptors).
 pub const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
@@ -56,6 +56,9 @@ pub struct Reactor {
     pub accept_paused_until: Option<Instant>,
     /// Encrypted peer links (`secure_server_option` other than none).
     pub peer_tls: Option<crate::tls::PeerTls>,
+    /// The TLS client listener's and the datastore link's configurations, and their
+    /// handshake counts.
+    pub certs: crate::certs::Certs,
     /// TLS records read from a socket.
     tls_in: Vec<u8>,
 }
@@ -69,6 +72,7 @@ impl Reactor {
             listeners: Vec::new(),
             accept_paused_until: None,
             peer_tls: None,
+            certs: Default::default(),
             tls_in: Vec::new(),
         })
     }
@@ -382,9 +386,51 @@ impl Reactor {
         }
     }
 
+    /// `read_once` for a TLS connection, counting the handshakes of client and datastore
+    /// connections that end (or fail) in it.
+    fn tls_read(&mut self, idx: u32, mbufs: &mut MbufPool) -> ReadOutcome {
+        let handshaking = |rx: &Reactor| {
+            rx.conn(idx)
+                .and_then(|c| c.tls.as_ref())
+                .is_some_and(|t| t.is_handshaking())
+        };
+        if !handshaking(self) {
+            return self.tls_read_session(idx, mbufs);
+        }
+        let out = self.tls_read_session(idx, mbufs);
+        let failed = matches!(out, ReadOutcome::Eof | ReadOutcome::Error(_));
+        if failed || !handshaking(self) {
+            self.count_handshake(idx, &out);
+        }
+        out
+    }
+
+    fn count_handshake(&mut self, idx: u32, out: &ReadOutcome) {
+        let Some(c) = self.slots.get(idx as usize).and_then(|s| s.conn.as_ref()) else {
+            return;
+        };
+        let n = &mut self.certs.counts;
+        let (ok, failed) = match c.role {
+            Role::Client(_) => (&mut n.client_handshakes, &mut n.client_failures),
+            Role::Datastore(_) => (&mut n.datastore_handshakes, &mut n.datastore_failures),
+            _ => return,
+        };
+        match out {
+            ReadOutcome::Eof => {
+                *failed += 1;
+                log_debug!("{}: TLS handshake not completed (closed)", Who(c));
+            }
+            ReadOutcome::Error(e) => {
+                *failed += 1;
+                log_debug!("{}: TLS handshake failed: {e}", Who(c));
+            }
+            _ => *ok += 1,
+        }
+    }
+
     /// `read_once` for a TLS connection: plaintext already decrypted first, else one socket
     /// read fed to the session (whose handshake replies are sent at once).
-    fn tls_read(&mut self, idx: u32, mbufs: &mut MbufPool) -> ReadOutcome {
+    fn tls_read_session(&mut self, idx: u32, mbufs: &mut MbufPool) -> ReadOutcome {
         let Some((fd, buf)) = self.ensure_rbuf(idx, mbufs) else {
             return ReadOutcome::Gone;
         };

@@ -321,10 +321,11 @@ impl Core {
 
     /// Our own figures beyond Dynomite's pool and server metrics (`/info`, memcached
     /// `stats`).
-    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 33] {
+    fn info_extra(&self) -> [(&'static str, ExtraValue<'_>); 37] {
         let (hints, hint_bytes) = self.hints_total();
         let r = self.stats.repair;
         let (m, l) = (self.mem.stats, self.stats.limits);
+        let t = self.rx.certs.counts;
         let peers_down = self.mesh.views.iter().filter(|v| v.down).count() as u64;
         let datastore_up = self.datastore_up();
         [
@@ -382,6 +383,16 @@ impl Core {
             ("peers_refused_plain", ExtraValue::Num(l.plain_peers)),
             ("peer_frames_malformed", ExtraValue::Num(l.bad_frames)),
             ("gossip_nodes_refused", ExtraValue::Num(l.gossip_refused)),
+            ("tls_handshakes", ExtraValue::Num(t.client_handshakes)),
+            ("tls_handshake_failures", ExtraValue::Num(t.client_failures)),
+            (
+                "datastore_tls_handshakes",
+                ExtraValue::Num(t.datastore_handshakes),
+            ),
+            (
+                "datastore_tls_handshake_failures",
+                ExtraValue::Num(t.datastore_failures),
+            ),
         ]
     }
 

@@ -15,7 +15,7 @@ use super::route::Dispatch;
 use super::{Core, Next, READ_BUDGET};
 use crate::conn::request_cap;
 use crate::conn::ReadOutcome;
-use crate::conn::{Client, Frame, Inbound, PeerIn, Role, Who};
+use crate::conn::{Client, Frame, Inbound, Listener, PeerIn, Role, Who};
 use crate::event::{self, Event, IoVecs};
 use crate::mbuf::Seg;
 use crate::msg::{MsgRef, MsgState, PeerReq};
@@ -25,6 +25,10 @@ use crate::{log_debug, log_info, log_warn};
 
 impl Core {
     pub(super) fn accept_clients(&mut self, lidx: u32) {
+        let tls = self
+            .rx
+            .conn(lidx)
+            .is_some_and(|c| matches!(c.role, Role::Listener(Listener::TlsClients)));
         for _ in 0..128 {
             let limit = u64::from(self.cfg.net.client_connections);
             if limit > 0 && self.stats.pool.client_connections >= limit {
@@ -56,6 +60,9 @@ impl Core {
                 return;
             };
             self.life.next_client_id += 1;
+            if tls && !self.start_client_session(idx) {
+                continue;
+            }
             self.stats.pool.client_connections += 1;
             if let Some(c) = self.rx.conn(idx) {
                 log_debug!("{} accepted", Who(c));

@@ -51,6 +51,7 @@ mod reply;
 mod rewrite;
 mod route;
 mod split;
+mod tls;
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -360,6 +361,7 @@ impl Core {
             },
             show(&listen)
         );
+        self.start_tls()?;
         if let Some(dl) = self.cfg.net.dyn_listen.clone() {
             let fd = bind(&dl, backlog).map_err(|e| {
                 io::Error::new(e.kind(), format!("dyn_listen on {}: {e}", show(&dl)))
@@ -444,7 +446,7 @@ impl Core {
             return;
         };
         match conn.role {
-            Role::Listener(Listener::Clients) => self.accept_clients(idx),
+            Role::Listener(Listener::Clients | Listener::TlsClients) => self.accept_clients(idx),
             Role::Listener(Listener::Peers) => self.accept_peers(idx),
             Role::Listener(Listener::Stats) => self.accept_stats(idx),
             Role::Signals => self.handle_signals(),

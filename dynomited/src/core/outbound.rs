@@ -164,6 +164,12 @@ impl Core {
                     None
                 }
             }
+            // The datastore over TLS: the handshake runs as the loop reads and writes.
+            None if node.is_none() => match self.rx.certs.datastore.as_ref().map(|d| d.connect()) {
+                Some(Ok(c)) => Some(Box::new(c)),
+                Some(Err(e)) => return Next::Close(e.into()),
+                None => None,
+            },
             None => None,
         };
         // A new socket in this slot: a new generation so stale events are ignored.

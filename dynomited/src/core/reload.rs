@@ -6,7 +6,8 @@
 //! `peer_down_after`, the hint bounds, `requirepass`, `users`, `admin_token` (or the file
 //! `admin_token_file` names, read again), `datastore_password` (next connect),
 //! and the connection counts (`datastore_connections`, `local_peer_connections`,
-//! `remote_peer_connections`: slots added or closed). A removed seed leaves the rings (its
+//! `remote_peer_connections`: slots added or closed), the TLS certificate files (read again
+//! for new connections, `tls.rs`). A removed seed leaves the rings (its
 //! range goes to the next token of its rack; Dynomite never removes a node). Keys that name
 //! what the process is (listen addresses, tokens, DC and rack, the datastore, hashing,
 //! buffers, encryption) are reported as needing a restart and keep their running value. A
@@ -31,7 +32,7 @@ impl Core {
             }
         };
         let old = self.cfg.clone();
-        let mut restart: Vec<&str> = Vec::new();
+        let mut restart: Vec<&'static str> = Vec::new();
         macro_rules! fixed {
             ($($($field:ident).+ => $name:literal),* $(,)?) => {$(
                 if new.$($field).+ != old.$($field).+ {
@@ -61,6 +62,7 @@ impl Core {
             peering.hints_dir => "hints_dir",
         );
         let mut changed: Vec<String> = Vec::new();
+        self.reload_tls(&mut new, &old, &mut changed, &mut restart);
         if new.read_consistency != old.read_consistency {
             self.node.read_consistency = new.read_consistency;
             changed.push(format!("read_consistency {}", new.read_consistency));

@@ -578,6 +578,26 @@ pub const EXTRAS: &[ExtraDesc] = &[
         "counter",
         "# gossiped nodes not added: max_gossip_nodes reached",
     ),
+    extra(
+        "tls_handshakes",
+        "counter",
+        "# TLS handshakes completed by clients (tls_listen)",
+    ),
+    extra(
+        "tls_handshake_failures",
+        "counter",
+        "# TLS clients refused or gone mid-handshake",
+    ),
+    extra(
+        "datastore_tls_handshakes",
+        "counter",
+        "# TLS handshakes completed with the datastore",
+    ),
+    extra(
+        "datastore_tls_handshake_failures",
+        "counter",
+        "# TLS handshakes with the datastore that failed",
+    ),
 ];
 
 /// The declaration of our figure `name` (a `/metrics` name may end in `_total`).

@@ -313,7 +313,7 @@ fn describe_matches_dynomite_format() {
     assert_eq!(lines.len(), dynomite_end + 3 + EXTRAS.len());
     assert_eq!(
         lines[dynomite_end + 1 + EXTRAS.len()],
-        "  gossip_nodes_refused\"# gossiped nodes not added: max_gossip_nodes reached\" (counter)"
+        "  datastore_tls_handshake_failures\"# TLS handshakes with the datastore that failed\" (counter)"
     );
 }
 
