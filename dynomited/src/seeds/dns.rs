@@ -11,10 +11,10 @@ use super::{env_value, Source};
 pub const DNS_NAME: &str = "_dynomite.ec2-internal";
 
 const TYPE_A: u16 = 1;
-pub(super) const TYPE_CNAME: u16 = 5;
-pub(super) const TYPE_TXT: u16 = 16;
-pub(super) const CLASS_IN: u16 = 1;
-pub(super) const FLAG_QR: u16 = 0x8000;
+pub(crate) const TYPE_CNAME: u16 = 5;
+pub(crate) const TYPE_TXT: u16 = 16;
+pub(crate) const CLASS_IN: u16 = 1;
+pub(crate) const FLAG_QR: u16 = 0x8000;
 pub(super) const FLAG_TC: u16 = 0x0200;
 pub(super) const FLAG_RD: u16 = 0x0100;
 const MAX_POINTERS: usize = 64;
@@ -69,7 +69,7 @@ fn resolv_conf_nameserver(text: &str) -> Option<IpAddr> {
 }
 
 /// A name in wire format (labels, terminating zero).
-pub(super) fn encode_name(name: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn encode_name(name: &str) -> Result<Vec<u8>, String> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() {
         return Err("empty DNS name".into());
@@ -89,7 +89,7 @@ pub(super) fn encode_name(name: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-pub(super) fn build_query(id: u16, qname: &[u8], qtype: u16) -> Vec<u8> {
+pub(crate) fn build_query(id: u16, qname: &[u8], qtype: u16) -> Vec<u8> {
     let mut q = Vec::with_capacity(12 + qname.len() + 4);
     q.extend_from_slice(&id.to_be_bytes());
     q.extend_from_slice(&FLAG_RD.to_be_bytes());
@@ -125,7 +125,7 @@ fn be16(msg: &[u8], at: usize) -> Result<u16, String> {
 
 /// Reads the (possibly compressed) name at `pos`: the name in lower case wire format without
 /// pointers, and the position after it in the message.
-pub(super) fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), String> {
+pub(crate) fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), String> {
     let mut name = Vec::new();
     let mut end = None;
     let mut jumps = 0;
@@ -164,7 +164,7 @@ pub(super) fn read_name(msg: &[u8], mut pos: usize) -> Result<(Vec<u8>, usize), 
 /// The texts of the TXT records answering `qname` (wire format) in a DNS reply, one string
 /// per record (its character-strings concatenated). CNAMEs from `qname` are followed within
 /// the reply.
-pub(super) fn parse_txt_reply(msg: &[u8], qname: &[u8], name: &str) -> Result<Vec<String>, String> {
+pub(crate) fn parse_txt_reply(msg: &[u8], qname: &[u8], name: &str) -> Result<Vec<String>, String> {
     let flags = be16(msg, 2)?;
     if flags & FLAG_QR == 0 {
         return Err("the reply is a query".into());
@@ -253,7 +253,7 @@ pub(super) fn parse_txt_reply(msg: &[u8], qname: &[u8], name: &str) -> Result<Ve
 /// The seed-list text of the TXT records of a reply: each record trimmed, empty ones dropped,
 /// the rest sorted, deduplicated and joined with `|` (so a server rotating its records does
 /// not look like a change).
-pub(super) fn seed_text(records: &[String]) -> Result<String, String> {
+pub(crate) fn seed_text(records: &[String]) -> Result<String, String> {
     let mut records: Vec<String> = records
         .iter()
         .map(|r| r.trim().to_string())
