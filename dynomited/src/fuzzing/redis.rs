@@ -96,6 +96,10 @@ fn check_request(data: &[u8], m: &ReqMsg) {
         return;
     }
     if m.inline {
+        if m.error.is_some() {
+            // Refused before its keys were checked (unknown command, wrong arity).
+            return;
+        }
         // Keys (and MSET values) are raw tokens of the line: a word without separators or
         // quotes, or the bytes between two quotes, with no escape and no line end.
         for s in m.keys.iter().chain(&m.vals) {

@@ -318,7 +318,9 @@ fn run(name: &str) {
         .map(|(_, f)| *f)
         .expect("a target");
     if let Ok(path) = std::env::var("FUZZ_REPLAY") {
-        let input = std::fs::read(&path).expect("FUZZ_REPLAY file");
+        // Relative to the workspace root (tests run in the package's directory).
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let input = std::fs::read(root.join(&path)).expect("FUZZ_REPLAY file");
         f(&input);
         return;
     }
