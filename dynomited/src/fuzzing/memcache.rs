@@ -2,9 +2,9 @@
 //! checked against the bytes (line, data block, key shapes), against themselves cut into
 //! chunks, and against generated valid requests and replies.
 
-use super::{assert_split_invariant, Gen, GRAPHIC};
+use super::{assert_split_invariant, drive, Gen, GRAPHIC};
 use crate::proto::memcache::{Cmd, ReqParser, RspParser, KEY_MAX};
-use crate::proto::{Discard, Parse, ReqInfo, RspInfo, Span, ARGS_MAX};
+use crate::proto::{ReqInfo, RspInfo, Span, ARGS_MAX};
 
 /// One request as the parser delimited it; spans are message offsets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,49 +27,32 @@ pub(crate) struct Info {
 
 /// Feeds `chunks` as one stream; the requests found and the bytes of an unfinished one.
 pub(crate) fn requests(chunks: &[&[u8]]) -> (Vec<ReqMsg>, usize) {
-    let mut p = ReqParser::new();
-    let mut info = ReqInfo::default();
     let mut out = Vec::new();
-    let (mut pos, mut start, mut dropped) = (0usize, 0usize, false);
-    for chunk in chunks {
-        let mut c = *chunk;
-        while !c.is_empty() {
-            match p.feed(c, &mut info) {
-                Parse::Done { consumed } => {
-                    assert!((1..=c.len()).contains(&consumed), "consumed {consumed}");
-                    pos += consumed;
-                    c = &c[consumed..];
-                    assert_eq!(p.offset(), 0, "offset after Done");
-                    assert_eq!(p.discard(), Discard::Keep, "discard after Done");
-                    if dropped {
-                        assert!(info.error.is_some(), "a dropped request without an error");
-                    }
-                    let n = (info.nargs as usize).min(ARGS_MAX);
-                    out.push(ReqMsg {
-                        start,
-                        len: pos - start,
-                        info: Info {
-                            cmd: info.cmd,
-                            nargs: info.nargs,
-                            args: info.args[..n].to_vec(),
-                            keys: info.keys.clone(),
-                            noreply: info.noreply,
-                            error: info.error.clone(),
-                        },
-                    });
-                    start = pos;
-                    dropped = false;
-                }
-                Parse::Incomplete => {
-                    pos += c.len();
-                    assert_eq!(p.offset(), pos - start, "offset of an unfinished request");
-                    dropped |= p.discard() == Discard::Drop;
-                    break;
-                }
-            }
-        }
-    }
-    (out, pos - start)
+    let pending = drive(
+        ReqParser::new(),
+        chunks,
+        |start, len, info: &ReqInfo, dropped| {
+            assert!(
+                !dropped || info.error.is_some(),
+                "a dropped request without an error"
+            );
+            let n = (info.nargs as usize).min(ARGS_MAX);
+            out.push(ReqMsg {
+                start,
+                len,
+                info: Info {
+                    cmd: info.cmd,
+                    nargs: info.nargs,
+                    args: info.args[..n].to_vec(),
+                    keys: info.keys.clone(),
+                    noreply: info.noreply,
+                    error: info.error.clone(),
+                },
+            });
+            true
+        },
+    );
+    (out, pending)
 }
 
 /// Checks one request against its bytes: its command line ends at its first `\n`; a valid
@@ -278,37 +261,12 @@ pub(crate) struct RspMsg {
 
 /// Feeds `chunks` as one stream up to the first broken reply.
 pub(crate) fn replies(chunks: &[&[u8]]) -> (Vec<RspMsg>, usize) {
-    let mut p = RspParser::new();
-    let mut info = RspInfo::default();
     let mut out = Vec::new();
-    let (mut pos, mut start) = (0usize, 0usize);
-    for chunk in chunks {
-        let mut c = *chunk;
-        while !c.is_empty() {
-            match p.feed(c, &mut info) {
-                Parse::Done { consumed } => {
-                    assert!((1..=c.len()).contains(&consumed), "consumed {consumed}");
-                    pos += consumed;
-                    c = &c[consumed..];
-                    assert_eq!(p.offset(), 0, "offset after Done");
-                    out.push(RspMsg {
-                        len: pos - start,
-                        info,
-                    });
-                    start = pos;
-                    if info.broken {
-                        return (out, 0);
-                    }
-                }
-                Parse::Incomplete => {
-                    pos += c.len();
-                    assert_eq!(p.offset(), pos - start, "offset of an unfinished reply");
-                    break;
-                }
-            }
-        }
-    }
-    (out, pos - start)
+    let pending = drive(RspParser::new(), chunks, |_, len, info: &RspInfo, _| {
+        out.push(RspMsg { len, info: *info });
+        !info.broken
+    });
+    (out, pending)
 }
 
 /// A generated valid reply and whether it is an error.
@@ -389,8 +347,26 @@ pub fn memcache_reply(data: &[u8]) {
     if !msgs.last().is_some_and(|m| m.info.broken) {
         assert_eq!(total, data.len());
     }
+    let mut at = 0;
     for m in &msgs {
+        let msg = &data[at..at + m.len];
+        at += m.len;
         assert!(!m.info.is_push);
+        if !m.info.broken {
+            // A whole reply ends its last line; an error is one line saying so.
+            assert_eq!(msg.last(), Some(&b'\n'), "a reply that does not end a line");
+            let word = msg
+                .split(|b| b" \r\n".contains(b))
+                .next()
+                .unwrap_or_default();
+            let error = matches!(word, b"ERROR" | b"CLIENT_ERROR" | b"SERVER_ERROR");
+            assert_eq!(
+                m.info.is_error,
+                error,
+                "is_error of {:?}",
+                String::from_utf8_lossy(msg)
+            );
+        }
     }
 
     let mut g = Gen::new(data);

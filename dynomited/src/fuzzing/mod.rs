@@ -103,6 +103,19 @@ impl<'a> Gen<'a> {
             .collect()
     }
 
+    /// A word of 1..=`max` bytes of [`GRAPHIC`] without the `banned` ones.
+    pub fn word(&mut self, max: usize, banned: &[u8]) -> String {
+        let mut w: Vec<u8> = self
+            .bytes(max, GRAPHIC)
+            .into_iter()
+            .filter(|c| !banned.contains(c))
+            .collect();
+        if w.is_empty() {
+            w.push(b'w');
+        }
+        String::from_utf8(w).unwrap_or_default()
+    }
+
     /// Whether every byte of the input has been drawn.
     pub fn exhausted(&self) -> bool {
         self.pos >= self.data.len()
@@ -186,4 +199,82 @@ pub fn assert_split_invariant<T: PartialEq + std::fmt::Debug>(
         assert_eq!(split, whole, "fed cut at {cuts:?} != fed whole");
     }
     whole
+}
+
+/// A resumable parser of the [`crate::proto`] contract, as [`drive`] feeds it.
+pub(crate) trait Stream {
+    type Info: Default;
+    fn feed(&mut self, chunk: &[u8], info: &mut Self::Info) -> crate::proto::Parse;
+    fn offset(&self) -> usize;
+    /// A request parser's `discard() == Drop` (reply parsers never drop).
+    fn dropping(&self) -> bool {
+        false
+    }
+}
+
+macro_rules! stream {
+    ($($p:ty => $info:ty, $drop:expr;)*) => {
+        $(impl Stream for $p {
+            type Info = $info;
+            fn feed(&mut self, chunk: &[u8], info: &mut $info) -> crate::proto::Parse {
+                <$p>::feed(self, chunk, info)
+            }
+            fn offset(&self) -> usize {
+                <$p>::offset(self)
+            }
+            fn dropping(&self) -> bool {
+                let f: fn(&$p) -> bool = $drop;
+                f(self)
+            }
+        })*
+    };
+}
+
+stream! {
+    crate::proto::redis::ReqParser => crate::proto::ReqInfo, |p| p.discard() == crate::proto::Discard::Drop;
+    crate::proto::memcache::ReqParser => crate::proto::ReqInfo, |p| p.discard() == crate::proto::Discard::Drop;
+    crate::proto::redis::RspParser => crate::proto::RspInfo, |_| false;
+    crate::proto::memcache::RspParser => crate::proto::RspInfo, |_| false;
+}
+
+/// Feeds `chunks` to `p` as one stream, asserting the feed contract on every call: `Done`
+/// consumes 1..=chunk bytes and leaves `offset() == 0` and nothing dropped; `Incomplete`
+/// leaves `offset()` = the bytes of the unfinished message. `done(start, len, info,
+/// dropped)` sees each message (`dropped`: the parser said `Drop` while reading it) and
+/// returns false to end the stream (a broken reply closes the connection). Returns the
+/// bytes of an unfinished message (0 when ended early).
+pub(crate) fn drive<P: Stream>(
+    mut p: P,
+    chunks: &[&[u8]],
+    mut done: impl FnMut(usize, usize, &P::Info, bool) -> bool,
+) -> usize {
+    use crate::proto::Parse;
+    let mut info = P::Info::default();
+    let (mut pos, mut start, mut dropped) = (0usize, 0usize, false);
+    for chunk in chunks {
+        let mut c = *chunk;
+        while !c.is_empty() {
+            match p.feed(c, &mut info) {
+                Parse::Done { consumed } => {
+                    assert!((1..=c.len()).contains(&consumed), "consumed {consumed}");
+                    pos += consumed;
+                    c = &c[consumed..];
+                    assert_eq!(p.offset(), 0, "offset after Done");
+                    assert!(!p.dropping(), "Drop after Done");
+                    if !done(start, pos - start, &info, dropped) {
+                        return 0;
+                    }
+                    start = pos;
+                    dropped = false;
+                }
+                Parse::Incomplete => {
+                    pos += c.len();
+                    assert_eq!(p.offset(), pos - start, "offset of an unfinished message");
+                    dropped |= p.dropping();
+                    break;
+                }
+            }
+        }
+    }
+    pos - start
 }

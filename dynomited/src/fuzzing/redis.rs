@@ -2,10 +2,10 @@
 //! bytes (spans, re-encoding), against themselves cut into chunks, against the strict reply
 //! [`Walker`], and against generated valid requests and replies.
 
-use super::{assert_split_invariant, Gen, GRAPHIC};
+use super::{assert_split_invariant, drive, Gen, GRAPHIC};
 use crate::proto::redis::walk::{ErrorKind, Token, Walker};
 use crate::proto::redis::{ReqParser, RspParser};
-use crate::proto::{Discard, Parse, ReqError, ReqInfo, RspInfo, Span, ARGS_MAX};
+use crate::proto::{ReqError, ReqInfo, RspInfo, Span, ARGS_MAX};
 
 /// One request as the parser delimited it; spans are message offsets.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,50 +22,32 @@ pub(crate) struct ReqMsg {
 }
 
 /// Feeds `chunks` as one stream; the requests found and the bytes of an unfinished one.
-/// Asserts the feed contract on every call.
 pub(crate) fn requests(chunks: &[&[u8]]) -> (Vec<ReqMsg>, usize) {
-    let mut p = ReqParser::new();
-    let mut info = ReqInfo::default();
     let mut out = Vec::new();
-    let (mut pos, mut start, mut dropped) = (0usize, 0usize, false);
-    for chunk in chunks {
-        let mut c = *chunk;
-        while !c.is_empty() {
-            match p.feed(c, &mut info) {
-                Parse::Done { consumed } => {
-                    assert!((1..=c.len()).contains(&consumed), "consumed {consumed}");
-                    pos += consumed;
-                    c = &c[consumed..];
-                    assert_eq!(p.offset(), 0, "offset after Done");
-                    assert_eq!(p.discard(), Discard::Keep, "discard after Done");
-                    if dropped {
-                        assert!(info.error.is_some(), "a dropped request without an error");
-                    }
-                    let n = (info.nargs as usize).min(ARGS_MAX);
-                    out.push(ReqMsg {
-                        start,
-                        len: pos - start,
-                        cmd: info.cmd,
-                        nargs: info.nargs,
-                        args: info.args[..n].to_vec(),
-                        keys: info.keys.clone(),
-                        vals: info.vals.clone(),
-                        inline: info.inline,
-                        error: info.error.clone(),
-                    });
-                    start = pos;
-                    dropped = false;
-                }
-                Parse::Incomplete => {
-                    pos += c.len();
-                    assert_eq!(p.offset(), pos - start, "offset of an unfinished request");
-                    dropped |= p.discard() == Discard::Drop;
-                    break;
-                }
-            }
-        }
-    }
-    (out, pos - start)
+    let pending = drive(
+        ReqParser::new(),
+        chunks,
+        |start, len, info: &ReqInfo, dropped| {
+            assert!(
+                !dropped || info.error.is_some(),
+                "a dropped request without an error"
+            );
+            let n = (info.nargs as usize).min(ARGS_MAX);
+            out.push(ReqMsg {
+                start,
+                len,
+                cmd: info.cmd,
+                nargs: info.nargs,
+                args: info.args[..n].to_vec(),
+                keys: info.keys.clone(),
+                vals: info.vals.clone(),
+                inline: info.inline,
+                error: info.error.clone(),
+            });
+            true
+        },
+    );
+    (out, pending)
 }
 
 fn encode_request(args: &[&[u8]]) -> Vec<u8> {
@@ -313,38 +295,16 @@ pub(crate) struct RspMsg {
 /// Feeds `chunks` as one stream up to the first broken reply (where the runtime closes the
 /// connection); the replies found and the bytes of an unfinished one.
 pub(crate) fn replies(chunks: &[&[u8]]) -> (Vec<RspMsg>, usize) {
-    let mut p = RspParser::new();
-    let mut info = RspInfo::default();
     let mut out = Vec::new();
-    let (mut pos, mut start) = (0usize, 0usize);
-    for chunk in chunks {
-        let mut c = *chunk;
-        while !c.is_empty() {
-            match p.feed(c, &mut info) {
-                Parse::Done { consumed } => {
-                    assert!((1..=c.len()).contains(&consumed), "consumed {consumed}");
-                    pos += consumed;
-                    c = &c[consumed..];
-                    assert_eq!(p.offset(), 0, "offset after Done");
-                    out.push(RspMsg {
-                        start,
-                        len: pos - start,
-                        info,
-                    });
-                    start = pos;
-                    if info.broken {
-                        return (out, 0);
-                    }
-                }
-                Parse::Incomplete => {
-                    pos += c.len();
-                    assert_eq!(p.offset(), pos - start, "offset of an unfinished reply");
-                    break;
-                }
-            }
-        }
-    }
-    (out, pos - start)
+    let pending = drive(RspParser::new(), chunks, |start, len, info: &RspInfo, _| {
+        out.push(RspMsg {
+            start,
+            len,
+            info: *info,
+        });
+        !info.broken
+    });
+    (out, pending)
 }
 
 /// The tokens of the first value of `buf` (attributes before it included) and its length,

@@ -22,27 +22,16 @@ fn check_seed_text(text: &str) {
 }
 
 fn gen_seeds(g: &mut Gen) -> Vec<SeedRecord> {
-    let field = |g: &mut Gen, banned: &[u8]| -> String {
-        let mut b: Vec<u8> = g
-            .bytes(10, GRAPHIC)
-            .into_iter()
-            .filter(|c| !banned.contains(c))
-            .collect();
-        if b.is_empty() {
-            b.push(b'h');
-        }
-        String::from_utf8(b).unwrap_or_default()
-    };
     (0..1 + g.below(4))
         .map(|_| SeedRecord {
             host: if g.below(4) == 0 {
                 "::1".into()
             } else {
-                field(g, b"|")
+                g.word(10, b"|")
             },
             port: 1 + g.below(65535) as u16,
-            rack: field(g, b"|:"),
-            dc: field(g, b"|:"),
+            rack: g.word(10, b"|:"),
+            dc: g.word(10, b"|:"),
             token: g.u64() as u32,
         })
         .collect()
