@@ -2,71 +2,27 @@
 //! checked against the bytes (line, data block, key shapes), against themselves cut into
 //! chunks, and against generated valid requests and replies.
 
-use super::{assert_split_invariant, drive, Gen, GRAPHIC};
+use super::{assert_split_invariant, drive, requests, Gen, Req, GRAPHIC};
 use crate::proto::memcache::{Cmd, ReqParser, RspParser, KEY_MAX};
-use crate::proto::{ReqInfo, RspInfo, Span, ARGS_MAX};
+use crate::proto::RspInfo;
 
-/// One request as the parser delimited it; spans are message offsets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ReqMsg {
-    pub start: usize,
-    pub len: usize,
-    pub info: Info,
-}
-
-/// The facts of a [`ReqInfo`] (which has no `PartialEq`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Info {
-    pub cmd: u16,
-    pub nargs: u32,
-    pub args: Vec<Span>,
-    pub keys: Vec<Span>,
-    pub noreply: bool,
-    pub error: Option<crate::proto::ReqError>,
-}
-
-/// Feeds `chunks` as one stream; the requests found and the bytes of an unfinished one.
-pub(crate) fn requests(chunks: &[&[u8]]) -> (Vec<ReqMsg>, usize) {
-    let mut out = Vec::new();
-    let pending = drive(
-        ReqParser::new(),
-        chunks,
-        |start, len, info: &ReqInfo, dropped| {
-            assert!(
-                !dropped || info.error.is_some(),
-                "a dropped request without an error"
-            );
-            let n = (info.nargs as usize).min(ARGS_MAX);
-            out.push(ReqMsg {
-                start,
-                len,
-                info: Info {
-                    cmd: info.cmd,
-                    nargs: info.nargs,
-                    args: info.args[..n].to_vec(),
-                    keys: info.keys.clone(),
-                    noreply: info.noreply,
-                    error: info.error.clone(),
-                },
-            });
-            true
-        },
-    );
-    (out, pending)
+/// Feeds `chunks` as one stream to a memcached request parser.
+pub(crate) fn memcache_requests(chunks: &[&[u8]]) -> (Vec<Req>, usize) {
+    requests(ReqParser::new(), chunks)
 }
 
 /// Checks one request against its bytes: its command line ends at its first `\n`; a valid
 /// storage request is that line, `<bytes>` of data and CRLF; spans lie in the line; keys of
 /// valid requests are 1..=250 bytes without space or control bytes; `noreply` is the line's
 /// last token.
-fn check_request(data: &[u8], m: &ReqMsg) {
+fn check_request(data: &[u8], m: &Req) {
     let msg = &data[m.start..m.start + m.len];
     let nl = msg
         .iter()
         .position(|&b| b == b'\n')
         .expect("a request without a line end");
     let line = &msg[..nl];
-    let i = &m.info;
+    let i = m;
     for s in i.args.iter().chain(&i.keys) {
         assert!(
             s.end() as usize <= nl,
@@ -204,7 +160,7 @@ fn gen_request(g: &mut Gen) -> (Vec<u8>, Cmd, Vec<Vec<u8>>, bool) {
 /// of valid requests well-formed; `noreply` only when it is the last token; a generated
 /// pipeline parses to its requests, commands, keys and `noreply` flags.
 pub fn memcache_request(data: &[u8]) {
-    let (msgs, pending) = assert_split_invariant(data, requests);
+    let (msgs, pending) = assert_split_invariant(data, memcache_requests);
     assert_eq!(
         msgs.iter().map(|m| m.len).sum::<usize>() + pending,
         data.len()
@@ -221,7 +177,7 @@ pub fn memcache_request(data: &[u8]) {
         want.push((stream.len(), bytes.len(), cmd, keys, nr));
         stream.extend_from_slice(&bytes);
     }
-    let (msgs, pending) = assert_split_invariant(&stream, requests);
+    let (msgs, pending) = assert_split_invariant(&stream, memcache_requests);
     assert_eq!(pending, 0);
     assert_eq!(
         msgs.len(),
@@ -234,11 +190,10 @@ pub fn memcache_request(data: &[u8]) {
             (*start, *len),
             "generated request framed wrong"
         );
-        assert_eq!(m.info.error, None, "generated request rejected");
-        assert_eq!(m.info.cmd, *cmd as u16);
-        assert_eq!(m.info.noreply, *nr);
+        assert_eq!(m.error, None, "generated request rejected");
+        assert_eq!(m.cmd, *cmd as u16);
+        assert_eq!(m.noreply, *nr);
         let got: Vec<&[u8]> = m
-            .info
             .keys
             .iter()
             .map(|s| &stream[start + s.start as usize..start + s.end() as usize])

@@ -278,3 +278,49 @@ pub(crate) fn drive<P: Stream>(
     }
     pos - start
 }
+
+/// One request as a request parser delimited it (spans are message offsets): the facts of
+/// its [`ReqInfo`](crate::proto::ReqInfo), which has no `PartialEq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Req {
+    pub start: usize,
+    pub len: usize,
+    pub cmd: u16,
+    pub nargs: u32,
+    pub args: Vec<crate::proto::Span>,
+    pub keys: Vec<crate::proto::Span>,
+    pub vals: Vec<crate::proto::Span>,
+    pub noreply: bool,
+    pub inline: bool,
+    pub error: Option<crate::proto::ReqError>,
+}
+
+/// Feeds `chunks` to the request parser `p` as one stream ([`drive`]): the requests found
+/// and the bytes of an unfinished one. A request the parser said to drop has an error.
+pub(crate) fn requests<P: Stream<Info = crate::proto::ReqInfo>>(
+    p: P,
+    chunks: &[&[u8]],
+) -> (Vec<Req>, usize) {
+    let mut out = Vec::new();
+    let pending = drive(p, chunks, |start, len, info, dropped| {
+        assert!(
+            !dropped || info.error.is_some(),
+            "a dropped request without an error"
+        );
+        let n = (info.nargs as usize).min(crate::proto::ARGS_MAX);
+        out.push(Req {
+            start,
+            len,
+            cmd: info.cmd,
+            nargs: info.nargs,
+            args: info.args[..n].to_vec(),
+            keys: info.keys.clone(),
+            vals: info.vals.clone(),
+            noreply: info.noreply,
+            inline: info.inline,
+            error: info.error.clone(),
+        });
+        true
+    });
+    (out, pending)
+}

@@ -2,52 +2,14 @@
 //! bytes (spans, re-encoding), against themselves cut into chunks, against the strict reply
 //! [`Walker`], and against generated valid requests and replies.
 
-use super::{assert_split_invariant, drive, Gen, GRAPHIC};
+use super::{assert_split_invariant, drive, requests, Gen, Req, GRAPHIC};
 use crate::proto::redis::walk::{ErrorKind, Token, Walker};
 use crate::proto::redis::{ReqParser, RspParser};
-use crate::proto::{ReqError, ReqInfo, RspInfo, Span, ARGS_MAX};
+use crate::proto::{ReqError, RspInfo, Span, ARGS_MAX};
 
-/// One request as the parser delimited it; spans are message offsets.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct ReqMsg {
-    pub start: usize,
-    pub len: usize,
-    pub cmd: u16,
-    pub nargs: u32,
-    pub args: Vec<Span>,
-    pub keys: Vec<Span>,
-    pub vals: Vec<Span>,
-    pub inline: bool,
-    pub error: Option<ReqError>,
-}
-
-/// Feeds `chunks` as one stream; the requests found and the bytes of an unfinished one.
-pub(crate) fn requests(chunks: &[&[u8]]) -> (Vec<ReqMsg>, usize) {
-    let mut out = Vec::new();
-    let pending = drive(
-        ReqParser::new(),
-        chunks,
-        |start, len, info: &ReqInfo, dropped| {
-            assert!(
-                !dropped || info.error.is_some(),
-                "a dropped request without an error"
-            );
-            let n = (info.nargs as usize).min(ARGS_MAX);
-            out.push(ReqMsg {
-                start,
-                len,
-                cmd: info.cmd,
-                nargs: info.nargs,
-                args: info.args[..n].to_vec(),
-                keys: info.keys.clone(),
-                vals: info.vals.clone(),
-                inline: info.inline,
-                error: info.error.clone(),
-            });
-            true
-        },
-    );
-    (out, pending)
+/// Feeds `chunks` as one stream to a Redis request parser.
+pub(crate) fn redis_requests(chunks: &[&[u8]]) -> (Vec<Req>, usize) {
+    requests(ReqParser::new(), chunks)
 }
 
 fn encode_request(args: &[&[u8]]) -> Vec<u8> {
@@ -65,7 +27,7 @@ fn bytes_of(msg: &[u8], s: Span) -> &[u8] {
 }
 
 /// Checks one request against its bytes.
-fn check_request(data: &[u8], m: &ReqMsg) {
+fn check_request(data: &[u8], m: &Req) {
     let msg = &data[m.start..m.start + m.len];
     for s in m.args.iter().chain(&m.keys).chain(&m.vals) {
         assert!(
@@ -202,7 +164,7 @@ fn gen_request(g: &mut Gen) -> Vec<Vec<u8>> {
 /// and value being a whole bulk argument; a generated pipeline parses to its requests with
 /// their arguments at their places and keys among them.
 pub fn redis_request(data: &[u8]) {
-    let (msgs, pending) = assert_split_invariant(data, requests);
+    let (msgs, pending) = assert_split_invariant(data, redis_requests);
     assert_eq!(
         msgs.iter().map(|m| m.len).sum::<usize>() + pending,
         data.len()
@@ -257,7 +219,7 @@ pub fn redis_request(data: &[u8]) {
             want.push((enc.len(), false, spans));
         }
     }
-    let (msgs, pending) = assert_split_invariant(&stream, requests);
+    let (msgs, pending) = assert_split_invariant(&stream, redis_requests);
     assert_eq!(pending, 0, "generated pipeline left unfinished");
     assert_eq!(
         msgs.len(),
