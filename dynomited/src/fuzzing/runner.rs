@@ -5,7 +5,8 @@
 //! generate structured input from the same bytes (see [`super::Gen`]).
 //!
 //! A failing input is shrunk, written to `target/fuzz-failures/<target>-<hash>.bin` and
-//! printed; replay it with `cargo +nightly fuzz run <target> <file>` or by pointing
+//! printed (the slowest input of a run, when over 100 ms, goes to `<target>-slowest.bin`);
+//! replay it with `cargo +nightly fuzz run <target> <file>` or by pointing
 //! `FUZZ_REPLAY` at it. `FUZZ_SEED` picks the PRNG seed (printed with the run's figures).
 //!
 //! ```text
@@ -360,6 +361,12 @@ fn run(name: &str) {
         let took = t.elapsed();
         if took > slowest.0 {
             slowest = (took, input.len());
+            if took > Duration::from_millis(100) {
+                // Kept to look at: a slow input is a finding too.
+                let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/fuzz-failures");
+                let _ = std::fs::create_dir_all(&dir);
+                let _ = std::fs::write(dir.join(format!("{name}-slowest.bin")), &input);
+            }
         }
         execs += 1;
     }
