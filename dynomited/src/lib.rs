@@ -34,6 +34,11 @@ pub mod stats;
 pub mod tls;
 pub mod types;
 
+/// Fuzz target bodies (for `fuzz/` and the bounded stable runs); not part of the API.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub mod conn;
 pub mod core;
 pub mod daemon;

@@ -145,7 +145,10 @@ pub(crate) fn parse(text: &str, file: &str, scan: &Scan) -> Result<RawNode, Conf
         return Ok(RawNode::Null);
     }
     serde_yaml::from_str::<RawNode>(text).map_err(|e| {
-        let line = e.location().map(|l| l.line());
+        // At the end of a text whose last line has no line end, libyaml may point one line
+        // past it: name the line the text ends on instead.
+        let last = text.matches('\n').count() + 1;
+        let line = e.location().map(|l| l.line().min(last));
         let message = strip_locations(&e.to_string());
         let key = line.and_then(|l| scan.key_on(l));
         let fix = match (scan.unclosed_quote, line) {

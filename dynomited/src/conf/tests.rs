@@ -30,6 +30,18 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Found by fuzzing: a syntax error at the end of a text whose last line has no line end
+/// named a line past the end of the file.
+#[test]
+fn yaml_errors_at_the_end_name_the_last_line() {
+    for text in ["  l:\n  s", "dyn_o_mite:\n  listen: 127.0.0.1:8102\n  x"] {
+        let last = text.lines().count();
+        for e in errs(text) {
+            assert!(e.starts_with(&format!("t.yml:{last}: ")), "{e}");
+        }
+    }
+}
+
 #[test]
 fn every_default() {
     let c = ok(MIN);

@@ -54,7 +54,7 @@ impl Source {
 }
 
 /// The seed-list text of a complete body: UTF-8, trimmed, not empty.
-pub(super) fn finish_body(body: Vec<u8>) -> Result<String, String> {
+pub(crate) fn finish_body(body: Vec<u8>) -> Result<String, String> {
     let text = String::from_utf8(body).map_err(|_| "the body is not UTF-8 text".to_string())?;
     let text = text.trim();
     if text.is_empty() {
@@ -69,7 +69,7 @@ pub(super) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// The body of a complete HTTP response, `None` while more bytes are needed (`eof`: no more
 /// will come, so a body without a length ends here).
-pub(super) fn http_body(buf: &[u8], eof: bool) -> Result<Option<Vec<u8>>, String> {
+pub(crate) fn http_body(buf: &[u8], eof: bool) -> Result<Option<Vec<u8>>, String> {
     let status_end = match find(buf, b"\r\n") {
         Some(i) => i,
         None if eof => return Err(status_error(buf)),

@@ -27,9 +27,9 @@
 //!   rack, dc or token (Dynomite misreads them, PR #575).
 //! - Change detection compares the text itself, not a Jenkins hash of it.
 
-mod dns;
+pub(crate) mod dns;
 mod fetcher;
-mod florida;
+pub(crate) mod florida;
 
 use std::net::SocketAddr;
 use std::time::Duration;

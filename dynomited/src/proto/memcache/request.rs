@@ -473,7 +473,12 @@ impl ReqParser {
             Role::Hold => self.said.hold_zero = t.is_zero(),
             Role::Delay => self.said.delay_nan = !t.is_i32(),
             Role::Level => self.said.num_bad |= t.unsigned(u64::from(u32::MAX)).is_none(),
-            Role::Opt => self.said.opt_bad |= t.ctrl,
+            // flush_all and verbosity take any bytes there (their lines are not refused for
+            // it), so it must not mark them bad: a `Drop` the line does not end in an error
+            // would lose the bytes of a request that is then forwarded.
+            Role::Opt => {
+                self.said.opt_bad |= t.ctrl && !matches!(cmd, Cmd::FlushAll | Cmd::Verbosity)
+            }
             Role::Extra => {}
         }
     }

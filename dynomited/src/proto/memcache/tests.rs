@@ -450,6 +450,25 @@ fn discard_is_early() {
     assert_eq!(p.discard(), Discard::Drop);
 }
 
+/// Found by fuzzing: `flush_all` and `verbosity` take any bytes after their number, so a
+/// control byte there is no reason to `Drop`: the runtime would forget the bytes read so far
+/// and forward the rest of a request that ends without an error.
+#[test]
+fn discard_only_what_is_refused() {
+    for line in [
+        &b"flush_all 0 \x01"[..],
+        b"flush_all 0 \r ",
+        b"verbosity 1 \x7f",
+    ] {
+        let mut info = ReqInfo::default();
+        let mut p = ReqParser::new();
+        assert_eq!(p.feed(line, &mut info), Parse::Incomplete);
+        assert_eq!(p.discard(), Discard::Keep, "{line:?}");
+        assert_eq!(p.feed(b"\r\n", &mut info), Parse::Done { consumed: 2 });
+        assert_eq!(info.error, None, "{line:?}");
+    }
+}
+
 /// A 1 MiB + 17 value passes, skipped by count: one feed per chunk, no scanning.
 #[test]
 fn big_value() {

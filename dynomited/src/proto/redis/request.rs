@@ -16,7 +16,8 @@
 //! `string2ll`, at most `i32::MAX` arguments, bulk lengths up to 512 MiB, 64 KiB lines), so the
 //! proxy delimits requests exactly as the datastore does. One deliberate difference: the two
 //! bytes after a bulk payload must be `\r\n` (redis-server skips them unchecked), so malformed
-//! data is never forwarded to datastores or peers.
+//! data is never forwarded to datastores or peers. And a request must end within 4 GiB (its
+//! positions are u32 offsets; redis-server closes a client at a 1 GiB query buffer).
 //!
 //! Payloads are skipped by counting; only the command name, a container's subcommand name and
 //! a `numkeys` argument are looked at, and only the first two are copied (into fixed buffers).
@@ -45,6 +46,9 @@ pub(crate) const E_INLINE_BIG: &str = "Protocol error: too big inline request";
 pub(crate) const E_QUOTES: &str = "Protocol error: unbalanced quotes in request";
 /// Ours (redis-server does not check the bytes after a bulk payload).
 pub(crate) const E_BULK_CRLF: &str = "Protocol error: expected CRLF after bulk argument";
+/// Ours: positions in a request are u32 offsets (redis-server itself closes a client whose
+/// query buffer passes 1 GiB).
+pub(crate) const E_REQ_BIG: &str = "Protocol error: request larger than 4 GiB";
 /// Ours: an inline request whose key needs unescaping cannot be hashed from its raw bytes.
 pub(crate) const E_INLINE_ESC_KEY: &str =
     "Protocol error: quoted or escaped keys (and MSET values) in inline requests are not supported";
@@ -504,6 +508,7 @@ impl ReqParser {
         info: &mut ReqInfo,
     ) -> bool {
         let i = self.argi;
+        self.check_span(start, data.len(), info);
         let span = Span::new(u32_of(start), u32_of(data.len()));
         if (i as usize) < ARGS_MAX {
             info.args[i as usize] = span;
@@ -653,6 +658,7 @@ impl ReqParser {
     #[inline(always)]
     fn arg_begin(&mut self, start: usize, len: usize, info: &mut ReqInfo) {
         let i = self.argi;
+        self.check_span(start, len, info);
         self.need = len;
         self.st = if len == 0 { St::ArgCr } else { St::ArgData };
         let span = Span::new(u32_of(start), u32_of(len));
@@ -676,6 +682,15 @@ impl ReqParser {
             } else if s.route == Route::SplitKv && i >= 2 {
                 info.vals.push(span);
             }
+        }
+    }
+
+    /// An argument at `start` of `len` bytes must end within u32 offsets, where spans can
+    /// say where it is; past them the request is refused (its keys would point elsewhere).
+    #[inline(always)]
+    fn check_span(&mut self, start: usize, len: usize, info: &mut ReqInfo) {
+        if start + len > u32::MAX as usize && !self.drop {
+            self.fail_proto(E_REQ_BIG, info);
         }
     }
 

@@ -421,6 +421,42 @@ fn too_big_lines() {
     }
 }
 
+/// Found while fuzzing the `i32::MAX` arguments a header may announce: past 4 GiB a span's
+/// u32 start saturated, so the keys of a huge MGET pointed at the wrong bytes (and
+/// `Span::end` overflowed). Such a request is now refused, and framed to its end.
+#[test]
+fn a_request_past_4_gib_is_refused() {
+    let bulk = 512usize << 20;
+    let zeros = vec![0u8; 1 << 20];
+    let mut p = ReqParser::new();
+    let mut info = ReqInfo::default();
+    assert_eq!(
+        p.feed(b"*11\r\n$4\r\nMGET\r\n", &mut info),
+        Parse::Incomplete
+    );
+    for _ in 0..9 {
+        assert_eq!(
+            p.feed(format!("${bulk}\r\n").as_bytes(), &mut info),
+            Parse::Incomplete
+        );
+        for _ in 0..bulk / zeros.len() {
+            assert_eq!(p.feed(&zeros, &mut info), Parse::Incomplete);
+        }
+        assert_eq!(p.feed(b"\r\n", &mut info), Parse::Incomplete);
+    }
+    assert_eq!(
+        p.feed(b"$1\r\nk\r\n", &mut info),
+        Parse::Done { consumed: 7 }
+    );
+    assert_eq!(info.error, Some(ReqError::Protocol(E_REQ_BIG)));
+    for k in &info.keys {
+        assert!(k.start.checked_add(k.len).is_some(), "key span {k:?}");
+    }
+    // The parser is in step for the next request.
+    assert_eq!(p.feed(b"PING\r\n", &mut info), Parse::Done { consumed: 6 });
+    assert_eq!(info.error, None);
+}
+
 #[test]
 fn hundred_thousand_args_and_five_mib_value() {
     let n = 100_000;
