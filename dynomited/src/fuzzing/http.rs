@@ -72,6 +72,10 @@ pub fn stats_http(data: &[u8]) {
         .map(|_| char::from(b'a' + g.below(26) as u8))
         .collect();
     let mut req = format!("{method} {path}{query} {version}{eol}Host: x{eol}");
+    let token = g.pick(&["", "Bearer s3cret", "Basic eA=="]);
+    if !token.is_empty() {
+        req.push_str(&format!("Authorization:  {token} {eol}"));
+    }
     if !body.is_empty() {
         req.push_str(&format!("Content-Length: {}{eol}", body.len()));
     }
@@ -86,6 +90,7 @@ pub fn stats_http(data: &[u8]) {
         },
         path,
         consumed: head + body.len(),
+        authorization: (!token.is_empty()).then_some(token),
     };
     let bytes = req.as_bytes();
     assert_eq!(parse_request(bytes), want, "generated request");
