@@ -13,6 +13,9 @@ use super::inbound::Inbound;
 use crate::peer::{Header, HeaderParse, HeaderParser, MsgType};
 use crate::proto;
 
+/// The reply size guessed for a new incoming peer connection.
+pub const PEER_FIRST_REPLY_GUESS: usize = 4 << 10;
+
 /// Largest gossip digest read (thousands of nodes); a larger one is skipped.
 pub const MAX_GOSSIP: usize = 1 << 20;
 
@@ -45,8 +48,13 @@ pub enum Frame {
 
 impl PeerIn {
     pub fn new(p: proto::Protocol, id: u64) -> PeerIn {
+        let mut inb = Inbound::new(p, id);
+        // Another node's connection carries many clients' requests: it is not held to one
+        // request in flight until its first reply (replies the size of its guess would
+        // still narrow its window).
+        inb.reply_guess = PEER_FIRST_REPLY_GUESS;
         PeerIn {
-            inb: Inbound::new(p, id),
+            inb,
             header: HeaderParser::new(),
             cur: None,
             skip: 0,

@@ -505,7 +505,12 @@ impl Core {
             return Next::Go;
         }
         inb.paused = false;
-        let next = self.in_parse(idx);
+        let mut next = self.in_parse(idx);
+        // A TLS session may hold decrypted bytes that no socket event will report: read
+        // them now.
+        if matches!(next, Next::Go) && self.rx.conn(idx).is_some_and(|c| c.tls.is_some()) {
+            next = self.in_read(idx);
+        }
         // Level-triggered epoll reports data still in the socket once READ is back.
         self.in_sync_interest(idx, None);
         next

@@ -14,9 +14,10 @@
 //!   the kernel slows it down. Replies keep being written; light clients keep being served.
 //! - Past the budget, the client holding the most is closed (logged with its address,
 //!   counted), one per loop iteration, while the node stays over it.
-//! - Once a second, the mbuf pool gives back the storage of free mbufs above a watermark,
-//!   and the allocator returns the pages to the system (`malloc_trim`), so the RSS falls
-//!   after a burst instead of staying at its peak.
+//! - Once a second, the mbuf pool gives back the storage of the free mbufs the last second
+//!   did not need (above its busiest moment, plus a margin), and the allocator returns the
+//!   pages to the system (`malloc_trim`): the RSS falls a second or two after a burst
+//!   instead of staying at its peak, and a steady load keeps its buffers.
 //!
 //! Incoming peers are never paused or closed for memory: they carry replication and answers
 //! for other nodes' clients, and their own window bounds them.
@@ -43,6 +44,9 @@ pub(super) struct Memory {
     pub paused: Vec<u32>,
     /// The reply window of each inbound connection now (`Core::reply_window`).
     pub window: usize,
+    /// The most mbufs in use at the end of a loop iteration since the last trim: storage
+    /// that was needed then is kept (a steady load never frees and reallocates buffers).
+    pub recent_peak: usize,
     pub next_trim: u64,
     pub stats: MemoryStats,
 }
@@ -160,6 +164,7 @@ impl Core {
     /// budget, give memory back now and then.
     pub(super) fn memory_check(&mut self) {
         self.mem.window = self.compute_window();
+        self.mem.recent_peak = self.mem.recent_peak.max(self.bufs.mbufs.in_use());
         let used = self.buffer_bytes();
         if !self.mem.pressure && used >= self.mem.pressure_at() {
             self.mem.pressure = true;
@@ -190,12 +195,19 @@ impl Core {
     }
 
     /// When the loop must wake up to give memory back (free mbufs above the watermark).
+    /// (while more are free than a quiet second would keep: the first trim after a burst
+    /// forgets its peak, the next one frees).
     pub(super) fn memory_deadline(&self) -> Option<u64> {
-        (self.bufs.mbufs.free_count() > self.free_mbufs_kept()).then_some(self.mem.next_trim)
+        let quiet = (self.bufs.mbufs.in_use() / 4).max(KEEP_FREE_MBUFS);
+        (self.bufs.mbufs.free_count() > quiet).then_some(self.mem.next_trim)
     }
 
+    /// Free mbufs kept at a trim: what the last second's busiest moment needed beyond what
+    /// is in use now, plus a quarter of that peak (allocations within one loop iteration
+    /// go higher than its end shows), at least `KEEP_FREE_MBUFS`.
     fn free_mbufs_kept(&self) -> usize {
-        (self.bufs.mbufs.in_use() / 8).max(KEEP_FREE_MBUFS)
+        let (peak, now) = (self.mem.recent_peak, self.bufs.mbufs.in_use());
+        peak.saturating_sub(now) + (peak / 4).max(KEEP_FREE_MBUFS)
     }
 
     fn close_worst_client(&mut self, used: usize) {
@@ -221,10 +233,11 @@ impl Core {
         self.in_close(idx, "over max_buffer_memory");
     }
 
-    /// Free the storage of the coldest free mbufs beyond a watermark (an eighth of those in
-    /// use, at least `KEEP_FREE_MBUFS`) and return the pages to the system.
+    /// Free the storage of the coldest free mbufs beyond [`Core::free_mbufs_kept`] and return
+    /// the pages to the system.
     fn give_back_memory(&mut self) {
         let keep = self.free_mbufs_kept();
+        self.mem.recent_peak = self.bufs.mbufs.in_use();
         let freed = self.bufs.mbufs.trim(keep);
         if freed > 0 {
             self.mem.stats.released_bytes += freed as u64;
