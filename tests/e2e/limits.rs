@@ -363,3 +363,176 @@ fn gossip_adds_at_most_max_gossip_nodes() {
         .sum();
     assert_eq!(nodes, 3, "this node and two gossiped ones: {describe}");
 }
+
+/// Bytes from a seeded xorshift generator (the same every run).
+fn random_bytes(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// Send `bytes` on a fresh connection to `port` and give the node a moment to answer or
+/// close (either is fine; what matters is the node after).
+fn hostile(port: u16, bytes: &[u8]) {
+    let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
+        panic!("port {port} refused a connection");
+    };
+    let _ = c.write_all(bytes);
+    c.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = c.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+#[test]
+fn hostile_bytes_on_every_port_and_ten_thousand_idle_connections() {
+    use dynomite::peer::MsgType;
+    // Room for 10,000 connections on both ends; the node inherits the limit.
+    let want = 10_000 + 2_000;
+    let (_, hard) =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).unwrap();
+    let idle_count = if hard >= want {
+        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, want, hard)
+            .unwrap();
+        10_000
+    } else {
+        eprintln!(
+            "RLIMIT_NOFILE hard limit {hard}: {} idle connections",
+            hard - 2_000
+        );
+        hard.saturating_sub(2_000)
+    } as usize;
+    let redis = Redis::start();
+    let (node, dyn_port) = node_with_peer_port(&redis, "");
+    let mut ok = node.client();
+    let check = |ok: &mut Resp, what: &str| {
+        assert_eq!(ok.cmd(&["SET", "alive", what]), b"+OK\r\n", "after {what}");
+        let (status, _) = http_get(node.stats_port, "/ping");
+        assert!(status.contains("200"), "stats after {what}: {status}");
+    };
+    let nested = "*1\r\n".repeat(100_000);
+    let client_cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "a negative multibulk",
+            b"*-5\r\n*1\r\n$4\r\nPING\r\n".to_vec(),
+        ),
+        ("a huge multibulk", b"*2147483648\r\n".to_vec()),
+        (
+            "a huge bulk",
+            b"*2\r\n$3\r\nGET\r\n$99999999999999\r\n".to_vec(),
+        ),
+        ("a negative bulk", b"*2\r\n$3\r\nGET\r\n$-7\r\n".to_vec()),
+        ("deep nesting", nested.clone().into_bytes()),
+        (
+            "a truncated request",
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nab".to_vec(),
+        ),
+        ("a 1 MiB inline line", vec![b'a'; 1 << 20]),
+        ("random bytes", random_bytes(7, 256 << 10)),
+    ];
+    for (what, bytes) in &client_cases {
+        hostile(node.port, bytes);
+        check(&mut ok, what);
+    }
+    let mut huge_header = Vec::new();
+    dynomite::peer::write_header(
+        &mut huge_header,
+        1,
+        MsgType::Req,
+        0,
+        true,
+        u32::MAX as usize,
+    );
+    let mut gossip_header = Vec::new();
+    dynomite::peer::write_header_data(
+        &mut gossip_header,
+        1,
+        MsgType::GossipSyn,
+        0,
+        true,
+        dynomite::peer::DATA_GOSSIP,
+        u32::MAX as usize,
+    );
+    let peer_cases: Vec<(&str, Vec<u8>)> = vec![
+        ("a frame of 4 GiB", huge_header.clone()),
+        ("a gossip frame of 4 GiB", gossip_header),
+        ("a truncated header", b"   $2014$ 1 3 0 1 1 *1 d *".to_vec()),
+        ("peer random bytes", random_bytes(11, 256 << 10)),
+        (
+            "a frame then deep nesting",
+            [huge_header, nested.into_bytes()].concat(),
+        ),
+    ];
+    for (what, bytes) in &peer_cases {
+        hostile(dyn_port, bytes);
+        check(&mut ok, what);
+    }
+    let stats_cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "an endless header",
+            [b"GET /info HTTP/1.1\r\nX: ".to_vec(), vec![b'x'; 64 << 10]].concat(),
+        ),
+        (
+            "a huge Content-Length",
+            b"POST /info HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n".to_vec(),
+        ),
+        ("stats random bytes", random_bytes(13, 64 << 10)),
+    ];
+    for (what, bytes) in &stats_cases {
+        hostile(node.stats_port, bytes);
+        check(&mut ok, what);
+    }
+    // A slow HTTP client (a header byte every 20 ms) does not hold the stats port.
+    let mut slow = TcpStream::connect(("127.0.0.1", node.stats_port)).unwrap();
+    for b in b"GET /info HTTP/1.1\r\nHost: x".iter() {
+        slow.write_all(&[*b]).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        if *b == b'/' {
+            check(&mut ok, "a slow HTTP header");
+        }
+    }
+    // 10,000 idle client connections: the node keeps serving, and holds no buffer for them.
+    let idle: Vec<TcpStream> = (0..idle_count)
+        .map(|i| {
+            TcpStream::connect(("127.0.0.1", node.port))
+                .unwrap_or_else(|e| panic!("idle connection {i}: {e}"))
+        })
+        .collect();
+    wait_for(
+        "every idle client accepted",
+        Duration::from_secs(20),
+        || {
+            let v = info(&node);
+            (v["dyn_o_mite"]["client_connections"].as_u64() >= Some(idle_count as u64))
+                .then_some(())
+        },
+    );
+    check(&mut ok, "10,000 idle connections");
+    let buffered = figure(&node, "buffer_memory");
+    assert!(
+        buffered < 1 << 20,
+        "idle clients hold {buffered} bytes of buffers"
+    );
+    eprintln!(
+        "{} idle clients: node RSS {} MiB",
+        idle.len(),
+        rss(node.proc.pid()) >> 20
+    );
+    drop(idle);
+    assert!(figure(&node, "peer_frames_malformed") >= 3);
+    let last = "10,000 idle connections";
+    assert_eq!(
+        s(&ok.cmd(&["GET", "alive"])),
+        format!("${}\r\n{last}\r\n", last.len())
+    );
+}

@@ -238,6 +238,11 @@ impl Core {
     fn give_back_memory(&mut self) {
         let keep = self.free_mbufs_kept();
         self.mem.recent_peak = self.bufs.mbufs.in_use();
+        // Less than a watermark's worth above what is kept: a load's ordinary swing, not a
+        // burst that ended (freeing it would only reallocate it).
+        if self.bufs.mbufs.free_count() < keep + KEEP_FREE_MBUFS {
+            return;
+        }
         let freed = self.bufs.mbufs.trim(keep);
         if freed > 0 {
             self.mem.stats.released_bytes += freed as u64;
