@@ -44,9 +44,6 @@ pub(super) struct Memory {
     pub paused: Vec<u32>,
     /// The reply window of each inbound connection now (`Core::reply_window`).
     pub window: usize,
-    /// The most mbufs in use at the end of a loop iteration since the last trim: storage
-    /// that was needed then is kept (a steady load never frees and reallocates buffers).
-    pub recent_peak: usize,
     pub next_trim: u64,
     pub stats: MemoryStats,
 }
@@ -164,7 +161,6 @@ impl Core {
     /// budget, give memory back now and then.
     pub(super) fn memory_check(&mut self) {
         self.mem.window = self.compute_window();
-        self.mem.recent_peak = self.mem.recent_peak.max(self.bufs.mbufs.in_use());
         let used = self.buffer_bytes();
         if !self.mem.pressure && used >= self.mem.pressure_at() {
             self.mem.pressure = true;
@@ -202,12 +198,11 @@ impl Core {
         (self.bufs.mbufs.free_count() > quiet).then_some(self.mem.next_trim)
     }
 
-    /// Free mbufs kept at a trim: what the last second's busiest moment needed beyond what
-    /// is in use now, plus a quarter of that peak (allocations within one loop iteration
-    /// go higher than its end shows), at least `KEEP_FREE_MBUFS`.
-    fn free_mbufs_kept(&self) -> usize {
-        let (peak, now) = (self.mem.recent_peak, self.bufs.mbufs.in_use());
-        peak.saturating_sub(now) + (peak / 4).max(KEEP_FREE_MBUFS)
+    /// Free mbufs kept at a trim: what the last second's busiest moment (`peak` mbufs in
+    /// use) needed beyond what is in use now, plus a quarter of that peak, at least
+    /// `KEEP_FREE_MBUFS`.
+    fn free_mbufs_kept(&self, peak: usize) -> usize {
+        peak.saturating_sub(self.bufs.mbufs.in_use()) + (peak / 4).max(KEEP_FREE_MBUFS)
     }
 
     fn close_worst_client(&mut self, used: usize) {
@@ -236,8 +231,8 @@ impl Core {
     /// Free the storage of the coldest free mbufs beyond [`Core::free_mbufs_kept`] and return
     /// the pages to the system.
     fn give_back_memory(&mut self) {
-        let keep = self.free_mbufs_kept();
-        self.mem.recent_peak = self.bufs.mbufs.in_use();
+        let peak = self.bufs.mbufs.take_peak();
+        let keep = self.free_mbufs_kept(peak);
         // Less than a watermark's worth above what is kept: a load's ordinary swing, not a
         // burst that ended (freeing it would only reallocate it).
         if self.bufs.mbufs.free_count() < keep + KEEP_FREE_MBUFS {

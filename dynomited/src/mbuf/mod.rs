@@ -52,6 +52,8 @@ pub struct MbufPool {
     /// Free slots whose storage was given back ([`MbufPool::trim`]).
     vacant: Vec<MbufId>,
     chunk: usize,
+    /// The most mbufs in use at once since [`MbufPool::take_peak`] was last called.
+    peak: usize,
 }
 
 impl MbufPool {
@@ -61,6 +63,7 @@ impl MbufPool {
             free: Vec::new(),
             vacant: Vec::new(),
             chunk,
+            peak: 0,
         }
     }
 
@@ -70,6 +73,19 @@ impl MbufPool {
 
     /// Take an empty mbuf with one reference (the caller's).
     pub fn get(&mut self) -> MbufId {
+        let id = self.take();
+        self.peak = self.peak.max(self.in_use());
+        id
+    }
+
+    /// The most mbufs in use at once since the last call (or creation); starts again from
+    /// those in use now.
+    pub fn take_peak(&mut self) -> usize {
+        let in_use = self.in_use();
+        std::mem::replace(&mut self.peak, in_use).max(in_use)
+    }
+
+    fn take(&mut self) -> MbufId {
         if let Some(id) = self.free.pop() {
             let m = &mut self.bufs[id as usize];
             debug_assert_eq!(m.refs, 0);
@@ -498,6 +514,12 @@ mod tests {
         assert_eq!((p.allocated(), p.in_use(), p.trim(0)), (5, 5, 0));
         assert_eq!(p.check_counts(), Ok(()));
         p.check_invariants();
+        // The peak is the most in use at once, however briefly.
+        assert_eq!(p.take_peak(), 10);
+        assert_eq!(p.take_peak(), 5);
+        let extra = p.get();
+        p.decref(extra);
+        assert_eq!(p.take_peak(), 6);
     }
 
     #[test]
