@@ -9,64 +9,18 @@ use std::path::PathBuf;
 use super::error::{did_you_mean, one_line, ConfError, ConfErrors};
 use super::keys::{self, KeySpec, Kind};
 use super::model::{
-    Backend, Config, HashKind, HintsFsync, Limits, Listen, Net, Peering, SecureOption, Security,
-    SeedProvider, Server, User,
+    Backend, Config, HashKind, HintsFsync, Listen, Net, Peering, SecureOption, Security,
+    SeedProvider, Server,
 };
 use super::raw::{RawEntry, RawPool, RawValue};
 use super::value::{self, NumError};
 use crate::types::{Consistency, DataStore};
 
+mod auth;
+mod limits;
 mod tls;
 
-/// The defaults Dynomite applies in `conf_validate_pool` (SPEC §1.2).
-pub mod defaults {
-    pub const STATS_LISTEN: &str = "0.0.0.0:22222";
-    pub const RACK: &str = "localrack";
-    pub const DATACENTER: &str = "localdc";
-    pub const TIMEOUT_MS: u64 = 5000;
-    pub const BACKLOG: u32 = 512;
-    pub const CLIENT_CONNECTIONS: u32 = 0;
-    pub const PRECONNECT: bool = true;
-    pub const AUTO_EJECT_HOSTS: bool = true;
-    pub const SERVER_RETRY_TIMEOUT_MS: u64 = 10_000;
-    pub const SERVER_FAILURE_LIMIT: u32 = 3;
-    pub const DYN_READ_TIMEOUT_MS: u64 = 10_000;
-    pub const DYN_WRITE_TIMEOUT_MS: u64 = 10_000;
-    pub const DYN_CONNECTIONS: u32 = 100;
-    pub const DYN_PORT: u32 = 0;
-    pub const GOS_INTERVAL_MS: u64 = 30_000;
-    pub const ENABLE_GOSSIP: bool = false;
-    pub const PEM_KEY_FILE: &str = "conf/dynomite.pem";
-    pub const RECON_KEY_FILE: &str = "conf/recon_key.pem";
-    pub const RECON_IV_FILE: &str = "conf/recon_iv.pem";
-    pub const ENV: &str = "aws";
-    pub const CONN_MSG_RATE: u32 = 50_000;
-    pub const READ_REPAIRS_ENABLED: bool = false;
-    pub const ALLOW_FLUSH: bool = false;
-    pub const STATS_INTERVAL_MS: u64 = 30_000;
-    /// Used when neither `mbuf_size` nor `-m` is given.
-    pub const MBUF_SIZE: usize = 16384;
-    pub const MBUF_SIZE_MIN: usize = 512;
-    pub const MBUF_SIZE_MAX: usize = 512_000;
-    /// Used when neither `max_msgs` nor `-M` is given.
-    pub const MAX_MSGS: usize = 200_000;
-    pub const MAX_MSGS_MIN: usize = 100_000;
-    pub const MAX_MSGS_MAX: usize = 1_000_000;
-    pub const DATASTORE_CONNECTIONS: u32 = 1;
-    /// Ours: seconds, not Dynomite's 20 minutes of gossip silence.
-    pub const PEER_DOWN_AFTER_MS: u64 = 3000;
-    pub const HINTS_MAX_PER_PEER: u64 = 100_000;
-    pub const HINTS_MAX_BYTES_PER_PEER: u64 = 64 << 20;
-    /// Three hours, Cassandra's `max_hint_window`.
-    pub const HINTS_MAX_AGE_MS: u64 = 3 * 3600 * 1000;
-    pub const LOCAL_PEER_CONNECTIONS: u32 = 1;
-    pub const REMOTE_PEER_CONNECTIONS: u32 = 1;
-    /// Redis refuses a multibulk length above INT_MAX.
-    pub const MAX_MULTIBULK_LEN: u64 = i32::MAX as u64;
-    /// Redis's client-query-buffer-limit.
-    pub const CLIENT_QUERY_BUFFER_LIMIT: u64 = 1 << 30;
-    pub const MAX_GOSSIP_NODES: u32 = 1024;
-}
+pub mod defaults;
 
 struct Ctx<'a> {
     file: &'a str,
@@ -204,24 +158,6 @@ impl<'a> Ctx<'a> {
             |n| *n == 0,
         );
         found.filter(|(n, _)| *n != 0)
-    }
-
-    /// A size key (`512mb`): `Some(bytes)` when set to a non-zero value.
-    fn size(&mut self, key: &str) -> Option<u64> {
-        let found = self.single(
-            key,
-            |cx, e, text| match value::parse_size(text) {
-                Ok(n) => Some(n),
-                Err(why) => {
-                    let s = spec(&e.key);
-                    let msg = format!("{why}; expected {}, e.g. {}", s.what, s.example);
-                    cx.err(e.line, &e.key, msg);
-                    None
-                }
-            },
-            |n| *n == 0,
-        );
-        found.map(|(n, _)| n).filter(|&n| n != 0)
     }
 
     fn num_or(&mut self, key: &str, default: u64) -> u64 {
@@ -376,73 +312,6 @@ impl<'a> Ctx<'a> {
         }
         self.entry_items(key, first, &mut out);
         out
-    }
-
-    /// `users:`: `name:password` items.
-    fn users(&mut self) -> Vec<User> {
-        let mut out = Vec::new();
-        for (line, text) in self.one_list("users") {
-            // Messages name the user, never a password.
-            let msg = match text.split_once(':') {
-                None => "an item has no \":\" (not shown: it may be a password); write name:password, e.g. \"- alice:s3cret\"".to_string(),
-                Some(("", _)) => "an item has an empty name; write name:password, e.g. \"- alice:s3cret\"".into(),
-                Some((name, "")) => format!("the login \"{name}\" has an empty password; write name:password, e.g. \"- alice:s3cret\""),
-                Some(("default", _)) => "\"default\" is the default user, whose passwords are requirepass; put them there".into(),
-                Some((name, _)) if name.chars().any(char::is_whitespace) => format!("the user name \"{name}\" has a space; write name:password, e.g. \"- alice:s3cret\""),
-                Some((name, password)) => {
-                    out.push(User {
-                        name: name.to_string(),
-                        password: password.to_string(),
-                    });
-                    continue;
-                }
-            };
-            self.err(line, "users", msg);
-        }
-        out
-    }
-
-    /// `admin_token`, or the trimmed contents of the file `admin_token_file` names.
-    fn admin_token(&mut self) -> Option<String> {
-        let inline = self.single("admin_token", |_, e, t| Some((t, e.line)), |_| false);
-        let file = self.single("admin_token_file", |_, e, t| Some((t, e.line)), |_| false);
-        let (token, line, key) = match (inline, file) {
-            (Some(((_, a), _)), Some(((_, line), _))) => {
-                let msg = format!("set together with admin_token (line {a}); keep one of them");
-                self.err(line, "admin_token_file", msg);
-                return None;
-            }
-            (Some(((t, line), _)), None) => (t.to_string(), line, "admin_token"),
-            (None, Some(((path, line), _))) => match std::fs::read(path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(t) if t.trim().is_empty() => {
-                        let msg = format!("\"{path}\" is empty; write the token into it");
-                        self.err(line, "admin_token_file", msg);
-                        return None;
-                    }
-                    Ok(t) => (t.trim().to_string(), line, "admin_token_file"),
-                    Err(_) => {
-                        let msg = format!("\"{path}\" is not UTF-8 text; write the token as text");
-                        self.err(line, "admin_token_file", msg);
-                        return None;
-                    }
-                },
-                Err(e) => {
-                    let msg = format!(
-                        "cannot read \"{path}\": {e}; name a readable file holding the token"
-                    );
-                    self.err(line, "admin_token_file", msg);
-                    return None;
-                }
-            },
-            (None, None) => return None,
-        };
-        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            let msg = "the token has a space or control character inside; an HTTP bearer token cannot (use e.g. openssl rand -hex 32)";
-            self.err(line, key, msg.into());
-            return None;
-        }
-        Some(token)
     }
 
     fn tokens(&mut self) -> Vec<u32> {
@@ -707,24 +576,7 @@ pub(crate) fn build(
         .collect();
     let users = cx.users();
     let admin_token = cx.admin_token();
-    let limits = Limits {
-        max_buffer_memory: cx.size("max_buffer_memory"),
-        max_multibulk_len: cx.num_or("max_multibulk_len", defaults::MAX_MULTIBULK_LEN),
-        client_query_buffer_limit: cx
-            .size("client_query_buffer_limit")
-            .unwrap_or(defaults::CLIENT_QUERY_BUFFER_LIMIT),
-        max_gossip_nodes: cx.num_u32_or("max_gossip_nodes", defaults::MAX_GOSSIP_NODES),
-        peer_tls_required: cx.bool_or("peer_tls_required", false),
-    };
-    if limits.peer_tls_required && secure_server_option != SecureOption::All {
-        if let Some(line) = cx.occurrences("peer_tls_required").last().map(|e| e.line) {
-            let msg = format!(
-                "true needs secure_server_option: all (it is {}): this node would send plain links that its peers refuse",
-                secure_server_option.name()
-            );
-            cx.err(line, "peer_tls_required", msg);
-        }
-    }
+    let limits = cx.limits(secure_server_option);
     let allow_flush = cx.bool_or("allow_flush", defaults::ALLOW_FLUSH);
     let datastore_password = cx.string("datastore_password");
     let client_tls = cx.client_tls();

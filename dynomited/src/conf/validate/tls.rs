@@ -20,7 +20,7 @@ impl Ctx<'_> {
             })
     }
 
-    fn line_of(&self, key: &str) -> Option<usize> {
+    pub(super) fn line_of(&self, key: &str) -> Option<usize> {
         self.occurrences(key).first().map(|e| e.line)
     }
 
