@@ -14,10 +14,11 @@
 //!   the kernel slows it down. Replies keep being written; light clients keep being served.
 //! - Past the budget, the client holding the most is closed (logged with its address,
 //!   counted), one per loop iteration, while the node stays over it.
-//! - Once a second, the mbuf pool gives back the storage of the free mbufs the last second
-//!   did not need (above its busiest moment, plus a margin), and the allocator returns the
-//!   pages to the system (`malloc_trim`): the RSS falls a second or two after a burst
-//!   instead of staying at its peak, and a steady load keeps its buffers.
+//! - Once a second, the mbuf pool gives back the storage of the free mbufs the recent
+//!   seconds did not need (above their busiest moment, which fades by three quarters a
+//!   second, plus a margin), and the allocator returns the pages to the system
+//!   (`malloc_trim`): the RSS falls a few seconds after a burst instead of staying at its
+//!   peak, and a load that swings keeps its buffers.
 //!
 //! Incoming peers are never paused or closed for memory: they carry replication and answers
 //! for other nodes' clients, and their own window bounds them.
@@ -44,6 +45,10 @@ pub(super) struct Memory {
     pub paused: Vec<u32>,
     /// The reply window of each inbound connection now (`Core::reply_window`).
     pub window: usize,
+    /// The most mbufs in use at once lately: each second's peak, or a quarter of the
+    /// previous value when that is higher (a load that swings keeps its buffers; a burst
+    /// that ended is forgotten in a few seconds).
+    pub peak_hold: usize,
     pub next_trim: u64,
     pub stats: MemoryStats,
 }
@@ -198,9 +203,9 @@ impl Core {
         (self.bufs.mbufs.free_count() > quiet).then_some(self.mem.next_trim)
     }
 
-    /// Free mbufs kept at a trim: what the last second's busiest moment (`peak` mbufs in
-    /// use) needed beyond what is in use now, plus a quarter of that peak, at least
-    /// `KEEP_FREE_MBUFS`.
+    /// Free mbufs kept at a trim: what the recent busiest moment (`peak` mbufs in use,
+    /// `Memory::peak_hold`) needed beyond what is in use now, plus a quarter of that peak, at
+    /// least `KEEP_FREE_MBUFS`.
     fn free_mbufs_kept(&self, peak: usize) -> usize {
         peak.saturating_sub(self.bufs.mbufs.in_use()) + (peak / 4).max(KEEP_FREE_MBUFS)
     }
@@ -231,7 +236,8 @@ impl Core {
     /// Free the storage of the coldest free mbufs beyond [`Core::free_mbufs_kept`] and return
     /// the pages to the system.
     fn give_back_memory(&mut self) {
-        let peak = self.bufs.mbufs.take_peak();
+        let peak = self.bufs.mbufs.take_peak().max(self.mem.peak_hold / 4);
+        self.mem.peak_hold = peak;
         let keep = self.free_mbufs_kept(peak);
         // Less than a watermark's worth above what is kept: a load's ordinary swing, not a
         // burst that ended (freeing it would only reallocate it).
