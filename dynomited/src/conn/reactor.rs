@@ -234,23 +234,7 @@ impl Reactor {
         mbufs: &mut MbufPool,
         role: impl FnOnce() -> Role,
     ) -> Option<u32> {
-        let lfd = self.conn(lidx)?.raw_fd();
-        let fd = match event::accept(lfd) {
-            Ok(Some(fd)) => fd,
-            Ok(None) => return None,
-            Err(e) => {
-                // EMFILE and friends. The listener stays readable, so stop watching it for a
-                // moment instead of spinning (and logging) until a descriptor frees up.
-                log_warn!(
-                    "accept on {}: {e}; pausing accepts for {:?}",
-                    self.conn(lidx)?.role.name(),
-                    ACCEPT_PAUSE
-                );
-                self.set_interest(lidx, 0);
-                self.accept_paused_until = Some(now + ACCEPT_PAUSE);
-                return None;
-            }
-        };
+        let fd = self.accept_fd(lidx, now)?;
         event::set_nodelay(fd.as_raw_fd());
         let addr = event::peer_addr(fd.as_raw_fd());
         let idx = self.insert(Conn::new(role(), addr, event::READ));
@@ -264,18 +248,33 @@ impl Reactor {
 
     /// Accept one connection only to answer `reply` and close it (a client over the limit).
     /// Returns false when there was none to accept.
-    pub fn refuse_one(&mut self, lidx: u32, reply: &[u8]) -> bool {
-        let Some(lfd) = self.conn(lidx).map(|c| c.raw_fd()) else {
+    pub fn refuse_one(&mut self, lidx: u32, now: Instant, reply: &[u8]) -> bool {
+        let Some(fd) = self.accept_fd(lidx, now) else {
             return false;
         };
+        // A fresh socket's send buffer takes a one-line reply whole; if not, the client sees
+        // the close alone.
+        let _ = event::write(fd.as_raw_fd(), reply);
+        true
+    }
+
+    /// The socket of one pending connection on listener `lidx`. On EMFILE and friends the
+    /// listener stays readable, so it is not watched for a moment instead of spinning (and
+    /// logging) until a descriptor frees up.
+    fn accept_fd(&mut self, lidx: u32, now: Instant) -> Option<OwnedFd> {
+        let lfd = self.conn(lidx)?.raw_fd();
         match event::accept(lfd) {
-            Ok(Some(fd)) => {
-                // A fresh socket's send buffer takes a one-line reply whole; if not, the
-                // client sees the close alone.
-                let _ = event::write(fd.as_raw_fd(), reply);
-                true
+            Ok(fd) => fd,
+            Err(e) => {
+                log_warn!(
+                    "accept on {}: {e}; pausing accepts for {:?}",
+                    self.conn(lidx)?.role.name(),
+                    ACCEPT_PAUSE
+                );
+                self.set_interest(lidx, 0);
+                self.accept_paused_until = Some(now + ACCEPT_PAUSE);
+                None
             }
-            _ => false,
         }
     }
 

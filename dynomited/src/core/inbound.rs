@@ -36,7 +36,7 @@ impl Core {
                     Protocol::Redis => b"-ERR max number of clients reached\r\n",
                     Protocol::Memcache => b"SERVER_ERROR max number of clients reached\r\n",
                 };
-                if !self.rx.refuse_one(lidx, reply) {
+                if !self.rx.refuse_one(lidx, self.now, reply) {
                     return;
                 }
                 self.stats.limits.rejected_clients += 1;
