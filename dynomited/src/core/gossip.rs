@@ -71,8 +71,12 @@ impl Core {
             }
             return Some(idx);
         }
-        let added =
-            (self.place.topo().nodes.len()).saturating_sub(1 + self.cfg.peering.dyn_seeds.len());
+        let added = self
+            .place
+            .topo()
+            .nodes
+            .len()
+            .saturating_sub(1 + self.cfg.peering.dyn_seeds.len());
         if added >= self.cfg.limits.max_gossip_nodes as usize {
             self.stats.limits.gossip_refused += 1;
             if self.stats.limits.gossip_refused.is_power_of_two() {

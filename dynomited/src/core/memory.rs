@@ -43,8 +43,10 @@ pub(super) struct Memory {
     pub pressure: bool,
     /// Clients not read because of the pressure, read again when it ends.
     pub paused: Vec<u32>,
-    /// The reply window of each inbound connection now (`Core::reply_window`).
+    /// The reply window of each inbound connection now (`Core::reply_window`), and the
+    /// number of connections it was computed for.
     pub window: usize,
+    pub window_conns: u64,
     /// The most mbufs in use at once lately: each second's peak, or a quarter of the
     /// previous value when that is higher (a load that swings keeps its buffers; a burst
     /// that ended is forgotten in a few seconds).
@@ -69,6 +71,7 @@ impl Memory {
         Memory {
             budget,
             window: MAX_PENDING_BYTES,
+            window_conns: u64::MAX,
             ..Default::default()
         }
     }
@@ -120,15 +123,19 @@ impl Core {
     /// budget shared by the connections there are, between `MIN_WINDOW` and
     /// `MAX_PENDING_BYTES`. What clients may ask for ahead of each other, all together, is
     /// then about a quarter of the budget, however many there are.
-    /// Computed once per loop iteration (`memory_check`).
+    /// Computed again when the number of connections changed (`memory_check`).
     pub(super) fn reply_window(&self) -> usize {
         self.mem.window
     }
 
-    fn compute_window(&self) -> usize {
+    fn update_window(&mut self) {
         let conns = self.stats.pool.client_connections + self.stats.pool.dnode_client_connections;
+        if conns == self.mem.window_conns {
+            return;
+        }
+        self.mem.window_conns = conns;
         let share = self.mem.budget / 4 / usize::try_from(conns.max(1)).unwrap_or(usize::MAX);
-        share.clamp(MIN_WINDOW, MAX_PENDING_BYTES)
+        self.mem.window = share.clamp(MIN_WINDOW, MAX_PENDING_BYTES);
     }
 
     /// What a client holds that pausing it would stop growing: its unwritten replies, the
@@ -165,7 +172,7 @@ impl Core {
     /// Once per loop iteration: enter or leave pressure, close the worst client past the
     /// budget, give memory back now and then.
     pub(super) fn memory_check(&mut self) {
-        self.mem.window = self.compute_window();
+        self.update_window();
         let used = self.buffer_bytes();
         if !self.mem.pressure && used >= self.mem.pressure_at() {
             self.mem.pressure = true;
@@ -195,9 +202,8 @@ impl Core {
         }
     }
 
-    /// When the loop must wake up to give memory back (free mbufs above the watermark).
-    /// (while more are free than a quiet second would keep: the first trim after a burst
-    /// forgets its peak, the next one frees).
+    /// When the loop must wake up to give memory back: while more mbufs are free than a
+    /// quiet node would keep (the trims after a burst let its peak fade, then free).
     pub(super) fn memory_deadline(&self) -> Option<u64> {
         let quiet = (self.bufs.mbufs.in_use() / 4).max(KEEP_FREE_MBUFS);
         (self.bufs.mbufs.free_count() > quiet).then_some(self.mem.next_trim)
