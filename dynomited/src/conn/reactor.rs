@@ -56,6 +56,10 @@ pub struct Reactor {
     pub accept_paused_until: Option<Instant>,
     /// Encrypted peer links (`secure_server_option` other than none).
     pub peer_tls: Option<crate::tls::PeerTls>,
+    /// `peer_tls_required`: an accepted peer connection that does not start TLS is refused,
+    /// and counted here.
+    pub peer_tls_required: bool,
+    pub plain_peers_refused: u64,
     /// The TLS client listener's and the datastore link's configurations, and their
     /// handshake counts.
     pub certs: crate::certs::Certs,
@@ -72,6 +76,8 @@ impl Reactor {
             listeners: Vec::new(),
             accept_paused_until: None,
             peer_tls: None,
+            peer_tls_required: false,
+            plain_peers_refused: 0,
             certs: Default::default(),
             tls_in: Vec::new(),
         })
@@ -372,6 +378,12 @@ impl Reactor {
                         Some(Err(e)) => return Some(ReadOutcome::Error(io::Error::other(e))),
                         None => None,
                     }
+                } else if self.peer_tls_required {
+                    self.plain_peers_refused += 1;
+                    return Some(ReadOutcome::Error(io::Error::new(
+                        io::ErrorKind::PermissionDenied,
+                        "refused: not TLS, and peer_tls_required is set",
+                    )));
                 } else {
                     None
                 };

@@ -380,7 +380,10 @@ impl Core {
             ("clients_closed_unread", ExtraValue::Num(l.closed_unread)),
             ("clients_rejected", ExtraValue::Num(l.rejected_clients)),
             ("requests_over_limits", ExtraValue::Num(l.over_limits)),
-            ("peers_refused_plain", ExtraValue::Num(l.plain_peers)),
+            (
+                "peers_refused_plain",
+                ExtraValue::Num(self.rx.plain_peers_refused),
+            ),
             ("peer_frames_malformed", ExtraValue::Num(l.bad_frames)),
             ("gossip_nodes_refused", ExtraValue::Num(l.gossip_refused)),
             ("tls_handshakes", ExtraValue::Num(t.client_handshakes)),

@@ -185,17 +185,6 @@ impl Core {
             }
             match self.rx.read_once(idx, &mut self.bufs.mbufs) {
                 ReadOutcome::Data { full } => {
-                    if self.cfg.limits.peer_tls_required
-                        && self
-                            .rx
-                            .conn(idx)
-                            .is_some_and(|c| c.is_peer_in() && c.tls.is_none())
-                    {
-                        self.stats.limits.plain_peers += 1;
-                        return Next::Close(
-                            "refused: not TLS, and peer_tls_required is set".into(),
-                        );
-                    }
                     if let Next::Close(why) = self.in_parse(idx) {
                         return Next::Close(why);
                     }

@@ -342,6 +342,7 @@ impl Core {
                 self.cfg.security.pem_key_file.display()
             );
             self.rx.peer_tls = Some(t);
+            self.rx.peer_tls_required = self.cfg.limits.peer_tls_required;
         }
         let sig = event::signal_fd()?;
         self.rx.add_foreign(sig.as_raw_fd(), Role::Signals)?;

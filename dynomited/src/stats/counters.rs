@@ -49,8 +49,6 @@ pub struct LimitStats {
     pub rejected_clients: u64,
     /// Requests over a request cap (their client is closed, as Redis does).
     pub over_limits: u64,
-    /// Incoming peer connections that did not start TLS, with `peer_tls_required`.
-    pub plain_peers: u64,
     /// Incoming peer connections closed for a malformed frame.
     pub bad_frames: u64,
     /// Gossiped nodes not added past `max_gossip_nodes`.
