@@ -277,7 +277,6 @@ impl Core {
                 inb.paused = true;
                 return Next::Go;
             }
-
             let mref = match inb.cur {
                 Some(m) => m,
                 None => match self.bufs.msgs.alloc(now, Some(cref)) {
